@@ -1,0 +1,264 @@
+#include "base.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ERR_MAX 4096
+
+static _Thread_local char err_msg[ERR_MAX];
+static _Thread_local int err_set;
+static _Thread_local kd_error_class err_class;
+
+int kd_error_vset(kd_error_class klass, const char *fmt, va_list ap)
+{
+	char tmp[ERR_MAX];
+	/* Format into a temporary first: the message may quote the previous one. */
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(err_msg, tmp, sizeof(tmp));
+	err_set = 1;
+	err_class = klass;
+	return KD_ERROR;
+}
+
+int kd_error_set(kd_error_class klass, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kd_error_vset(klass, fmt, ap);
+	va_end(ap);
+	return KD_ERROR;
+}
+
+int kd_error_set_os(int errnum, const char *fmt, ...)
+{
+	char tmp[ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	return kd_error_set(KD_ERR_OS, "%s: %s", tmp, strerror(errnum));
+}
+
+const char *kd_error_last(void)
+{
+	return err_set ? err_msg : NULL;
+}
+
+kd_error_class kd_error_last_class(void)
+{
+	return err_set ? err_class : KD_ERR_NONE;
+}
+
+void kd_error_clear(void)
+{
+	err_set = 0;
+	err_class = KD_ERR_NONE;
+	err_msg[0] = '\0';
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "kubectl-kudo: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *kd_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *kd_calloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		oom(count * size);
+	return p;
+}
+
+void *kd_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *kd_strdup(const char *s)
+{
+	return kd_strndup(s, strlen(s));
+}
+
+char *kd_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = kd_malloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+static void *cjson_malloc(size_t n)
+{
+	return kd_malloc(n);
+}
+
+void kd_base_init(void)
+{
+	cJSON_Hooks hooks = {cjson_malloc, free};
+	cJSON_InitHooks(&hooks);
+}
+
+int kd_buf_grow(kd_buf *b, size_t extra)
+{
+	size_t max = b->max ? b->max : KD_BUF_DEFAULT_MAX;
+	if (extra > max || b->len > max - extra)
+		return kd_error_set(KD_ERR_INTERNAL, "buffer limit of %zu bytes exceeded", max), KD_ELIMIT;
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap * 2;
+	b->ptr = kd_realloc(b->ptr, cap);
+	b->cap = cap;
+	return 0;
+}
+
+int kd_buf_put(kd_buf *b, const void *data, size_t len)
+{
+	int rc = kd_buf_grow(b, len);
+	if (rc)
+		return rc;
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int kd_buf_puts(kd_buf *b, const char *s)
+{
+	return kd_buf_put(b, s, strlen(s));
+}
+
+int kd_buf_putc(kd_buf *b, char c)
+{
+	return kd_buf_put(b, &c, 1);
+}
+
+int kd_buf_vprintf(kd_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return kd_error_set(KD_ERR_INTERNAL, "bad format string");
+	int rc = kd_buf_grow(b, (size_t)n);
+	if (rc)
+		return rc;
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int kd_buf_printf(kd_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = kd_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *kd_buf_cstr(const kd_buf *b)
+{
+	return b->ptr ? b->ptr : "";
+}
+
+char *kd_buf_detach(kd_buf *b)
+{
+	char *p = b->ptr ? b->ptr : kd_strdup("");
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void kd_buf_truncate(kd_buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->ptr[len] = '\0';
+	}
+}
+
+void kd_buf_clear(kd_buf *b)
+{
+	kd_buf_truncate(b, 0);
+}
+
+void kd_buf_free(kd_buf *b)
+{
+	if (!b)
+		return;
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+int kd_file_read(char **out, size_t *len_out, const char *path, size_t max)
+{
+	int fd = -1, rc = KD_ERROR;
+	kd_buf b = KD_BUF_INIT;
+	struct stat st;
+	if (max == 0)
+		max = (size_t)64 << 20;
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		kd_error_set_os(e, "%s", path);
+		rc = e == ENOENT ? KD_ENOTFOUND : KD_ERROR;
+		goto done;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		kd_error_set(KD_ERR_OS, "%s: is a directory", path);
+		goto done;
+	}
+	b.max = max;
+	for (;;) {
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			kd_error_set_os(errno, "%s", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (kd_buf_put(&b, chunk, (size_t)n)) {
+			kd_error_set(KD_ERR_OS, "%s: larger than %zu bytes", path, max);
+			rc = KD_ELIMIT;
+			goto done;
+		}
+	}
+	if (len_out)
+		*len_out = b.len;
+	*out = kd_buf_detach(&b);
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	kd_buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/* json: helpers over cJSON, kudoc's one value model.
+ *
+ * Go distinguishes int from float64 where cJSON has only a double. kudoc marks numbers that
+ * are integers in Go's sense (int, int64: results of `add`, `len`, `atoi`, literals like `3` in
+ * templates) with the KD_JSON_INT bit in `type`. cJSON keeps the bit through cJSON_Duplicate and
+ * ignores it in cJSON_IsNumber (which masks the low byte). Numbers parsed from YAML or JSON
+ * documents are float64 (no bit), as they are after sigs.k8s.io/yaml's JSON round trip.
+ * Integers are exact up to 2^53. */
+#ifndef KD_JSON_H
+#define KD_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base.h"
+
+#define KD_JSON_INT (1 << 12)
+
+static inline bool kd_json_is_int(const cJSON *v)
+{
+	return v && cJSON_IsNumber(v) && (v->type & KD_JSON_INT);
+}
+/* A new number marked as a Go int. */
+cJSON *kd_json_new_int(int64_t v);
+int64_t kd_json_int(const cJSON *v);
+
+/* Deep structural equality (numbers by value, object keys in any order). */
+bool kd_json_equal(const cJSON *a, const cJSON *b);
+
+/* The member `key` of an object, compared case-sensitively (cJSON's default lookup is
+ * case-insensitive, which is wrong for Kubernetes and for Go maps). Borrowed; NULL if absent. */
+cJSON *kd_json_get(const cJSON *obj, const char *key);
+/* Walks a path of case-sensitive keys, e.g. kd_json_path(o, "metadata", "name", NULL). */
+cJSON *kd_json_path(const cJSON *obj, ...);
+/* The string value of member `key`, or NULL when absent or not a string. Borrowed. */
+const char *kd_json_get_str(const cJSON *obj, const char *key);
+
+/* Formats a double as Go's strconv.FormatFloat(f, 'g', -1, 64) does, which is also what
+ * fmt's %v prints for a float64 ("3", "0.5", "1e+06", "1.234567e+06", "+Inf", "NaN").
+ * Writes into buf (at least 32 bytes) and returns it. */
+char *kd_json_fmt_float(char *buf, size_t size, double v);
+
+#endif

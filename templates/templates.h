@@ -1,0 +1,36 @@
+/* templates: a Go text/template-compatible engine (missingkey=error) with sprig's text
+ * functions and toYaml, evaluating over cJSON values (see base/json.h for the int marking).
+ *
+ * One kd_tpl_set holds the templates parsed from one source text (a file): the main template
+ * under the name given to kd_tpl_parse and every {{define}}d one, as Go's Template.Parse does.
+ * KUDO renders each file in a set of its own, so defines do not cross files. */
+#ifndef KD_TEMPLATES_H
+#define KD_TEMPLATES_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "../base/base.h"
+
+typedef struct kd_tpl_set kd_tpl_set;
+
+/* Parses `text` as template `name` (used in error messages: "template: NAME:LINE:COL: ...").
+ * Fails (KD_ERROR, class KD_ERR_TEMPLATE) on a syntax error or a call to a function that does
+ * not exist, naming it, as Go does at parse time. *out is freed with kd_tpl_set_free. */
+int kd_tpl_parse(kd_tpl_set **out, const char *name, const char *text, size_t len);
+
+/* Executes the main template with `data` as dot and `$`, appending the output to `out`.
+ * Errors read like Go's: `template: NAME:LINE:COL: executing "NAME" at <.Params.x>: map has no
+ * entry for key "x"`. On error `out` may hold partial output. */
+int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, const cJSON *data);
+
+/* Calls `cb` for every field chain the templates of `set` mention, with its position: for
+ * `.Params.replicas` the chain is "Params.replicas"; for `$.Params.x` also "Params.x"; chains
+ * on variables other than `$` are not reported. Used by `package verify` to find parameters
+ * used but not defined. Stops and returns cb's value when it is non-zero. */
+typedef int (*kd_tpl_field_cb)(const char *chain, int line, int col, void *ud);
+int kd_tpl_walk_fields(const kd_tpl_set *set, kd_tpl_field_cb cb, void *ud);
+
+void kd_tpl_set_free(kd_tpl_set *set);
+
+#endif

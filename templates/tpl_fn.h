@@ -1,0 +1,41 @@
+/* Internal to templates/: the interface between the evaluator and the function library.
+ *
+ * A function receives its evaluated arguments (borrowed; never NULL: Go's nil is a cJSON NULL
+ * node) and returns a new value in *out (owned by the evaluator), or fails through
+ * kd_tpl__fn_fail, whose message the evaluator wraps as Go does:
+ *   template: NAME:L:C: executing "NAME" at <fn>: error calling fn: MESSAGE
+ * Integers in Go's sense carry KD_JSON_INT (base/json.h); float64 values do not. */
+#ifndef KD_TPL_FN_H
+#define KD_TPL_FN_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "../base/base.h"
+#include "../base/json.h"
+
+typedef struct kd_tpl__call kd_tpl__call; /* opaque call context, owned by the evaluator */
+
+typedef int (*kd_tpl__fn)(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *call);
+
+typedef struct {
+	const char *name;
+	kd_tpl__fn fn;
+	int min_args; /* Go's arity: calls with fewer arguments fail */
+	int max_args; /* -1: variadic */
+} kd_tpl__fndef;
+
+/* Records a function failure; returns KD_ERROR. */
+int kd_tpl__fn_fail(kd_tpl__call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The sprig library (templates/sprig*.c): a NULL-name-terminated table. */
+extern const kd_tpl__fndef kd_tpl__sprig_fns[];
+
+/* Go's fmt value printing for %v (used by print, printf, toString, ...): strings as is,
+ * float64 via kd_json_fmt_float, ints as decimal, bools, nil as "<nil>", lists as "[a b]",
+ * maps as "map[k:v k2:v2]" with sorted keys. */
+int kd_tpl__fmt_value(kd_buf *out, const cJSON *v);
+/* Go's truthiness (text/template's isTrue): false, 0, "", nil, empty list/map are false. */
+bool kd_tpl__truth(const cJSON *v);
+
+#endif

@@ -1,0 +1,109 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../base/base.h"
+#include "test.h"
+
+#define MAX_TESTS 4096
+
+static struct {
+	const char *name;
+	kd_test_fn fn;
+} tests[MAX_TESTS];
+static int ntests;
+static int cur_failed;
+static int passed, failed;
+static const char *root = ".", *exe = "zig-out/bin/kubectl-kudo";
+
+void kd_test_register(const char *name, kd_test_fn fn)
+{
+	if (ntests < MAX_TESTS) {
+		tests[ntests].name = name;
+		tests[ntests].fn = fn;
+		ntests++;
+	}
+}
+
+const char *kd_test_root(void)
+{
+	return root;
+}
+
+const char *kd_test_exe(void)
+{
+	return exe;
+}
+
+bool kd_test_check(bool ok, const char *expr, const char *file, int line)
+{
+	if (!ok) {
+		cur_failed++;
+		const char *e = kd_error_last();
+		fprintf(stderr, "  %s:%d: CHECK(%s) failed%s%s\n", file, line, expr, e ? "; last error: " : "", e ? e : "");
+	}
+	return ok;
+}
+
+bool kd_test_check_str(const char *got, const char *want, const char *expr, const char *file, int line)
+{
+	bool ok = (got == NULL && want == NULL) || (got && want && strcmp(got, want) == 0);
+	if (!ok) {
+		cur_failed++;
+		fprintf(stderr, "  %s:%d: %s\n    got:  %s%s%s\n    want: %s%s%s\n", file, line, expr,
+			got ? "\"" : "", got ? got : "NULL", got ? "\"" : "", want ? "\"" : "", want ? want : "NULL",
+			want ? "\"" : "");
+	}
+	return ok;
+}
+
+bool kd_test_check_int(long long got, long long want, const char *expr, const char *file, int line)
+{
+	if (got != want) {
+		cur_failed++;
+		const char *e = kd_error_last();
+		fprintf(stderr, "  %s:%d: %s is %lld, want %lld%s%s\n", file, line, expr, got, want,
+			e ? "; last error: " : "", e ? e : "");
+		return false;
+	}
+	return true;
+}
+
+void kd_test_case_result(const char *name, bool ok, const char *why)
+{
+	if (ok) {
+		passed++;
+	} else {
+		failed++;
+		fprintf(stderr, "FAIL %s\n%s%s", name, why ? why : "", why && why[0] && why[strlen(why) - 1] != '\n' ? "\n" : "");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *filter = NULL;
+	kd_base_init();
+	if (argc > 1)
+		root = argv[1];
+	if (argc > 2)
+		exe = argv[2];
+	if (argc > 3)
+		filter = argv[3];
+	if (!filter)
+		filter = getenv("KD_TEST_FILTER");
+	for (int i = 0; i < ntests; i++) {
+		if (filter && !strstr(tests[i].name, filter))
+			continue;
+		cur_failed = 0;
+		kd_error_clear();
+		tests[i].fn();
+		if (cur_failed) {
+			failed++;
+			fprintf(stderr, "FAIL %s\n", tests[i].name);
+		} else {
+			passed++;
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

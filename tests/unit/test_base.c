@@ -1,0 +1,57 @@
+#include <string.h>
+
+#include "../../base/base.h"
+#include "../../base/json.h"
+#include "test.h"
+
+TEST(base_buf_grows_and_caps)
+{
+	kd_buf b = KD_BUF_INIT;
+	CHECK_INT(kd_buf_puts(&b, "abc"), 0);
+	CHECK_INT(kd_buf_printf(&b, "-%d-", 42), 0);
+	CHECK_STR(kd_buf_cstr(&b), "abc-42-");
+	b.max = 8;
+	CHECK(kd_buf_puts(&b, "xyz") == KD_ELIMIT);
+	CHECK_STR(kd_buf_cstr(&b), "abc-42-");
+	kd_buf_free(&b);
+	CHECK_STR(kd_buf_cstr(&b), "");
+}
+
+TEST(base_error_keeps_last_message)
+{
+	kd_error_set(KD_ERR_YAML, "a.yaml:%d:%d: %s", 3, 4, "bad");
+	CHECK_STR(kd_error_last(), "a.yaml:3:4: bad");
+	CHECK(kd_error_last_class() == KD_ERR_YAML);
+	kd_error_clear();
+	CHECK(kd_error_last() == NULL);
+}
+
+TEST(base_go_float_format)
+{
+	char b[64];
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 3), "3");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 0.5), "0.5");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 1e6), "1e+06");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 123456), "123456");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 1234567), "1.234567e+06");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 0.0001), "0.0001");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 0.00001), "1e-05");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, -2.25), "-2.25");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 0.1 + 0.2), "0.30000000000000004");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 0), "0");
+	CHECK_STR(kd_json_fmt_float(b, sizeof b, 1e21), "1e+21");
+}
+
+TEST(base_json_case_sensitive_get)
+{
+	cJSON *o = cJSON_Parse("{\"Name\":1,\"name\":2}");
+	CHECK_INT(kd_json_get(o, "name")->valueint, 2);
+	CHECK_INT(kd_json_get(o, "Name")->valueint, 1);
+	CHECK(kd_json_get(o, "NAME") == NULL);
+	cJSON_Delete(o);
+	cJSON *i = kd_json_new_int(7);
+	cJSON *d = cJSON_Duplicate(i, 1);
+	CHECK(kd_json_is_int(d));
+	cJSON_Delete(i);
+	cJSON_Delete(d);
+}
