@@ -112,7 +112,7 @@ char *kd_json_fmt_float(char *buf, size_t size, double v)
 		if (*p >= '0' && *p <= '9')
 			digits[nd++] = *p;
 	if (*p == 'e')
-		exp10 = atoi(p + 1); /* our own snprintf output, always well formed */
+		exp10 = (int)strtol(p + 1, NULL, 10);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	digits[nd] = '\0';

@@ -288,6 +288,7 @@ typedef struct {
 
 typedef struct {
 	const char *name;
+	int line_offset; /* added to every reported line: the text is a slice of a larger file */
 	kd_yaml_pos *pos;
 	frame stack[MAX_DEPTH];
 	int depth;
@@ -310,7 +311,8 @@ static int err_at(builder *b, const yaml_mark_t *m, const char *fmt, const char 
 {
 	char msg[512];
 	snprintf(msg, sizeof(msg), fmt, arg);
-	return kd_error_set(KD_ERR_YAML, "%s:%zu:%zu: %s", b->name, m->line + 1, m->column + 1, msg);
+	return kd_error_set(KD_ERR_YAML, "%s:%zu:%zu: %s", b->name, m->line + 1 + (size_t)b->line_offset,
+		m->column + 1, msg);
 }
 
 static void add_anchor(builder *b, const yaml_char_t *name, cJSON *node)
@@ -339,6 +341,14 @@ static void drop_anchors(builder *b)
 	b->nanchors = 0;
 }
 
+/* Keeps a node that left the tree alive until the parse ends: anchors may still name it. */
+static void bury(builder *b, cJSON *v)
+{
+	if (!b->graveyard)
+		b->graveyard = cJSON_CreateArray();
+	cJSON_AddItemToArray(b->graveyard, v);
+}
+
 /* Gives a finished node to its parent (or makes it the document). Takes ownership of `v`. */
 static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 {
@@ -346,14 +356,15 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 		cJSON_Delete(v);
 		return err_at(b, m, "%s", "document too large (over 2000000 nodes after alias expansion)");
 	}
+	int off = b->line_offset;
 	if (b->depth == 0) {
-		pos_put(b->pos, v, (int)m->line + 1, (int)m->column + 1, 0, 0);
+		pos_put(b->pos, v, (int)m->line + 1 + off, (int)m->column + 1, 0, 0);
 		b->doc = v;
 		return 0;
 	}
 	frame *f = &b->stack[b->depth - 1];
 	if (cJSON_IsArray(f->node)) {
-		pos_put(b->pos, v, (int)m->line + 1, (int)m->column + 1, 0, 0);
+		pos_put(b->pos, v, (int)m->line + 1 + off, (int)m->column + 1, 0, 0);
 		cJSON_AddItemToArray(f->node, v);
 		return 0;
 	}
@@ -376,9 +387,9 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 		else
 			k = kd_json_fmt_float(nb, sizeof nb, v->valuedouble);
 		f->key = kd_strdup(k);
-		f->kline = (int)m->line + 1;
+		f->kline = (int)m->line + 1 + off;
 		f->kcol = (int)m->column + 1;
-		cJSON_Delete(v);
+		bury(b, v); /* an anchor may name the key */
 		return 0;
 	}
 	if (f->key_is_merge) {
@@ -386,14 +397,11 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 			f->merges = cJSON_CreateArray();
 		cJSON_AddItemToArray(f->merges, v);
 	} else {
-		pos_put(b->pos, v, (int)m->line + 1, (int)m->column + 1, f->kline, f->kcol);
+		pos_put(b->pos, v, (int)m->line + 1 + off, (int)m->column + 1, f->kline, f->kcol);
 		/* A repeated key: the last one wins, as in yaml.v2. */
 		cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(f->node, f->key);
-		if (old) {
-			if (!b->graveyard)
-				b->graveyard = cJSON_CreateArray();
-			cJSON_AddItemToArray(b->graveyard, old);
-		}
+		if (old)
+			bury(b, old);
 		cJSON_AddItemToObject(f->node, f->key, v);
 	}
 	free(f->key);
@@ -431,7 +439,7 @@ static int finish_mapping(builder *b, frame *f, const yaml_mark_t *m)
 			rc = merge_one(b, f->node, mv, m);
 		}
 	}
-	cJSON_Delete(f->merges);
+	bury(b, f->merges); /* anchors may point into the merge sources */
 	f->merges = NULL;
 	return rc;
 }
@@ -466,7 +474,8 @@ static bool is_merge_key(const frame *f, const yaml_event_t *ev)
 		strcmp((const char *)ev->data.scalar.value, "<<") == 0;
 }
 
-static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text, size_t len, bool one)
+static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text, size_t len, bool one,
+	int first_line)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -477,6 +486,7 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 
 	memset(&b, 0, sizeof(b));
 	b.name = name ? name : "<input>";
+	b.line_offset = first_line > 1 ? first_line - 1 : 0;
 	*out = NULL;
 	if (pos_out) {
 		*pos_out = NULL;
@@ -492,7 +502,8 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			const char *ctx = parser.context;
-			kd_error_set(KD_ERR_YAML, "%s:%zu:%zu: %s%s%s", b.name, parser.problem_mark.line + 1,
+			kd_error_set(KD_ERR_YAML, "%s:%zu:%zu: %s%s%s", b.name,
+				parser.problem_mark.line + 1 + (size_t)b.line_offset,
 				parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML",
 				ctx ? " " : "", ctx ? ctx : "");
 			goto fail;
@@ -556,7 +567,7 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 				}
 			}
 			add_anchor(&b, anc, c);
-			pos_put(b.pos, c, (int)m->line + 1, (int)m->column + 1, 0, 0);
+			pos_put(b.pos, c, (int)m->line + 1 + b.line_offset, (int)m->column + 1, 0, 0);
 			if (push(&b, c, m))
 				goto fail;
 			break;
@@ -575,7 +586,7 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 			b.depth--;
 			yaml_mark_t start = *m;
 			if (line) {
-				start.line = (size_t)line - 1;
+				start.line = (size_t)(line - 1 - b.line_offset);
 				start.column = (size_t)col - 1;
 			}
 			if (attach(&b, c, &start, true))
@@ -653,10 +664,16 @@ done:
 
 int kd_yaml_parse_all(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text, size_t len)
 {
-	return parse(out, pos_out, name, text, len, false);
+	return parse(out, pos_out, name, text, len, false, 1);
 }
 
 int kd_yaml_parse_one(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text, size_t len)
 {
-	return parse(out, pos_out, name, text, len, true);
+	return parse(out, pos_out, name, text, len, true, 1);
+}
+
+int kd_yaml_parse_one_at(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text, size_t len,
+	int first_line)
+{
+	return parse(out, pos_out, name, text, len, true, first_line);
 }

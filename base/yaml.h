@@ -26,6 +26,11 @@ int kd_yaml_parse_all(cJSON **out, kd_yaml_pos **pos_out, const char *name, cons
 int kd_yaml_parse_one(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text,
 	size_t len);
 
+/* Like kd_yaml_parse_one for a slice of a larger file that starts at line `first_line`:
+ * positions and error lines are those of the larger file. */
+int kd_yaml_parse_one_at(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text,
+	size_t len, int first_line);
+
 /* Position of a node produced by the parse that made `pos`: 0 and line/col (1-based), or
  * KD_ENOTFOUND. For an object member the position is the one of its value. */
 int kd_yaml_pos_get(const kd_yaml_pos *pos, const cJSON *node, int *line, int *col);

@@ -1,12 +1,39 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "../base/base.h"
+#include "cli.h"
+
+static const char usage[] =
+	"kubectl-kudo: install and run KUDO operator packages on Kubernetes\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl-kudo COMMAND [flags]\n"
+	"\n"
+	"Commands:\n"
+	"  template PACKAGE         render the objects a plan would apply, offline\n"
+	"  package verify PACKAGE   check a package the way KUDO does\n"
+	"  package list params|plans|tasks PACKAGE\n"
+	"                           show a package's parameters, plans or tasks\n"
+	"  version                  print the version\n"
+	"\n"
+	"Run 'kubectl-kudo COMMAND --help' for a command's flags.\n"
+	"Exit codes: 0 success, 1 failure, 2 usage error, 3 timeout.\n";
 
 int main(int argc, char **argv)
 {
 	kd_base_init();
-	(void)argc;
-	(void)argv;
-	printf("kubectl-kudo %s\n", KD_VERSION);
-	return 0;
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "template") == 0)
+		return kd_cmd_template(argc - 2, argv + 2);
+	if (strcmp(cmd, "package") == 0)
+		return kd_cmd_package(argc - 2, argv + 2);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+		return kd_cmd_version(argc - 2, argv + 2);
+	fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);
+	return KD_EXIT_USAGE;
 }

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,16 @@ const char *kd_test_root(void)
 const char *kd_test_exe(void)
 {
 	return exe;
+}
+
+const char *kd_test_kubeconfig(void)
+{
+	return getenv("KUDOC_E2E_KUBECONFIG");
+}
+
+const char *kd_test_testenv_bin(void)
+{
+	return getenv("KUDOC_TESTENV_BIN");
 }
 
 bool kd_test_check(bool ok, const char *expr, const char *file, int line)
@@ -91,8 +102,19 @@ int main(int argc, char **argv)
 		filter = argv[3];
 	if (!filter)
 		filter = getenv("KD_TEST_FILTER");
+	/* Tests named e2e_* need the test cluster: they form their own suite, run with
+	 * KUDOC_E2E=1 and KUDOC_E2E_KUBECONFIG set (./dev test does both), and no other. */
+	const char *e2e_env = getenv("KUDOC_E2E");
+	bool e2e = e2e_env && strcmp(e2e_env, "1") == 0;
+	if (e2e && !getenv("KUDOC_E2E_KUBECONFIG")) {
+		fprintf(stderr, "KUDOC_E2E=1 needs KUDOC_E2E_KUBECONFIG (the test cluster's kubeconfig)\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
 	for (int i = 0; i < ntests; i++) {
 		if (filter && !strstr(tests[i].name, filter))
+			continue;
+		if ((strncmp(tests[i].name, "e2e_", 4) == 0) != e2e)
 			continue;
 		cur_failed = 0;
 		kd_error_clear();

@@ -15,6 +15,10 @@ bool kd_test_check_int(long long got, long long want, const char *expr, const ch
 /* The repository root (argv[1]) and the built kubectl-kudo (argv[2]). */
 const char *kd_test_root(void);
 const char *kd_test_exe(void);
+/* In the e2e suite (tests named e2e_*): the test cluster's kubeconfig, and testenv's binary
+ * (for its fault proxy and kubectl), from KUDOC_E2E_KUBECONFIG and KUDOC_TESTENV_BIN. */
+const char *kd_test_kubeconfig(void);
+const char *kd_test_testenv_bin(void);
 /* For data-driven suites: report one case as its own passed/failed entry. */
 void kd_test_case_result(const char *name, bool ok, const char *why);
 

@@ -53,6 +53,9 @@ TEST(yaml_anchors_aliases_and_merge_keys)
 	CHECK_YAML("base: &b {x: 1, z: 2}\nc:\n  <<: *b\n  z: 3\n", "{\"base\":{\"x\":1,\"z\":2},\"c\":{\"z\":3,\"x\":1}}");
 	CHECK_YAML("a: &n 5\nb: *n", "{\"a\":5,\"b\":5}");
 	CHECK_YAML("a: &x {k: 1}\na: 2\nb: *x", "{\"a\":2,\"b\":{\"k\":1}}");
+	/* Anchors inside merge sources, on keys and on replaced values stay valid (fuzz finding). */
+	CHECK_YAML("a: &b {x: 0}\nc:\n  <<: &b {x: 1}\nc:\n  <<: *b\n  w: 2\n", "{\"a\":{\"x\":0},\"c\":{\"w\":2,\"x\":1}}");
+	CHECK_YAML("&k key: 1\nother: *k\n", "{\"key\":1,\"other\":\"key\"}");
 	kd_error_clear();
 	CHECK(one("a: *nope") == NULL);
 	CHECK(strstr(kd_error_last(), "t.yaml:1:4: unknown anchor 'nope'") != NULL);

@@ -1,0 +1,49 @@
+/* cli: the kubectl-kudo command line. Each command is a file cmd_*.c with one entry point. */
+#ifndef KD_CLI_H
+#define KD_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../base/base.h"
+
+/* Exit codes, documented in README.md. */
+enum {
+	KD_EXIT_OK = 0,
+	KD_EXIT_FAILURE = 1,
+	KD_EXIT_USAGE = 2,
+	KD_EXIT_TIMEOUT = 3,
+};
+
+/* Parsed flags common to commands. Strings are borrowed from argv. */
+typedef struct {
+	const char *instance;
+	const char *namespace;
+	const char *plan;
+	const char **pflags; /* -p name=value, in order */
+	size_t npflags;
+	const char **pfiles; /* -P file, in order */
+	size_t npfiles;
+	const char **args; /* positional arguments */
+	size_t nargs;
+	int verbosity;
+	bool help;
+	const char *output; /* -o */
+} kd_cli_opts;
+
+/* Which flags a command accepts: a string of flag names separated by spaces, e.g.
+ * "instance namespace p P plan". */
+int kd_cli_parse(kd_cli_opts *o, int argc, char **argv, const char *accepted);
+void kd_cli_opts_free(kd_cli_opts *o);
+
+/* Sets a usage error (class KD_ERR_USAGE) and returns KD_EUSAGE. */
+int kd_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints the last error as "kubectl-kudo: <message>" and returns the exit code for rc. */
+int kd_cli_fail(int rc);
+
+int kd_cmd_template(int argc, char **argv);
+int kd_cmd_package(int argc, char **argv);
+int kd_cmd_version(int argc, char **argv);
+
+#endif

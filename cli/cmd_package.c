@@ -1,0 +1,98 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "../operator/operator.h"
+#include "../plans/plans.h"
+#include "cli.h"
+#include "cli_internal.h"
+
+static const char help[] =
+	"Usage:\n"
+	"  kubectl-kudo package verify PACKAGE\n"
+	"  kubectl-kudo package list params|plans|tasks PACKAGE\n"
+	"\n"
+	"verify checks a package as KUDO does (versions, plans, tasks, templates, parameters) and\n"
+	"renders every plan with the default parameters; it exits 1 when it finds errors.\n"
+	"list params prints NAME TYPE DEFAULT REQUIRED DESCRIPTION; list plans the plan tree;\n"
+	"list tasks each task's kind and resources.\n";
+
+int kd_cli__verify_run(kd_buf *out, size_t *errors_out, const char *package)
+{
+	kd_pkg *pkg = NULL;
+	kd_verify_result *res = NULL;
+	int rc;
+	*errors_out = 0;
+	if ((rc = kd_pkg_load(&pkg, package, NULL)) != 0)
+		return rc;
+	if ((rc = kd_package_verify(&res, pkg)) == 0) {
+		for (size_t i = 0; i < res->nwarnings; i++)
+			kd_buf_printf(out, "Warning: %s\n", res->warnings[i]);
+		for (size_t i = 0; i < res->nerrors; i++)
+			kd_buf_printf(out, "Error: %s\n", res->errors[i]);
+		if (res->nerrors)
+			kd_buf_printf(out, "package %s has %zu error%s and %zu warning%s\n", package, res->nerrors,
+				res->nerrors == 1 ? "" : "s", res->nwarnings, res->nwarnings == 1 ? "" : "s");
+		else
+			kd_buf_printf(out, "package %s is valid (%zu warning%s)\n", package, res->nwarnings,
+				res->nwarnings == 1 ? "" : "s");
+		*errors_out = res->nerrors;
+	}
+	kd_verify_result_free(res);
+	kd_pkg_free(pkg);
+	return rc;
+}
+
+int kd_cmd_package(int argc, char **argv)
+{
+	kd_cli_opts o;
+	kd_buf out = KD_BUF_INIT;
+	kd_pkg *pkg = NULL;
+	int rc = kd_cli_parse(&o, argc, argv, "");
+	int exit_code = KD_EXIT_OK;
+	if (rc)
+		goto done;
+	if (o.help || o.nargs == 0) {
+		fputs(help, o.help ? stdout : stderr);
+		exit_code = o.help ? KD_EXIT_OK : KD_EXIT_USAGE;
+		goto done;
+	}
+	const char *sub = o.args[0];
+	if (strcmp(sub, "verify") == 0) {
+		size_t nerr = 0;
+		if (o.nargs != 2) {
+			rc = kd_cli_usage("package verify needs exactly one PACKAGE argument");
+			goto done;
+		}
+		if ((rc = kd_cli__verify_run(&out, &nerr, o.args[1])) == 0) {
+			fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+			exit_code = nerr ? KD_EXIT_FAILURE : KD_EXIT_OK;
+		}
+	} else if (strcmp(sub, "list") == 0) {
+		if (o.nargs != 3) {
+			rc = kd_cli_usage("usage: package list params|plans|tasks PACKAGE");
+			goto done;
+		}
+		const char *what = o.args[1];
+		if (strcmp(what, "params") != 0 && strcmp(what, "plans") != 0 && strcmp(what, "tasks") != 0) {
+			rc = kd_cli_usage("package list: unknown list \"%s\" (want params, plans or tasks)", what);
+			goto done;
+		}
+		if ((rc = kd_pkg_load(&pkg, o.args[2], NULL)) != 0)
+			goto done;
+		if (strcmp(what, "params") == 0)
+			rc = kd_pkg_list_params(&out, pkg, 0);
+		else if (strcmp(what, "plans") == 0)
+			rc = kd_pkg_list_plans(&out, pkg);
+		else
+			rc = kd_pkg_list_tasks(&out, pkg);
+		if (rc == 0)
+			fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+	} else {
+		rc = kd_cli_usage("package: unknown subcommand \"%s\" (want verify or list)", sub);
+	}
+done:
+	kd_pkg_free(pkg);
+	kd_buf_free(&out);
+	kd_cli_opts_free(&o);
+	return rc ? kd_cli_fail(rc) : exit_code;
+}

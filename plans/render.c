@@ -1,0 +1,404 @@
+/* Rendering a plan offline: which templates a plan applies, with which template data, and the
+ * objects they produce. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "../base/yaml.h"
+#include "../templates/templates.h"
+#include "plans.h"
+#include "plans_internal.h"
+
+int kd_plans__parse_bool(const char *s, bool *out)
+{
+	/* Go's strconv.ParseBool, which KUDO's Toggle task uses. */
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
+	for (int i = 0; t[i]; i++)
+		if (strcmp(s, t[i]) == 0)
+			return *out = true, 0;
+	for (int i = 0; f[i]; i++)
+		if (strcmp(s, f[i]) == 0)
+			return *out = false, 0;
+	return KD_EINVALID;
+}
+
+cJSON *kd_plan_template_data(const kd_pkg *pkg, const char *instance, const char *namespace, const char *plan,
+	const char *phase, const char *step, const cJSON *params, const cJSON *pipes)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "Name", instance);
+	cJSON_AddStringToObject(d, "Namespace", namespace);
+	cJSON_AddStringToObject(d, "OperatorName", pkg->name.str ? pkg->name.str : "");
+	cJSON_AddStringToObject(d, "OperatorVersion", pkg->operator_version.str ? pkg->operator_version.str : "");
+	cJSON_AddStringToObject(d, "AppVersion", pkg->app_version.str ? pkg->app_version.str : "");
+	cJSON_AddStringToObject(d, "PlanName", plan ? plan : "");
+	cJSON_AddStringToObject(d, "PhaseName", phase ? phase : "");
+	cJSON_AddStringToObject(d, "StepName", step ? step : "");
+	cJSON_AddItemToObject(d, "Params", params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject());
+	cJSON_AddItemToObject(d, "Pipes", pipes ? cJSON_Duplicate(pipes, 1) : cJSON_CreateObject());
+	return d;
+}
+
+/* A pipe artifact's name: what a later task finds in .Pipes.<key>. Lower-cased DNS label
+ * characters, since it names a ConfigMap or Secret. */
+static void add_pipe_names(cJSON *pipes, const char *instance, const char *plan, const kd_pkg_phase *ph,
+	const kd_pkg_step *st, const kd_pkg_task *t)
+{
+	for (size_t i = 0; i < t->npipes; i++) {
+		const char *key = t->pipes[i].key.str;
+		if (!key || kd_json_get(pipes, key))
+			continue;
+		kd_buf b = KD_BUF_INIT;
+		kd_buf_printf(&b, "%s.%s.%s.%s.%s.%s", instance, plan, ph->name.str ? ph->name.str : "",
+			st->name.str ? st->name.str : "", t->name.str ? t->name.str : "", key);
+		for (size_t j = 0; j < b.len; j++) {
+			char c = (char)tolower((unsigned char)b.ptr[j]);
+			b.ptr[j] = (isalnum((unsigned char)c) || c == '.' || c == '-') ? c : '-';
+		}
+		cJSON_AddStringToObject(pipes, key, kd_buf_cstr(&b));
+		kd_buf_free(&b);
+	}
+}
+
+cJSON *kd_plans__pipes(const kd_pkg *pkg, const char *instance)
+{
+	cJSON *pipes = cJSON_CreateObject();
+	for (size_t p = 0; p < pkg->nplans; p++) {
+		const kd_pkg_plan *pl = &pkg->plans[p];
+		for (size_t h = 0; h < pl->nphases; h++)
+			for (size_t s = 0; s < pl->phases[h].nsteps; s++) {
+				const kd_pkg_step *st = &pl->phases[h].steps[s];
+				for (size_t k = 0; k < st->ntasks; k++) {
+					const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[k].str ? st->tasks[k].str : "");
+					if (t && t->kind == KD_TASK_PIPE)
+						add_pipe_names(pipes, instance, pl->name.str, &pl->phases[h], st, t);
+				}
+			}
+	}
+	return pipes;
+}
+
+/* Advances (*pos, *line) to `to`, counting newlines on the way. */
+static void advance(const char *text, size_t *pos, int *line, size_t to)
+{
+	for (; *pos < to; (*pos)++)
+		if (text[*pos] == '\n')
+			(*line)++;
+}
+
+int kd_plan_split_documents(const char *text, size_t len, kd_doc_cb cb, void *ud)
+{
+	/* KUDO splits on "\n---". Each piece after the first starts with the rest of the
+	 * separator's line; we drop it (and a leading "---" line of the first piece), then leading
+	 * blank lines, so the document text and its start line are what a reader sees. */
+	size_t pos = 0, start = 0;
+	int line = 1;
+	bool first = true;
+	while (start <= len) {
+		const char *sep = NULL;
+		for (size_t i = start; i + 3 < len; i++) {
+			if (text[i] == '\n' && text[i + 1] == '-' && text[i + 2] == '-' && text[i + 3] == '-') {
+				sep = text + i;
+				break;
+			}
+		}
+		size_t end = sep ? (size_t)(sep - text) : len;
+		size_t s = start;
+		if (!first || (len - start >= 3 && strncmp(text + start, "---", 3) == 0)) {
+			while (s < end && text[s] != '\n')
+				s++;
+			if (s < end)
+				s++;
+		}
+		for (;;) { /* blank lines */
+			size_t j = s;
+			while (j < end && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
+				j++;
+			if (j < end && text[j] == '\n')
+				s = j + 1;
+			else
+				break;
+		}
+		/* Empty, or only comments and white space: dropped. */
+		bool content = false;
+		for (size_t i = s; i < end && !content;) {
+			size_t j = i;
+			while (j < end && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
+				j++;
+			if (j < end && text[j] != '\n' && text[j] != '#')
+				content = true;
+			while (j < end && text[j] != '\n')
+				j++;
+			i = j + 1;
+		}
+		if (content) {
+			size_t e = end;
+			while (e > s && isspace((unsigned char)text[e - 1]))
+				e--;
+			advance(text, &pos, &line, s);
+			int rc = cb(text + s, e - s, line, ud);
+			if (rc)
+				return rc;
+		}
+		if (!sep)
+			break;
+		start = end + 1; /* at the "---" */
+		first = false;
+	}
+	return 0;
+}
+
+typedef struct {
+	kd_render_result *res;
+	const char *tname;
+	const char *display;
+	const char *phase, *step, *task;
+} doc_ctx;
+
+static int check_object(const cJSON *o, const char *display, int line)
+{
+	if (!cJSON_IsObject(o))
+		return kd_error_set(KD_ERR_PLAN,
+			"%s:%d: rendered document is not a Kubernetes object (a mapping with apiVersion, kind and metadata)",
+			display, line);
+	const char *av = kd_json_get_str(o, "apiVersion"), *kind = kd_json_get_str(o, "kind");
+	if (!av || !*av)
+		return kd_error_set(KD_ERR_PLAN, "%s:%d: rendered object has no apiVersion", display, line);
+	if (!kind || !*kind)
+		return kd_error_set(KD_ERR_PLAN, "%s:%d: rendered object has no kind", display, line);
+	const cJSON *md = kd_json_get(o, "metadata");
+	const char *name = kd_json_get_str(md, "name"), *gen = kd_json_get_str(md, "generateName");
+	if ((!name || !*name) && (!gen || !*gen))
+		return kd_error_set(KD_ERR_PLAN, "%s:%d: rendered %s has no metadata.name", display, line, kind);
+	return 0;
+}
+
+static int on_doc(const char *text, size_t len, int line, void *ud)
+{
+	doc_ctx *c = ud;
+	cJSON *obj = NULL;
+	if (kd_yaml_parse_one_at(&obj, NULL, c->display, text, len, line))
+		return KD_ERROR;
+	if (cJSON_IsNull(obj)) {
+		cJSON_Delete(obj);
+		return 0;
+	}
+	if (check_object(obj, c->display, line)) {
+		cJSON_Delete(obj);
+		return KD_ERROR;
+	}
+	kd_render_result *r = c->res;
+	r->docs = kd_realloc(r->docs, (r->ndocs + 1) * sizeof(*r->docs));
+	kd_rendered *d = &r->docs[r->ndocs++];
+	d->template_name = kd_strdup(c->tname);
+	d->text = kd_strndup(text, len);
+	d->object = obj;
+	d->phase = kd_strdup(c->phase);
+	d->step = kd_strdup(c->step);
+	d->task = kd_strdup(c->task);
+	d->line = line;
+	return 0;
+}
+
+/* Parsed templates, kept for the length of one render: a template used by several steps is
+ * parsed once. */
+typedef struct {
+	const char *name;
+	kd_tpl_set *set;
+} tpl_cache_entry;
+
+typedef struct {
+	tpl_cache_entry *e;
+	size_t n;
+} tpl_cache;
+
+static int get_template(kd_tpl_set **out, tpl_cache *cache, const kd_pkg *pkg, const char *name,
+	const char *task)
+{
+	for (size_t i = 0; i < cache->n; i++) {
+		if (strcmp(cache->e[i].name, name) == 0) {
+			*out = cache->e[i].set;
+			return 0;
+		}
+	}
+	const kd_pkg_template *t = kd_pkg_find_template(pkg, name);
+	if (!t)
+		return kd_error_set(KD_ERR_PACKAGE, "%s: task \"%s\" names template \"%s\", which is not in templates/",
+			pkg->operator_file, task, name),
+		       KD_ENOTFOUND;
+	kd_tpl_set *set = NULL;
+	if (kd_tpl_parse(&set, name, t->file->data, t->file->len))
+		return KD_ERROR;
+	cache->e = kd_realloc(cache->e, (cache->n + 1) * sizeof(*cache->e));
+	cache->e[cache->n].name = name;
+	cache->e[cache->n].set = set;
+	cache->n++;
+	*out = set;
+	return 0;
+}
+
+static void cache_free(tpl_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		kd_tpl_set_free(c->e[i].set);
+	free(c->e);
+}
+
+static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, const char *name, const cJSON *data)
+{
+	kd_tpl_set *set = NULL;
+	kd_buf out = KD_BUF_INIT;
+	int rc = get_template(&set, cache, pkg, name, dc->task);
+	if (rc)
+		return rc;
+	rc = kd_tpl_execute(&out, set, data);
+	if (rc == 0) {
+		const kd_pkg_template *t = kd_pkg_find_template(pkg, name);
+		char display[1024];
+		snprintf(display, sizeof(display), "%s (rendered)", t->file->display);
+		dc->tname = name;
+		dc->display = display;
+		rc = kd_plan_split_documents(kd_buf_cstr(&out), out.len, on_doc, dc);
+	}
+	kd_buf_free(&out);
+	return rc;
+}
+
+int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, const cJSON *params)
+{
+	const char *pn = t->parameter.str;
+	if (!pn || !*pn)
+		return kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: Toggle task \"%s\" names no parameter", pkg->operator_file,
+			t->pos.line, t->pos.col, t->name.str ? t->name.str : "");
+	const cJSON *v = kd_json_get(params, pn);
+	if (!v)
+		return kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: Toggle task \"%s\" names parameter \"%s\", which is not defined",
+			pkg->operator_file, t->parameter.pos.line, t->parameter.pos.col, t->name.str ? t->name.str : "", pn);
+	if (cJSON_IsBool(v)) {
+		*on = cJSON_IsTrue(v);
+		return 0;
+	}
+	if (!cJSON_IsString(v) || kd_plans__parse_bool(v->valuestring, on))
+		return kd_error_set(KD_ERR_PARAMS, "Toggle task \"%s\": parameter \"%s\" is \"%s\", which is not a boolean",
+			t->name.str ? t->name.str : "", pn, cJSON_IsString(v) ? v->valuestring : "(not a string)"),
+		       KD_EINVALID;
+	return 0;
+}
+
+int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_options *opts)
+{
+	kd_render_result *res = kd_calloc(1, sizeof(*res));
+	tpl_cache cache = {NULL, 0};
+	cJSON *pipes = NULL, *empty = NULL;
+	int rc = KD_ERROR;
+	const char *plan_name = opts && opts->plan ? opts->plan : "deploy";
+	const cJSON *params = opts ? opts->params : NULL;
+
+	*out = NULL;
+	if (!params)
+		params = empty = cJSON_CreateObject();
+	if (opts && opts->instance) {
+		res->instance = kd_strdup(opts->instance);
+	} else {
+		kd_buf b = KD_BUF_INIT;
+		kd_buf_printf(&b, "%s-instance", pkg->name.str ? pkg->name.str : "operator");
+		res->instance = kd_buf_detach(&b);
+	}
+	res->namespace = kd_strdup(opts && opts->namespace ? opts->namespace : "default");
+	res->plan = kd_strdup(plan_name);
+
+	const kd_pkg_plan *plan = kd_pkg_find_plan(pkg, plan_name);
+	if (!plan) {
+		kd_buf names = KD_BUF_INIT;
+		for (size_t i = 0; i < pkg->nplans; i++)
+			kd_buf_printf(&names, "%s%s", i ? ", " : "", pkg->plans[i].name.str);
+		kd_error_set(KD_ERR_USAGE, "%s: operator has no plan \"%s\" (plans: %s)", pkg->operator_file, plan_name,
+			kd_buf_cstr(&names));
+		kd_buf_free(&names);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
+	pipes = kd_plans__pipes(pkg, res->instance);
+	for (size_t h = 0; h < plan->nphases; h++) {
+		const kd_pkg_phase *ph = &plan->phases[h];
+		for (size_t s = 0; s < ph->nsteps; s++) {
+			const kd_pkg_step *st = &ph->steps[s];
+			cJSON *data = kd_plan_template_data(pkg, res->instance, res->namespace, plan_name, ph->name.str,
+				st->name.str, params, pipes);
+			for (size_t k = 0; k < st->ntasks; k++) {
+				const char *tn = st->tasks[k].str ? st->tasks[k].str : "";
+				const kd_pkg_task *t = kd_pkg_find_task(pkg, tn);
+				if (!t) {
+					kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: step \"%s\" names task \"%s\", which is not defined",
+						pkg->operator_file, st->tasks[k].pos.line, st->tasks[k].pos.col,
+						st->name.str ? st->name.str : "", tn);
+					cJSON_Delete(data);
+					rc = KD_ENOTFOUND;
+					goto done;
+				}
+				bool apply = t->kind == KD_TASK_APPLY;
+				if (t->kind == KD_TASK_TOGGLE) {
+					rc = kd_plans__toggle_value(&apply, pkg, t, params);
+					if (rc) {
+						cJSON_Delete(data);
+						goto done;
+					}
+				}
+				if (!apply)
+					continue;
+				doc_ctx dc = {res, NULL, NULL, ph->name.str ? ph->name.str : "", st->name.str ? st->name.str : "",
+					tn};
+				for (size_t r = 0; r < t->nresources; r++) {
+					rc = render_resource(&dc, &cache, pkg, t->resources[r].str ? t->resources[r].str : "", data);
+					if (rc) {
+						cJSON_Delete(data);
+						goto done;
+					}
+				}
+			}
+			cJSON_Delete(data);
+		}
+	}
+	*out = res;
+	res = NULL;
+	rc = 0;
+done:
+	cache_free(&cache);
+	cJSON_Delete(pipes);
+	cJSON_Delete(empty);
+	kd_render_result_free(res);
+	return rc;
+}
+
+void kd_render_result_free(kd_render_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->ndocs; i++) {
+		kd_rendered *d = &res->docs[i];
+		free(d->template_name);
+		free(d->text);
+		cJSON_Delete(d->object);
+		free(d->phase);
+		free(d->step);
+		free(d->task);
+	}
+	free(res->docs);
+	free(res->instance);
+	free(res->namespace);
+	free(res->plan);
+	free(res);
+}
+
+int kd_render_result_print(kd_buf *out, const kd_render_result *res)
+{
+	for (size_t i = 0; i < res->ndocs; i++) {
+		int rc = kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

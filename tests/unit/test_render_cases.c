@@ -1,0 +1,226 @@
+/* Data-driven cases run through the command bodies, in-process (so ASan sees them):
+ *
+ *   tests/render/<case>/package/      the operator package
+ *   tests/render/<case>/params.yaml   optional, passed as -P params.yaml
+ *   tests/render/<case>/args          optional, more arguments, one per line (-p, --instance ...)
+ *   tests/render/<case>/expected.yaml the exact output of `template`, or
+ *   tests/render/<case>/expected_error.txt  lines that must all occur in the error message
+ *
+ *   tests/verify/<case>/package/ + expected.txt: the exact `package verify` report, and
+ *   exit_code (optional, default 0 when the report has no errors)
+ *
+ * Each case runs with the case folder as the working directory, so messages name
+ * "package/templates/x.yaml". Adding a case needs no C code. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../base/base.h"
+#include "../../cli/cli_internal.h"
+#include "test.h"
+
+static char *read_opt(const char *dir, const char *name)
+{
+	char path[4096];
+	char *data = NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (kd_file_read(&data, NULL, path, 0))
+		return NULL;
+	return data;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The case folders under root/sub, sorted. */
+static char **list_cases(const char *sub, size_t *n)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", kd_test_root(), sub);
+	DIR *d = opendir(path);
+	char **names = NULL;
+	*n = 0;
+	if (!d)
+		return NULL;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		names = kd_realloc(names, (*n + 1) * sizeof(char *));
+		names[(*n)++] = kd_strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, *n, sizeof(char *), cmp_names);
+	return names;
+}
+
+/* Where two texts first differ, for a readable failure. */
+static void describe_diff(kd_buf *why, const char *got, const char *want)
+{
+	int line = 1;
+	const char *g = got, *w = want;
+	while (*g && *g == *w) {
+		if (*g == '\n')
+			line++;
+		g++;
+		w++;
+	}
+	const char *gl = g, *wl = w;
+	while (gl > got && gl[-1] != '\n')
+		gl--;
+	while (wl > want && wl[-1] != '\n')
+		wl--;
+	kd_buf_printf(why, "  first difference at line %d\n    got:  %.*s\n    want: %.*s\n", line,
+		(int)strcspn(gl, "\n"), gl, (int)strcspn(wl, "\n"), wl);
+}
+
+static void run_render_case(const char *name, const char *dir)
+{
+	kd_buf why = KD_BUF_INIT, out = KD_BUF_INIT;
+	char *args = read_opt(dir, "args");
+	char *expected = read_opt(dir, "expected.yaml");
+	char *expected_err = read_opt(dir, "expected_error.txt");
+	char *argv[256];
+	int argc = 0;
+	char cwd[4096];
+	bool ok = true;
+
+	argv[argc++] = "package";
+	char pp[4096];
+	snprintf(pp, sizeof pp, "%s/params.yaml", dir);
+	if (access(pp, F_OK) == 0) {
+		argv[argc++] = "-P";
+		argv[argc++] = "params.yaml";
+	}
+	for (char *line = args; line && *line && argc < 250;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*line)
+			argv[argc++] = line;
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
+		kd_test_case_result(name, false, "cannot enter the case folder");
+		goto done;
+	}
+	kd_cli_opts o;
+	int rc = kd_cli_parse(&o, argc, argv, "instance namespace p P plan");
+	kd_error_clear();
+	if (rc == 0)
+		rc = kd_cli__template_run(&out, &o);
+	kd_cli_opts_free(&o);
+	if (chdir(cwd) != 0)
+		ok = false;
+	if (expected_err) {
+		const char *msg = kd_error_last();
+		if (rc == 0) {
+			ok = false;
+			kd_buf_printf(&why, "  rendered without error, want an error\n");
+		} else {
+			for (char *line = expected_err; line && *line;) {
+				char *nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				if (*line && (!msg || !strstr(msg, line))) {
+					ok = false;
+					kd_buf_printf(&why, "  error lacks: %s\n  error was:  %s\n", line, msg ? msg : "(none)");
+				}
+				line = nl ? nl + 1 : NULL;
+			}
+		}
+	} else if (expected) {
+		if (rc != 0) {
+			ok = false;
+			kd_buf_printf(&why, "  failed: %s\n", kd_error_last() ? kd_error_last() : "(no message)");
+		} else if (strcmp(kd_buf_cstr(&out), expected) != 0) {
+			ok = false;
+			describe_diff(&why, kd_buf_cstr(&out), expected);
+			if (getenv("KD_UPDATE_GOLDEN")) {
+				char p[4096];
+				snprintf(p, sizeof p, "%s/expected.yaml.got", dir);
+				FILE *f = fopen(p, "w");
+				if (f) {
+					fwrite(out.ptr ? out.ptr : "", 1, out.len, f);
+					fclose(f);
+				}
+			}
+		}
+	} else {
+		ok = false;
+		kd_buf_puts(&why, "  case has neither expected.yaml nor expected_error.txt\n");
+	}
+	kd_test_case_result(name, ok, kd_buf_cstr(&why));
+done:
+	free(args);
+	free(expected);
+	free(expected_err);
+	kd_buf_free(&why);
+	kd_buf_free(&out);
+}
+
+TEST(render_cases)
+{
+	size_t n = 0;
+	char **cases = list_cases("tests/render", &n);
+	for (size_t i = 0; i < n; i++) {
+		char dir[4096], name[512];
+		snprintf(dir, sizeof dir, "%s/tests/render/%s", kd_test_root(), cases[i]);
+		snprintf(name, sizeof name, "render/%s", cases[i]);
+		run_render_case(name, dir);
+		free(cases[i]);
+	}
+	free(cases);
+	CHECK(n > 0);
+}
+
+static void run_verify_case(const char *name, const char *dir)
+{
+	kd_buf why = KD_BUF_INIT, out = KD_BUF_INIT;
+	char *expected = read_opt(dir, "expected.txt");
+	char cwd[4096];
+	size_t nerr = 0;
+	bool ok = true;
+	if (!expected || !getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
+		kd_test_case_result(name, false, "case needs expected.txt");
+		free(expected);
+		return;
+	}
+	kd_error_clear();
+	int rc = kd_cli__verify_run(&out, &nerr, "package");
+	if (chdir(cwd) != 0)
+		ok = false;
+	if (rc != 0) {
+		/* A package that does not load reports its load error as the whole output. */
+		kd_buf_printf(&out, "load error: %s\n", kd_error_last() ? kd_error_last() : "");
+	}
+	if (strcmp(kd_buf_cstr(&out), expected) != 0) {
+		ok = false;
+		describe_diff(&why, kd_buf_cstr(&out), expected);
+		kd_buf_printf(&why, "  whole output:\n%s", kd_buf_cstr(&out));
+	}
+	kd_test_case_result(name, ok, kd_buf_cstr(&why));
+	free(expected);
+	kd_buf_free(&why);
+	kd_buf_free(&out);
+}
+
+TEST(verify_cases)
+{
+	size_t n = 0;
+	char **cases = list_cases("tests/verify", &n);
+	for (size_t i = 0; i < n; i++) {
+		char dir[4096], name[512];
+		snprintf(dir, sizeof dir, "%s/tests/verify/%s", kd_test_root(), cases[i]);
+		snprintf(name, sizeof name, "verify/%s", cases[i]);
+		run_verify_case(name, dir);
+		free(cases[i]);
+	}
+	free(cases);
+	CHECK(n > 0);
+}
