@@ -29,11 +29,13 @@ int kd_cli__verify_run(kd_buf *out, size_t *errors_out, const char *package)
 			kd_buf_printf(out, "Warning: %s\n", res->warnings[i]);
 		for (size_t i = 0; i < res->nerrors; i++)
 			kd_buf_printf(out, "Error: %s\n", res->errors[i]);
+		const char *name = pkg->name.str ? pkg->name.str : "(unnamed)";
+		const char *ver = pkg->operator_version.str ? pkg->operator_version.str : "";
 		if (res->nerrors)
-			kd_buf_printf(out, "package %s has %zu error%s and %zu warning%s\n", package, res->nerrors,
+			kd_buf_printf(out, "operator %s %s is not valid: %zu error%s, %zu warning%s\n", name, ver, res->nerrors,
 				res->nerrors == 1 ? "" : "s", res->nwarnings, res->nwarnings == 1 ? "" : "s");
 		else
-			kd_buf_printf(out, "package %s is valid (%zu warning%s)\n", package, res->nwarnings,
+			kd_buf_printf(out, "operator %s %s is valid: 0 errors, %zu warning%s\n", name, ver, res->nwarnings,
 				res->nwarnings == 1 ? "" : "s");
 		*errors_out = res->nerrors;
 	}

@@ -42,43 +42,53 @@ cJSON *kd_plan_template_data(const kd_pkg *pkg, const char *instance, const char
 	return d;
 }
 
-/* A pipe artifact's name: what a later task finds in .Pipes.<key>. Lower-cased DNS label
- * characters, since it names a ConfigMap or Secret. */
-static void add_pipe_names(cJSON *pipes, const char *instance, const char *plan, const kd_pkg_phase *ph,
-	const kd_pkg_step *st, const kd_pkg_task *t)
+/* Appends one part of a pipe artifact name as KUDO writes it: lower-cased, everything but
+ * [a-z0-9] removed. */
+static void put_sanitized(kd_buf *b, const char *s)
 {
-	for (size_t i = 0; i < t->npipes; i++) {
-		const char *key = t->pipes[i].key.str;
-		if (!key || kd_json_get(pipes, key))
-			continue;
-		kd_buf b = KD_BUF_INIT;
-		kd_buf_printf(&b, "%s.%s.%s.%s.%s.%s", instance, plan, ph->name.str ? ph->name.str : "",
-			st->name.str ? st->name.str : "", t->name.str ? t->name.str : "", key);
-		for (size_t j = 0; j < b.len; j++) {
-			char c = (char)tolower((unsigned char)b.ptr[j]);
-			b.ptr[j] = (isalnum((unsigned char)c) || c == '.' || c == '-') ? c : '-';
-		}
-		cJSON_AddStringToObject(pipes, key, kd_buf_cstr(&b));
-		kd_buf_free(&b);
+	for (; s && *s; s++) {
+		char c = (char)tolower((unsigned char)*s);
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			kd_buf_putc(b, c);
 	}
 }
 
-cJSON *kd_plans__pipes(const kd_pkg *pkg, const char *instance)
+int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const kd_pkg_plan *pl)
 {
+	/* KUDO's .Pipes: for every Pipe task of the plan being run, key ->
+	 * <instance>.<plan>.<phase>.<step>.<task>.<key>, each part sanitized. */
 	cJSON *pipes = cJSON_CreateObject();
-	for (size_t p = 0; p < pkg->nplans; p++) {
-		const kd_pkg_plan *pl = &pkg->plans[p];
-		for (size_t h = 0; h < pl->nphases; h++)
-			for (size_t s = 0; s < pl->phases[h].nsteps; s++) {
-				const kd_pkg_step *st = &pl->phases[h].steps[s];
-				for (size_t k = 0; k < st->ntasks; k++) {
-					const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[k].str ? st->tasks[k].str : "");
-					if (t && t->kind == KD_TASK_PIPE)
-						add_pipe_names(pipes, instance, pl->name.str, &pl->phases[h], st, t);
+	*out = NULL;
+	for (size_t h = 0; h < pl->nphases; h++) {
+		const kd_pkg_phase *ph = &pl->phases[h];
+		for (size_t s = 0; s < ph->nsteps; s++) {
+			const kd_pkg_step *st = &ph->steps[s];
+			for (size_t k = 0; k < st->ntasks; k++) {
+				const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[k].str ? st->tasks[k].str : "");
+				if (!t || t->kind != KD_TASK_PIPE)
+					continue;
+				for (size_t i = 0; i < t->npipes; i++) {
+					const char *key = t->pipes[i].key.str ? t->pipes[i].key.str : "";
+					if (kd_json_get(pipes, key)) {
+						cJSON_Delete(pipes);
+						return kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: plan \"%s\" has the pipe key \"%s\" twice",
+							pkg->operator_file, t->pipes[i].pos.line, t->pipes[i].pos.col, pl->name.str, key);
+					}
+					const char *parts[] = {instance, pl->name.str, ph->name.str, st->name.str, t->name.str, key};
+					kd_buf b = KD_BUF_INIT;
+					for (size_t p = 0; p < KD_ARRAY_SIZE(parts); p++) {
+						if (p)
+							kd_buf_putc(&b, '.');
+						put_sanitized(&b, parts[p]);
+					}
+					cJSON_AddStringToObject(pipes, key, kd_buf_cstr(&b));
+					kd_buf_free(&b);
 				}
 			}
+		}
 	}
-	return pipes;
+	*out = pipes;
+	return 0;
 }
 
 /* Advances (*pos, *line) to `to`, counting newlines on the way. */
@@ -321,7 +331,8 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 		rc = KD_ENOTFOUND;
 		goto done;
 	}
-	pipes = kd_plans__pipes(pkg, res->instance);
+	if ((rc = kd_plans__pipes(&pipes, pkg, res->instance, plan)) != 0)
+		goto done;
 	for (size_t h = 0; h < plan->nphases; h++) {
 		const kd_pkg_phase *ph = &plan->phases[h];
 		for (size_t s = 0; s < ph->nsteps; s++) {

@@ -316,8 +316,16 @@ static void check_params_and_templates(vctx *v)
 	}
 	/* Defaults against their type and enum: params/ owns those rules and names each one. */
 	cJSON *defaults = NULL;
-	if (kd_plan_default_params(&defaults, pkg))
-		err(v, NULL, (kd_pkg_pos){0, 0}, "%s", kd_error_last());
+	if (kd_plan_default_params(&defaults, pkg)) {
+		/* params/ reports every problem, one a line: one finding each. */
+		const char *m = kd_error_last() ? kd_error_last() : "invalid parameter defaults";
+		while (*m) {
+			size_t n = strcspn(m, "\n");
+			if (n)
+				err(v, NULL, (kd_pkg_pos){0, 0}, "%.*s", (int)n, m);
+			m += n + (m[n] == '\n');
+		}
+	}
 	cJSON_Delete(defaults);
 	free(used);
 }

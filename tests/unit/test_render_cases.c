@@ -1,6 +1,7 @@
 /* Data-driven cases run through the command bodies, in-process (so ASan sees them):
  *
- *   tests/render/<case>/package/      the operator package
+ *   tests/render/<case>/package/      the operator package, or
+ *   tests/render/<case>/package.path  a file naming it, relative to the case folder
  *   tests/render/<case>/params.yaml   optional, passed as -P params.yaml
  *   tests/render/<case>/args          optional, more arguments, one per line (-p, --instance ...)
  *   tests/render/<case>/expected.yaml the exact output of `template`, or
@@ -90,7 +91,10 @@ static void run_render_case(const char *name, const char *dir)
 	char cwd[4096];
 	bool ok = true;
 
-	argv[argc++] = "package";
+	char *pkg_path = read_opt(dir, "package.path");
+	if (pkg_path)
+		pkg_path[strcspn(pkg_path, "\n")] = '\0';
+	argv[argc++] = pkg_path ? pkg_path : "package";
 	char pp[4096];
 	snprintf(pp, sizeof pp, "%s/params.yaml", dir);
 	if (access(pp, F_OK) == 0) {
@@ -157,6 +161,7 @@ static void run_render_case(const char *name, const char *dir)
 	}
 	kd_test_case_result(name, ok, kd_buf_cstr(&why));
 done:
+	free(pkg_path);
 	free(args);
 	free(expected);
 	free(expected_err);
