@@ -219,8 +219,24 @@ static bool is_yaml_float(const char *s)
 	return *p == '\0';
 }
 
+/* Whether a plain scalar can resolve to anything but a string: only when it starts like a
+ * null, boolean, number or special float does the full resolution run. */
+static bool maybe_typed(const char *s)
+{
+	switch (s[0]) {
+	case '\0': case '~': case 'n': case 'N': case 'y': case 'Y': case 't': case 'T': case 'f':
+	case 'F': case 'o': case 'O': case '+': case '-': case '.':
+	case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+		return true;
+	default:
+		return false;
+	}
+}
+
 static cJSON *resolve_plain(const char *s)
 {
+	if (!maybe_typed(s))
+		return cJSON_CreateString(s);
 	if (in_list(s, null_words))
 		return cJSON_CreateNull();
 	if (in_list(s, true_words))
@@ -402,7 +418,14 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 		cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(f->node, f->key);
 		if (old)
 			bury(b, old);
-		cJSON_AddItemToObject(f->node, f->key, v);
+		/* cJSON frees item->string with the allocator kd_strdup used: hand the key over. An
+		 * alias's copy carries the anchored node's own key; drop it. */
+		if (v->string && !(v->type & cJSON_StringIsConst))
+			free(v->string);
+		v->type &= ~cJSON_StringIsConst;
+		v->string = f->key;
+		f->key = NULL;
+		cJSON_AddItemToArray(f->node, v);
 	}
 	free(f->key);
 	f->key = NULL;
@@ -533,6 +556,16 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 				frame *f = &b.stack[b.depth - 1];
 				f->key = kd_strdup("<<");
 				f->key_is_merge = true;
+				break;
+			}
+			if (b.depth > 0 && cJSON_IsObject(b.stack[b.depth - 1].node) && !b.stack[b.depth - 1].key &&
+				!ev.data.scalar.anchor && !ev.data.scalar.tag &&
+				(ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !maybe_typed(s))) {
+				/* The common key: a string as written, no node needed. */
+				frame *f = &b.stack[b.depth - 1];
+				f->key = kd_strndup(s, ev.data.scalar.length);
+				f->kline = (int)m->line + 1 + b.line_offset;
+				f->kcol = (int)m->column + 1;
 				break;
 			}
 			if (ev.data.scalar.tag) {

@@ -218,19 +218,42 @@ static int on_doc(const char *text, size_t len, int line, void *ud)
 typedef struct {
 	const char *name;
 	kd_tpl_set *set;
+	int uses_left; /* references left in the plan; the parse is freed after the last */
 } tpl_cache_entry;
 
 typedef struct {
 	tpl_cache_entry *e;
 	size_t n;
+	const kd_pkg *pkg;
+	const kd_pkg_plan *plan;
 } tpl_cache;
 
-static int get_template(kd_tpl_set **out, tpl_cache *cache, const kd_pkg *pkg, const char *name,
+/* How often the plan's Apply and Toggle tasks name template `name`. */
+static int plan_uses(const tpl_cache *c, const char *name)
+{
+	int n = 0;
+	const kd_pkg_plan *pl = c->plan;
+	for (size_t h = 0; h < pl->nphases; h++)
+		for (size_t s = 0; s < pl->phases[h].nsteps; s++) {
+			const kd_pkg_step *st = &pl->phases[h].steps[s];
+			for (size_t k = 0; k < st->ntasks; k++) {
+				const kd_pkg_task *t = kd_pkg_find_task(c->pkg, st->tasks[k].str ? st->tasks[k].str : "");
+				if (!t || (t->kind != KD_TASK_APPLY && t->kind != KD_TASK_TOGGLE))
+					continue;
+				for (size_t r = 0; r < t->nresources; r++)
+					if (t->resources[r].str && strcmp(t->resources[r].str, name) == 0)
+						n++;
+			}
+		}
+	return n;
+}
+
+static int get_template(tpl_cache_entry **out, tpl_cache *cache, const kd_pkg *pkg, const char *name,
 	const char *task)
 {
 	for (size_t i = 0; i < cache->n; i++) {
-		if (strcmp(cache->e[i].name, name) == 0) {
-			*out = cache->e[i].set;
+		if (strcmp(cache->e[i].name, name) == 0 && cache->e[i].set) {
+			*out = &cache->e[i];
 			return 0;
 		}
 	}
@@ -245,8 +268,8 @@ static int get_template(kd_tpl_set **out, tpl_cache *cache, const kd_pkg *pkg, c
 	cache->e = kd_realloc(cache->e, (cache->n + 1) * sizeof(*cache->e));
 	cache->e[cache->n].name = name;
 	cache->e[cache->n].set = set;
-	cache->n++;
-	*out = set;
+	cache->e[cache->n].uses_left = plan_uses(cache, name);
+	*out = &cache->e[cache->n++];
 	return 0;
 }
 
@@ -259,12 +282,16 @@ static void cache_free(tpl_cache *c)
 
 static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, const char *name, const cJSON *data)
 {
-	kd_tpl_set *set = NULL;
+	tpl_cache_entry *ce = NULL;
 	kd_buf out = KD_BUF_INIT;
-	int rc = get_template(&set, cache, pkg, name, dc->task);
+	int rc = get_template(&ce, cache, pkg, name, dc->task);
 	if (rc)
 		return rc;
-	rc = kd_tpl_execute(&out, set, data);
+	rc = kd_tpl_execute(&out, ce->set, data);
+	if (--ce->uses_left <= 0) {
+		kd_tpl_set_free(ce->set);
+		ce->set = NULL;
+	}
 	if (rc == 0) {
 		const kd_pkg_template *t = kd_pkg_find_template(pkg, name);
 		char display[1024];
@@ -301,7 +328,7 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_options *opts)
 {
 	kd_render_result *res = kd_calloc(1, sizeof(*res));
-	tpl_cache cache = {NULL, 0};
+	tpl_cache cache = {NULL, 0, pkg, NULL};
 	cJSON *pipes = NULL, *empty = NULL;
 	int rc = KD_ERROR;
 	const char *plan_name = opts && opts->plan ? opts->plan : "deploy";
@@ -331,6 +358,7 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 		rc = KD_ENOTFOUND;
 		goto done;
 	}
+	cache.plan = plan;
 	if ((rc = kd_plans__pipes(&pipes, pkg, res->instance, plan)) != 0)
 		goto done;
 	for (size_t h = 0; h < plan->nphases; h++) {
