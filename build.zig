@@ -83,6 +83,17 @@ pub fn build(b: *std.Build) void {
     if (b.args) |args| run_exe.addArgs(args);
     b.step("run", "run kubectl-kudo").dependOn(&run_exe.step);
 
+    // Tools for tests: tests/tools/<name>.c -> zig-out/bin/kudoc-<name>.
+    var tool_srcs = std.ArrayList([]const u8).init(b.allocator);
+    collect(b, "tests/tools", &tool_srcs, false);
+    for (sorted(&tool_srcs)) |f| {
+        const tool = b.addExecutable(.{ .name = b.fmt("kudoc-{s}", .{std.fs.path.stem(f)}), .target = target, .optimize = optimize });
+        tool.addCSourceFiles(.{ .files = lib_files, .flags = cflags.items });
+        tool.addCSourceFile(.{ .file = b.path(f), .flags = cflags.items });
+        linkAll(tool);
+        b.installArtifact(tool);
+    }
+
     // Unit tests.
     const test_step = b.step("test", "run the unit tests and data-driven cases");
     if (!sanitize) {
