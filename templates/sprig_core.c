@@ -1,0 +1,576 @@
+/* Shared machinery of the sprig library: Go-typed argument checks, sprig's conversions,
+ * Go's type names, emptiness and equality, Unicode helpers. */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <wctype.h>
+
+#include "sprig_priv.h"
+
+/* ---- Go types ------------------------------------------------------------------------ */
+
+bool kd_tpl__sp_is_time(const cJSON *v)
+{
+	return cJSON_IsObject(v) && v->child && v->child->string &&
+		strcmp(v->child->string, KD_SP_TIME_KEY) == 0;
+}
+
+bool kd_tpl__sp_is_semver(const cJSON *v)
+{
+	return cJSON_IsObject(v) && v->child && v->child->string &&
+		strcmp(v->child->string, KD_SP_SEMVER_KEY) == 0;
+}
+
+bool kd_tpl__sp_is_list(const cJSON *v)
+{
+	return cJSON_IsArray(v);
+}
+
+const char *kd_tpl__sp_typeof(const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v))
+		return "<nil>";
+	if (cJSON_IsString(v))
+		return "string";
+	if (cJSON_IsBool(v))
+		return "bool";
+	if (cJSON_IsNumber(v)) {
+		if (!(v->type & KD_JSON_INT))
+			return "float64";
+		return (v->type & KD_SP_INT64) ? "int64" : "int";
+	}
+	if (cJSON_IsArray(v)) {
+		if (v->type & KD_SP_STRS)
+			return "[]string";
+		if (v->type & KD_SP_INTS)
+			return "[]int";
+		return "[]interface {}";
+	}
+	if (kd_tpl__sp_is_time(v))
+		return "time.Time";
+	if (kd_tpl__sp_is_semver(v))
+		return "*semver.Version";
+	if (v->type & KD_SP_STRS)
+		return "map[string]string";
+	return "map[string]interface {}";
+}
+
+const char *kd_tpl__sp_kindof(const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v))
+		return "invalid";
+	if (cJSON_IsArray(v))
+		return "slice";
+	if (kd_tpl__sp_is_time(v))
+		return "struct";
+	if (kd_tpl__sp_is_semver(v))
+		return "ptr";
+	if (cJSON_IsObject(v))
+		return "map";
+	return kd_tpl__sp_typeof(v);
+}
+
+bool kd_tpl__sp_empty(const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v))
+		return true;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] == '\0';
+	if (cJSON_IsBool(v))
+		return cJSON_IsFalse(v);
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == 0;
+	if (kd_tpl__sp_is_time(v) || kd_tpl__sp_is_semver(v))
+		return false;
+	return v->child == NULL;
+}
+
+bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
+{
+	if (strcmp(kd_tpl__sp_typeof(a), kd_tpl__sp_typeof(b)) != 0)
+		return false;
+	if (!a || cJSON_IsNull(a))
+		return true;
+	if (cJSON_IsArray(a)) {
+		const cJSON *x = a->child, *y = b->child;
+		for (; x && y; x = x->next, y = y->next)
+			if (!kd_tpl__sp_deep_equal(x, y))
+				return false;
+		return !x && !y;
+	}
+	if (cJSON_IsObject(a)) {
+		int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+		if (na != nb)
+			return false;
+		for (const cJSON *x = a->child; x; x = x->next) {
+			const cJSON *y = kd_json_get(b, x->string);
+			if (!y || !kd_tpl__sp_deep_equal(x, y))
+				return false;
+		}
+		return true;
+	}
+	return kd_json_equal(a, b);
+}
+
+/* ---- typed parameters ------------------------------------------------------------------ */
+
+static const char *argtype(const cJSON *v)
+{
+	return (!v || cJSON_IsNull(v)) ? "interface {}" : kd_tpl__sp_typeof(v);
+}
+
+int kd_tpl__sp_arg_str(kd_tpl__call *call, const cJSON *v, const char **out)
+{
+	if (cJSON_IsString(v)) {
+		*out = v->valuestring;
+		return 0;
+	}
+	return kd_tpl__fn_fail(call, "wrong type for value; expected string; got %s", argtype(v));
+}
+
+int kd_tpl__sp_arg_int(kd_tpl__call *call, const cJSON *v, int64_t *out)
+{
+	if (kd_json_is_int(v) && !(v->type & KD_SP_INT64)) {
+		*out = kd_json_int(v);
+		return 0;
+	}
+	return kd_tpl__fn_fail(call, "wrong type for value; expected int; got %s", argtype(v));
+}
+
+int kd_tpl__sp_arg_bool(kd_tpl__call *call, const cJSON *v, bool *out)
+{
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return 0;
+	}
+	return kd_tpl__fn_fail(call, "wrong type for value; expected bool; got %s", argtype(v));
+}
+
+int kd_tpl__sp_arg_float(kd_tpl__call *call, const cJSON *v, double *out)
+{
+	/* Untyped integer constants convert to float64 parameters; an int result does not, but
+	 * the two are indistinguishable here, so ints are accepted. */
+	if (cJSON_IsNumber(v) && !(v->type & KD_SP_INT64)) {
+		*out = v->valuedouble;
+		return 0;
+	}
+	return kd_tpl__fn_fail(call, "wrong type for value; expected float64; got %s", argtype(v));
+}
+
+int kd_tpl__sp_arg_map(kd_tpl__call *call, const cJSON *v)
+{
+	if (cJSON_IsObject(v) && !kd_tpl__sp_is_time(v) && !kd_tpl__sp_is_semver(v) &&
+		!(v->type & KD_SP_STRS))
+		return 0;
+	return kd_tpl__fn_fail(call, "wrong type for value; expected map[string]interface {}; got %s",
+		argtype(v));
+}
+
+int kd_tpl__sp_arg_time(kd_tpl__call *call, const cJSON *v, int64_t *sec, int64_t *nsec,
+	int *offset, const char **zone)
+{
+	if (!kd_tpl__sp_is_time(v))
+		return kd_tpl__fn_fail(call, "wrong type for value; expected time.Time; got %s",
+			argtype(v));
+	const cJSON *a = v->child;
+	const cJSON *s = cJSON_GetArrayItem(a, 0), *n = cJSON_GetArrayItem(a, 1);
+	const cJSON *o = cJSON_GetArrayItem(a, 2), *z = cJSON_GetArrayItem(a, 3);
+	*sec = s ? (int64_t)s->valuedouble : 0;
+	*nsec = n ? (int64_t)n->valuedouble : 0;
+	*offset = o ? (int)o->valuedouble : 0;
+	*zone = (z && cJSON_IsString(z)) ? z->valuestring : "UTC";
+	return 0;
+}
+
+cJSON *kd_tpl__sp_new_time(int64_t sec, int64_t nsec, int offset, const char *zone)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = cJSON_AddArrayToObject(o, KD_SP_TIME_KEY);
+	cJSON_AddItemToArray(a, kd_json_new_int(sec));
+	cJSON_AddItemToArray(a, kd_json_new_int(nsec));
+	cJSON_AddItemToArray(a, kd_json_new_int(offset));
+	cJSON_AddItemToArray(a, cJSON_CreateString(zone));
+	return o;
+}
+
+/* ---- sprig's conversions --------------------------------------------------------------- */
+
+int kd_tpl__sp_parse_int(const char *s, int base, int64_t *out)
+{
+	const char *p = s;
+	bool neg = false;
+	*out = 0;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (base == 0) {
+		base = 10;
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+			base = 16, p += 2;
+		else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+			base = 8, p += 2;
+		else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
+			base = 2, p += 2;
+		else if (p[0] == '0' && p[1])
+			base = 8, p += 1;
+	}
+	if (!*p)
+		return -1;
+	uint64_t acc = 0;
+	bool over = false;
+	for (; *p; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'z')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'Z')
+			d = *p - 'A' + 10;
+		else
+			return -1;
+		if (d >= base)
+			return -1;
+		if (acc > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			over = true;
+		else
+			acc = acc * (uint64_t)base + (uint64_t)d;
+	}
+	uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	if (over || acc > lim) {
+		*out = neg ? INT64_MIN : INT64_MAX;
+		return -1;
+	}
+	*out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return 0;
+}
+
+static bool ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+static int parse_float_plain(const char *s, double *out);
+
+/* Go's ParseFloat accepts '_' between digits; strip them after checking their places. */
+int kd_tpl__sp_parse_float(const char *s, double *out)
+{
+	if (!strchr(s, '_'))
+		return parse_float_plain(s, out);
+	size_t n = strlen(s);
+	char *t = kd_malloc(n + 1);
+	size_t k = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '_') {
+			t[k++] = s[i];
+			continue;
+		}
+		bool prev = i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9';
+		bool next = s[i + 1] >= '0' && s[i + 1] <= '9';
+		if (!prev || !next)
+			rc = -1;
+	}
+	t[k] = '\0';
+	if (rc == 0)
+		rc = parse_float_plain(t, out);
+	else
+		*out = 0;
+	free(t);
+	return rc;
+}
+
+static int parse_float_plain(const char *s, double *out)
+{
+	const char *p = s;
+	*out = 0;
+	const char *q = (*p == '+' || *p == '-') ? p + 1 : p;
+	if (ieq(q, "inf") || ieq(q, "infinity")) {
+		*out = *p == '-' ? -INFINITY : INFINITY;
+		return 0;
+	}
+	if (ieq(q, "nan")) {
+		if (q != p)
+			return -1;
+		*out = NAN;
+		return 0;
+	}
+	/* Go's grammar: digits [. digits] [e[+-]digits], or hex mantissa with a p exponent. */
+	bool hex = q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
+	const char *r = hex ? q + 2 : q;
+	int digits = 0;
+	bool dot = false, exp = false;
+	for (; *r; r++) {
+		char c = *r;
+		if ((c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))
+			digits++;
+		else if (c == '.' && !dot)
+			dot = true;
+		else
+			break;
+	}
+	if (!digits)
+		return -1;
+	if ((!hex && (*r == 'e' || *r == 'E')) || (hex && (*r == 'p' || *r == 'P'))) {
+		exp = true;
+		r++;
+		if (*r == '+' || *r == '-')
+			r++;
+		if (!(*r >= '0' && *r <= '9'))
+			return -1;
+		while (*r >= '0' && *r <= '9')
+			r++;
+	}
+	if (*r || (hex && !exp))
+		return -1;
+	errno = 0;
+	double d = strtod(s, NULL);
+	if (errno == ERANGE && isinf(d))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+int64_t kd_tpl__sp_toint64(const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		int64_t i;
+		return kd_tpl__sp_parse_int(v->valuestring, 10, &i) == 0 ? i : 0;
+	}
+	if (cJSON_IsTrue(v))
+		return 1;
+	if (cJSON_IsNumber(v)) {
+		if (v->type & KD_JSON_INT)
+			return kd_json_int(v);
+		double d = v->valuedouble;
+		/* Go's float->int64 conversion on amd64 yields MinInt64 out of range. */
+		if (isnan(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0)
+			return INT64_MIN;
+		return (int64_t)d;
+	}
+	return 0;
+}
+
+double kd_tpl__sp_tofloat64(const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		double d;
+		return kd_tpl__sp_parse_float(v->valuestring, &d) == 0 ? d : 0;
+	}
+	if (cJSON_IsTrue(v))
+		return 1;
+	if (cJSON_IsNumber(v))
+		return (v->type & KD_JSON_INT) ? (double)kd_json_int(v) : v->valuedouble;
+	return 0;
+}
+
+/* ---- strings of values ----------------------------------------------------------------- */
+
+int kd_tpl__sp_strval(kd_buf *b, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return kd_buf_puts(b, v->valuestring);
+	if (kd_tpl__sp_is_time(v))
+		return kd_tpl__sp_time_string(b, v);
+	if (kd_tpl__sp_is_semver(v)) {
+		const char *s = kd_json_get_str(v, "String");
+		return kd_buf_puts(b, s ? s : "");
+	}
+	return kd_tpl__fmt_value(b, v);
+}
+
+bool kd_tpl__sprig_fmt_special(kd_buf *out, const cJSON *v)
+{
+	if (!kd_tpl__sp_is_time(v) && !kd_tpl__sp_is_semver(v))
+		return false;
+	kd_tpl__sp_strval(out, v);
+	return true;
+}
+
+cJSON *kd_tpl__sp_new_strn(const char *s, size_t n)
+{
+	char *t = kd_strndup(s, n);
+	cJSON *r = cJSON_CreateString(t);
+	free(t);
+	return r;
+}
+
+cJSON *kd_tpl__sp_take_buf(kd_buf *b)
+{
+	cJSON *r = cJSON_CreateString(kd_buf_cstr(b));
+	kd_buf_free(b);
+	return r;
+}
+
+cJSON *kd_tpl__sp_dup(const cJSON *v)
+{
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+/* ---- Unicode ---------------------------------------------------------------------------- */
+
+int kd_tpl__sp_utf8_decode(const char *str, size_t n, uint32_t *cp)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	*cp = 0xFFFD;
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	int len;
+	uint32_t c, min;
+	if ((s[0] & 0xE0) == 0xC0)
+		len = 2, c = s[0] & 0x1F, min = 0x80;
+	else if ((s[0] & 0xF0) == 0xE0)
+		len = 3, c = s[0] & 0x0F, min = 0x800;
+	else if ((s[0] & 0xF8) == 0xF0)
+		len = 4, c = s[0] & 0x07, min = 0x10000;
+	else
+		return 1;
+	if ((size_t)len > n)
+		return 1;
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 1;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 1;
+	*cp = c;
+	return len;
+}
+
+void kd_tpl__sp_utf8_put(kd_buf *b, uint32_t c)
+{
+	char t[4];
+	size_t n;
+	if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		c = 0xFFFD;
+	if (c < 0x80)
+		t[0] = (char)c, n = 1;
+	else if (c < 0x800)
+		t[0] = (char)(0xC0 | (c >> 6)), t[1] = (char)(0x80 | (c & 0x3F)), n = 2;
+	else if (c < 0x10000)
+		t[0] = (char)(0xE0 | (c >> 12)), t[1] = (char)(0x80 | ((c >> 6) & 0x3F)),
+		t[2] = (char)(0x80 | (c & 0x3F)), n = 3;
+	else
+		t[0] = (char)(0xF0 | (c >> 18)), t[1] = (char)(0x80 | ((c >> 12) & 0x3F)),
+		t[2] = (char)(0x80 | ((c >> 6) & 0x3F)), t[3] = (char)(0x80 | (c & 0x3F)), n = 4;
+	kd_buf_put(b, t, n);
+}
+
+/* Non-ASCII classification goes through glibc's C.UTF-8 tables, close to Go's unicode. */
+static locale_t utf8_locale(void)
+{
+	static locale_t loc;
+	static bool tried;
+	if (!tried) {
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		tried = true;
+	}
+	return loc;
+}
+
+uint32_t kd_tpl__sp_to_upper(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') ? c - 32 : c;
+	locale_t l = utf8_locale();
+	return l ? (uint32_t)towupper_l((wint_t)c, l) : c;
+}
+
+uint32_t kd_tpl__sp_to_title(uint32_t c)
+{
+	/* The Latin digraphs have a title case distinct from their upper case. */
+	if (c >= 0x1C4 && c <= 0x1CC)
+		return 0x1C5 + (c - 0x1C4) / 3 * 3;
+	if (c >= 0x1F1 && c <= 0x1F3)
+		return 0x1F2;
+	return kd_tpl__sp_to_upper(c);
+}
+
+uint32_t kd_tpl__sp_to_lower(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	locale_t l = utf8_locale();
+	return l ? (uint32_t)towlower_l((wint_t)c, l) : c;
+}
+
+bool kd_tpl__sp_is_upper(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z';
+	locale_t l = utf8_locale();
+	return l && iswupper_l((wint_t)c, l);
+}
+
+bool kd_tpl__sp_is_lower(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'a' && c <= 'z';
+	locale_t l = utf8_locale();
+	return l && iswlower_l((wint_t)c, l);
+}
+
+bool kd_tpl__sp_is_letter(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	if (c == 0xAA || c == 0xB5 || c == 0xBA)
+		return true;
+	locale_t l = utf8_locale();
+	return l && iswalpha_l((wint_t)c, l) && !iswdigit_l((wint_t)c, l);
+}
+
+bool kd_tpl__sp_is_digit(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= '0' && c <= '9';
+	if (c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE))
+		return true; /* Go's IsNumber includes No */
+	locale_t l = utf8_locale();
+	return l && iswdigit_l((wint_t)c, l);
+}
+
+bool kd_tpl__sp_is_space(uint32_t c)
+{
+	switch (c) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0:
+	case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+		return true;
+	}
+	return c >= 0x2000 && c <= 0x200A;
+}
+
+bool kd_tpl__sp_is_punct(uint32_t c)
+{
+	if (c < 0x80)
+		return c && strchr("!\"#%&'()*,-./:;?@[\\]_{}", (int)c) != NULL;
+	switch (c) {
+	case 0xA1: case 0xA7: case 0xAB: case 0xB6: case 0xB7: case 0xBB: case 0xBF:
+		return true;
+	}
+	if (c < 0x2000)
+		return false;
+	locale_t l = utf8_locale();
+	return l && iswpunct_l((wint_t)c, l) && c >= 0x2010 && c <= 0x2E4F;
+}
+
+void kd_tpl__sp_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			abort(); /* no entropy source: nothing sensible to return */
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+}

@@ -1,0 +1,229 @@
+/* sprig's dict functions (dict.go). Go maps are references: set, unset, merge and
+ * mergeOverwrite change the map they are given (templates rely on `$_ := set $d "k" v`), so
+ * these edit the argument in place and return a copy of the result. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sprig_priv.h"
+
+#define MAP_ARG(i)                                  \
+	if (kd_tpl__sp_arg_map(call, args[i]) < 0)      \
+		return KD_ERROR
+
+static void put(cJSON *obj, const char *key, cJSON *v)
+{
+	if (kd_json_get(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
+	else
+		cJSON_AddItemToObject(obj, key, v);
+}
+
+KD_SP_FN(dict)
+{
+	cJSON *d = cJSON_CreateObject();
+	for (int i = 0; i < nargs; i += 2) {
+		kd_buf k = KD_BUF_INIT;
+		kd_buf_puts(&k, "");
+		kd_tpl__sp_strval(&k, args[i]);
+		put(d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
+		kd_buf_free(&k);
+	}
+	*out = d;
+	return 0;
+}
+
+KD_SP_FN(set)
+{
+	const char *key;
+	MAP_ARG(0);
+	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
+		return KD_ERROR;
+	put(args[0], key, kd_tpl__sp_dup(args[2]));
+	*out = kd_tpl__sp_dup(args[0]);
+	return 0;
+}
+
+KD_SP_FN(unset)
+{
+	const char *key;
+	MAP_ARG(0);
+	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
+		return KD_ERROR;
+	cJSON_DeleteItemFromObjectCaseSensitive(args[0], key);
+	*out = kd_tpl__sp_dup(args[0]);
+	return 0;
+}
+
+KD_SP_FN(hasKey)
+{
+	const char *key;
+	MAP_ARG(0);
+	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
+		return KD_ERROR;
+	*out = cJSON_CreateBool(kd_json_get(args[0], key) != NULL);
+	return 0;
+}
+
+KD_SP_FN(pluck)
+{
+	const char *key;
+	if (kd_tpl__sp_arg_str(call, args[0], &key) < 0)
+		return KD_ERROR;
+	for (int i = 1; i < nargs; i++)
+		MAP_ARG(i);
+	cJSON *l = cJSON_CreateArray();
+	for (int i = 1; i < nargs; i++) {
+		const cJSON *v = kd_json_get(args[i], key);
+		if (v)
+			cJSON_AddItemToArray(l, kd_tpl__sp_dup(v));
+	}
+	*out = l;
+	return 0;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* The members of a map in key order (Go's order is random; sorted is one of its choices and
+ * keeps kudoc's output stable). Free the array with free(). */
+static cJSON **sorted_members(const cJSON *obj, int *n)
+{
+	*n = cJSON_GetArraySize(obj);
+	cJSON **m = kd_calloc((size_t)*n + 1, sizeof *m);
+	int i = 0;
+	for (cJSON *e = obj->child; e; e = e->next)
+		m[i++] = e;
+	qsort(m, (size_t)*n, sizeof *m, cmp_member);
+	return m;
+}
+
+KD_SP_FN(keys)
+{
+	for (int i = 0; i < nargs; i++)
+		MAP_ARG(i);
+	cJSON *l = cJSON_CreateArray();
+	l->type |= KD_SP_STRS;
+	for (int i = 0; i < nargs; i++) {
+		int n;
+		cJSON **m = sorted_members(args[i], &n);
+		for (int j = 0; j < n; j++)
+			cJSON_AddItemToArray(l, cJSON_CreateString(m[j]->string));
+		free(m);
+	}
+	*out = l;
+	return 0;
+}
+
+KD_SP_FN(values)
+{
+	MAP_ARG(0);
+	cJSON *l = cJSON_CreateArray();
+	int n;
+	cJSON **m = sorted_members(args[0], &n);
+	for (int j = 0; j < n; j++)
+		cJSON_AddItemToArray(l, kd_tpl__sp_dup(m[j]));
+	free(m);
+	*out = l;
+	return 0;
+}
+
+KD_SP_FN(pick)
+{
+	MAP_ARG(0);
+	const char *k;
+	for (int i = 1; i < nargs; i++)
+		if (kd_tpl__sp_arg_str(call, args[i], &k) < 0)
+			return KD_ERROR;
+	cJSON *d = cJSON_CreateObject();
+	for (int i = 1; i < nargs; i++) {
+		const cJSON *v = kd_json_get(args[0], args[i]->valuestring);
+		if (v)
+			put(d, args[i]->valuestring, kd_tpl__sp_dup(v));
+	}
+	*out = d;
+	return 0;
+}
+
+KD_SP_FN(omit)
+{
+	MAP_ARG(0);
+	const char *k;
+	for (int i = 1; i < nargs; i++)
+		if (kd_tpl__sp_arg_str(call, args[i], &k) < 0)
+			return KD_ERROR;
+	cJSON *d = cJSON_CreateObject();
+	for (cJSON *e = args[0]->child; e; e = e->next) {
+		bool drop = false;
+		for (int i = 1; i < nargs && !drop; i++)
+			drop = strcmp(args[i]->valuestring, e->string) == 0;
+		if (!drop)
+			cJSON_AddItemToObject(d, e->string, kd_tpl__sp_dup(e));
+	}
+	*out = d;
+	return 0;
+}
+
+/* mergo v0.3.9's deepMerge of map[string]interface{} values (Merge / MergeWithOverwrite):
+ * nested maps merge recursively, other values are taken from src when src's value is not
+ * empty and (overwrite or dst's value is empty); a nil src value is copied only with
+ * overwrite; values of different Go types stop the merge with an error. */
+static int merge_map(cJSON *dst, const cJSON *src, bool overwrite)
+{
+	for (const cJSON *s = src->child; s; s = s->next) {
+		cJSON *d = kd_json_get(dst, s->string);
+		if (cJSON_IsNull(s)) {
+			if (overwrite)
+				put(dst, s->string, cJSON_CreateNull());
+			continue;
+		}
+		if (!d || cJSON_IsNull(d)) {
+			if (!kd_tpl__sp_empty(s))
+				put(dst, s->string, kd_tpl__sp_dup(s));
+			continue;
+		}
+		if (strcmp(kd_tpl__sp_typeof(d), kd_tpl__sp_typeof(s)) != 0)
+			return -1;
+		if (cJSON_IsObject(d) && !kd_tpl__sp_is_time(d) && !kd_tpl__sp_is_semver(d)) {
+			if (merge_map(d, s, overwrite) < 0)
+				return -1;
+			continue;
+		}
+		if (!kd_tpl__sp_empty(s) && (overwrite || kd_tpl__sp_empty(d)))
+			put(dst, s->string, kd_tpl__sp_dup(s));
+	}
+	return 0;
+}
+
+static int do_merge(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *call, bool overwrite)
+{
+	for (int i = 0; i < nargs; i++)
+		MAP_ARG(i);
+	for (int i = 1; i < nargs; i++) {
+		if (merge_map(args[0], args[i], overwrite) < 0) {
+			*out = cJSON_CreateString(""); /* sprig swallows mergo's error */
+			return 0;
+		}
+	}
+	*out = kd_tpl__sp_dup(args[0]);
+	return 0;
+}
+
+KD_SP_FN(merge)
+{
+	return do_merge(out, args, nargs, call, false);
+}
+
+KD_SP_FN(mergeOverwrite)
+{
+	return do_merge(out, args, nargs, call, true);
+}
+
+KD_SP_FN(deepCopy)
+{
+	if (cJSON_IsNull(args[0]))
+		return kd_tpl__fn_fail(call, "reflect: call of reflect.Value.Type on zero Value");
+	*out = kd_tpl__sp_dup(args[0]);
+	return 0;
+}

@@ -1,0 +1,1 @@
+{{ .Params.replicas | mul 2 }}|{{ add .Params.replicas 1 }}|{{ max .Params.replicas "5" }}|{{ int .Params.f }}|{{ .Params.f | float64 }}|{{ if gt (int .Params.replicas) 2 }}big{{ end }}

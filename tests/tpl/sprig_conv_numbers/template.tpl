@@ -1,0 +1,1 @@
+{{ atoi "42" }}|{{ atoi "4.2" }}|{{ atoi " 4" }}|{{ atoi "-7" }}|{{ int "3" }}|{{ int 3.9 }}|{{ int -3.9 }}|{{ int "3.5" }}|{{ int true }}|{{ int nil }}|{{ int64 "12" }}|{{ float64 "1.5" }}|{{ float64 "1e3" }}|{{ float64 "abc" }}|{{ float64 3 }}|{{ int .f }}|{{ float64 .s }}|{{ toDecimal "0777" }}|{{ toDecimal 777 }}|{{ toDecimal "8" }}|{{ int "0x1F" }}|{{ int "+5" }}

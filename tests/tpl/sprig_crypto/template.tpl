@@ -1,0 +1,1 @@
+{{ sha1sum "abc" }}|{{ sha256sum "abc" }}|{{ adler32sum "abc" }}|{{ sha256sum "" }}|{{ adler32sum "Wikipedia" }}|{{ len uuidv4 }}|{{ regexMatch "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$" uuidv4 }}

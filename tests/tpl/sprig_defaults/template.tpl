@@ -1,0 +1,1 @@
+{{ default "d" .e }}|{{ default "d" .s }}|{{ default "d" 0 }}|{{ default "d" .z }}|{{ default "d" .l }}|{{ default "d" false }}|{{ default "d" }}|{{ .s | default "x" }}|{{ empty "" }}|{{ empty .z }}|{{ empty .m }}|{{ empty 1 }}|{{ empty nil }}|{{ coalesce .e "" 0 "first" "second" }}|{{ coalesce }}|{{ ternary "y" "n" true }}|{{ ternary "y" "n" false }}|{{ true | ternary 1 2 }}

@@ -1,0 +1,1 @@
+a{{ fail "boom: bad value" }}b

@@ -1,0 +1,1 @@
+{{ $d := dict "b" 2 "a" 1 "c" }}{{ $d }}|{{ set $d "z" 26 }}|{{ $d }}|{{ unset $d "a" }}|{{ $d }}|{{ hasKey $d "b" }}|{{ hasKey $d "a" }}|{{ keys $d | sortAlpha }}|{{ values (dict "x" 1) }}|{{ pick .m "a" "zz" }}|{{ omit .m "a" }}|{{ pluck "a" .m (dict "a" 9) (dict) }}|{{ dict 1 2 }}|{{ dict }}

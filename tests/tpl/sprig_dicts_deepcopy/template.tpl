@@ -1,0 +1,1 @@
+{{ $c := deepCopy .m }}{{ $_ := set $c "n" 1 }}{{ .m }}|{{ $c }}|{{ deepCopy nil }}|{{ deepCopy 3 }}

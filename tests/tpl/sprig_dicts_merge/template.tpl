@@ -1,0 +1,1 @@
+{{ $d := dict "a" 1 "n" (dict "x" 1) "e" "" "l" (list) }}{{ $s := dict "a" 2 "b" 3 "n" (dict "y" 2 "x" 5) "e" "filled" "l" (list 1) "z" "" "nn" nil }}{{ merge $d $s }}|{{ $d }}

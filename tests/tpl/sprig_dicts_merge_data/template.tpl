@@ -1,0 +1,1 @@
+{{ toYaml (merge .a .b .c) }}

@@ -1,0 +1,1 @@
+{{ $d := dict "a" 1 "n" (dict "x" 1) "e" "keep" "k" 5 }}{{ $s := dict "a" 2 "n" (dict "y" 2 "x" 5) "e" "" "k" nil "z" "" }}{{ mergeOverwrite $d $s }}|{{ $d }}

@@ -1,0 +1,1 @@
+{{ $_ := set .m "new" "v" }}{{ .m.new }}|{{ $x := dict }}{{ range $i, $e := list "a" "b" }}{{ $_ := set $x $e $i }}{{ end }}{{ $x }}

@@ -1,0 +1,1 @@
+{{ b64enc "hello world" }}|{{ b64enc "" }}|{{ b64enc "ab" }}|{{ b64dec "aGVsbG8gd29ybGQ=" }}|{{ b64dec "aGk" }}|{{ b64dec "a$" }}|{{ b64dec "YQ==\n" }}|{{ b64dec "YQ=x" }}|{{ b32enc "hello" }}|{{ b32enc "a" }}|{{ b32dec "NBSWY3DP" }}|{{ b32dec "ME======" }}|{{ b32dec "M1" }}

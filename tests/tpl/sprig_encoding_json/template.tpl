@@ -1,0 +1,1 @@
+{{ toJson .m }}|{{ toJson (list 1 2.5 "a<b>&" nil true) }}|{{ toJson "x" }}|{{ toJson nil }}|{{ toJson (dict) }}|{{ toJson (list) }}|{{ toJson 1e21 }}|{{ toJson 0.000001 }}|{{ toJson 0.0000001 }}|{{ toJson 123456789.0 }}|{{ toJson .u }}

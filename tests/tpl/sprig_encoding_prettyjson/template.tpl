@@ -1,0 +1,1 @@
+{{ toPrettyJson .m }}|{{ toPrettyJson (list) }}|{{ toPrettyJson (dict "a" (list) "b" (dict)) }}

@@ -1,0 +1,3 @@
+spec:
+{{ toYaml .m | indent 2 }}
+list:{{ toYaml .l | nindent 2 }}

@@ -1,0 +1,1 @@
+{{ list 1 "a" nil }}|{{ tuple 1 2 }}|{{ first .l }}|{{ last .l }}|{{ rest .l }}|{{ initial .l }}|{{ first .e }}|{{ rest .e }}|{{ initial .e }}|{{ append .l 4 }}|{{ push .l "x" }}|{{ prepend .l 0 }}|{{ .l }}|{{ reverse .l }}|{{ concat .l (list 9) .e }}|{{ concat }}

@@ -1,0 +1,1 @@
+{{ slice .l 1 }}|{{ slice .l 1 2 }}|{{ slice .l }}|{{ slice .e }}|{{ slice (splitList "," "a,b,c") 1 }}

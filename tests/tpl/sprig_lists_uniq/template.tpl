@@ -1,0 +1,1 @@
+{{ uniq (list 1 1 "1" 2 1.0 nil nil) }}|{{ uniq .l }}|{{ without .l 1 "b" }}|{{ has 1 .l }}|{{ has 1 (list 1) }}|{{ has "b" .l }}|{{ has 1 nil }}|{{ compact (list 0 "" nil false 1 "a" (list) (dict)) }}|{{ sortAlpha (list "b" "a" 10 2) }}|{{ sortAlpha "x" }}

@@ -1,0 +1,1 @@
+{{ floor 1.7 }}|{{ floor "-1.2" }}|{{ ceil 1.2 }}|{{ ceil 3 }}|{{ round 3.14159 2 }}|{{ round 2.5 0 }}|{{ round 2.4 0 }}|{{ round 1.2345 3 0.4 }}|{{ round "12.5" -1 }}|{{ round -2.5 0 }}|{{ floor .x }}

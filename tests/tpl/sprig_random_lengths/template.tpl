@@ -1,0 +1,1 @@
+{{ len (randAlphaNum 10) }}|{{ len (randAlpha 5) }}|{{ len (randNumeric 7) }}|{{ len (randAscii 3) }}|{{ regexMatch "^[0-9]+$" (randNumeric 20) }}|{{ regexMatch "^[a-zA-Z]+$" (randAlpha 20) }}|{{ len (shuffle "hello") }}|{{ randAlpha 0 }}

@@ -1,0 +1,1 @@
+{{ deepEqual 1 1 }} {{ deepEqual 1 1.0 }} {{ deepEqual .a .b }} {{ deepEqual (list 1 "a") (list 1 "a") }} {{ deepEqual (dict "a" 1) (dict "a" 1) }} {{ deepEqual nil nil }} {{ deepEqual "a" "b" }} {{ deepEqual .a (list 1.0) }}

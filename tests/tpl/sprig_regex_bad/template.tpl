@@ -1,0 +1,1 @@
+{{ regexFind "(" "abc" }}

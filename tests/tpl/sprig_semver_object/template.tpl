@@ -1,0 +1,1 @@
+{{ $v := semver "1.2.3-beta.1+b5" }}{{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} {{ $v.Prerelease }} {{ $v.Metadata }} {{ $v.Original }}|{{ (semver "v2").Major }}

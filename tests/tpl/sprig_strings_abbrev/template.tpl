@@ -1,0 +1,1 @@
+{{ abbrev 5 "hello world" }}|{{ abbrev 3 "hello" }}|{{ abbrev 20 "short" }}|{{ abbrevboth 5 10 "1234567890abcdefghij" }}|{{ abbrevboth 0 6 "abcdefghijkl" }}|{{ abbrevboth 3 6 "abcdefghij" }}

@@ -1,0 +1,1 @@
+{{ upper "hello wörld ß" }}|{{ lower "HÉLLO" }}|{{ title "hello wor_ld foo-bar x.y 3d" }}|{{ untitle "Hello World  FOO" }}|{{ swapcase "Hello wORLD fOO" }}

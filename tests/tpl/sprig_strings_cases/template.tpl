@@ -1,0 +1,1 @@
+{{ snakecase "HelloWorld" }}|{{ snakecase "helloWorldFOOBar" }}|{{ snakecase "Hello World-foo_bar" }}|{{ snakecase "ABC123def" }}|{{ snakecase "x1Y2" }}|{{ kebabcase "HTTPServer2Go" }}|{{ camelcase "hello_world-foo bar" }}|{{ camelcase "_a_" }}|{{ camelcase "__" }}|{{ camelcase "ABC_def" }}|{{ snakecase "a.b,c" }}|{{ kebabcase "already-kebab" }}

@@ -1,0 +1,1 @@
+{{ indent 2 "a\nb\n" }}|{{ nindent 4 "x\ny" }}|{{ "line" | indent 0 }}

@@ -1,0 +1,1 @@
+{{ initials "hello big world" }}|{{ initials "  a  b" }}|{{ nospace " a b\tc\n d " }}|{{ nospace "abc" }}|{{ initials "élan vital" }}

@@ -1,0 +1,1 @@
+{{ join "-" .l }}|{{ join "," (list 1 2.5 true nil "x") }}|{{ join "," "abc" }}|{{ join "," nil }}|{{ join ", " (splitList " " "a b c") }}

@@ -1,0 +1,1 @@
+{{ quote "a\"b" "c\td\n" 1 2.5 true nil .m .l }}|{{ squote "a" 1 nil .l }}|{{ cat "a" 1 nil "b" .l }}|{{ quote }}|{{ quote .e }}

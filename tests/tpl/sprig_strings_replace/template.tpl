@@ -1,0 +1,1 @@
+{{ replace "a" "b" "banana" }}|{{ replace "" "-" "abc" }}|{{ "x.y.z" | replace "." "/" }}|{{ contains "an" "banana" }}|{{ hasPrefix "ba" "banana" }}|{{ hasSuffix "na" "banana" }}|{{ contains "" "" }}

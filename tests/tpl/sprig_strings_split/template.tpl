@@ -1,0 +1,1 @@
+{{ splitList "," "a,b,,c" }}|{{ splitList "" "héllo" }}|{{ split "," "a,b" }}|{{ (split "/" "x/y/z")._1 }}|{{ splitn "," 2 "a,b,c" }}|{{ splitn "," 0 "a,b" }}|{{ splitList "," "" }}

@@ -1,0 +1,1 @@
+{{ substr 1 3 "hello" }}|{{ substr -1 2 "hello" }}|{{ substr 2 -1 "hello" }}|{{ substr 2 99 "hello" }}|{{ trunc 3 "hello" }}|{{ trunc 10 "hi" }}|{{ repeat 3 "ab" }}|{{ repeat 0 "x" }}

@@ -1,0 +1,1 @@
+{{ toString 1 }}|{{ toString 2.5 }}|{{ toString .f }}|{{ toString nil }}|{{ toString .l }}|{{ toString .m }}|{{ toString true }}|{{ toStrings .l }}|{{ typeOf (toStrings .l) }}|{{ toStrings "x" }}|{{ toStrings nil }}

@@ -1,0 +1,1 @@
+{{ trim "  a b \t\n" }}|{{ trimAll "$-" "$-a$b-$" }}|{{ trimall "x" "xxaxx" }}|{{ trimPrefix "ab" "abab" }}|{{ trimSuffix "b" "abb" }}|{{ trimAll "" " a " }}|{{ trim .u }}

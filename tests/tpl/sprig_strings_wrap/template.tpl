@@ -1,0 +1,1 @@
+{{ wrap 5 "hello world this is long" }}|{{ wrapWith 5 "<br>" "hello world abcdefghijkl x" }}|{{ wrap 3 "abcdefgh ij" }}|{{ wrap 0 "a b" }}

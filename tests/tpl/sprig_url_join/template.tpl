@@ -1,0 +1,1 @@
+{{ urlJoin (dict "scheme" "https" "host" "example.com:80" "path" "/a b" "query" "x=1" "fragment" "f g" "userinfo" "u:p") }}|{{ urlJoin (dict "path" "rel/p") }}|{{ urlJoin (dict "scheme" "mailto" "opaque" "a@b") }}|{{ urlJoin (dict "host" "h" "path" "p") }}

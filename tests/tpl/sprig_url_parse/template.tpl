@@ -1,0 +1,1 @@
+{{ urlParse "https://user:pa%20ss@example.com:8080/a%20b/c?x=1&y=2#frag%21" }}|{{ urlParse "mailto:someone@x.org" }}|{{ urlParse "/just/path?q" }}|{{ (urlParse "http://[::1]:80/").hostname }}
