@@ -1,0 +1,252 @@
+/* operator: KUDO operator packages (kudo.dev/v1beta1): loading from a directory, a .tgz or
+ * memory, the read-only package model, and the `package list` tables.
+ *
+ * A loaded package is plain data: every struct below is owned by the kd_pkg it was reached
+ * from and lives until kd_pkg_free. Callers read the fields and never modify or free them.
+ *
+ * Strings from YAML are kd_pkg_str: the text (NULL when the key is absent or null) and the
+ * 1-based position of the value in its file (0:0 when unknown or absent), so later checks
+ * (package verify, parameter validation) can say "FILE:LINE:COL: ...". Which file a position
+ * belongs to follows from where the field lives: operator.yaml fields use pkg->operator_file,
+ * parameter and group fields use pkg->params_file.
+ *
+ * Decoding follows KUDO 0.19 (sigs.k8s.io/yaml into Go structs): keys KUDO does not know are
+ * ignored; a known key with a value of the wrong YAML type (a number where a string belongs,
+ * "yes please" for a boolean, ...) is an error naming FILE:LINE:COL and what was expected. */
+#ifndef KD_OPERATOR_H
+#define KD_OPERATOR_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../base/base.h"
+
+#define KD_PKG_API_VERSION "kudo.dev/v1beta1"
+
+typedef struct {
+	int line, col; /* 1-based; 0 when unknown */
+} kd_pkg_pos;
+
+typedef struct {
+	char *str; /* NULL when absent or null in the YAML */
+	kd_pkg_pos pos;
+} kd_pkg_str;
+
+/* One file of the package, as read. `path` is relative to the package root with '/'
+ * separators ("operator.yaml", "templates/rbac/role.yaml"); `display` is the name used in
+ * error messages: "DIR/templates/x.yaml" for a directory, "ARCHIVE:spark/templates/x.yaml"
+ * for a .tgz (the entry as stored), the bare path for packages loaded from memory. */
+typedef struct {
+	char *path;
+	char *display;
+	char *data; /* NUL-terminated; may contain NUL bytes before `len` */
+	size_t len;
+} kd_pkg_file;
+
+/* A template: a file under templates/ whose name ends in ".yaml". */
+typedef struct {
+	const char *name; /* relative to templates/: "deployment.yaml", "rbac/role.yaml" */
+	const kd_pkg_file *file;
+} kd_pkg_template;
+
+typedef struct {
+	kd_pkg_str name, email;
+	kd_pkg_pos pos;
+} kd_pkg_maintainer;
+
+typedef enum {
+	KD_TASK_APPLY,
+	KD_TASK_DELETE,
+	KD_TASK_TOGGLE,
+	KD_TASK_PIPE,
+	KD_TASK_KUDO_OPERATOR,
+	KD_TASK_DUMMY,
+} kd_pkg_task_kind;
+
+/* A Pipe task's output: `file` written by the pod becomes `key` of a Secret or ConfigMap. */
+typedef struct {
+	kd_pkg_str file, kind, key;
+	kd_pkg_pos pos;
+} kd_pkg_pipe;
+
+/* A task. KUDO's TaskSpec is one flat struct, so every spec field is read whatever the kind;
+ * the comment says which kind uses it. */
+typedef struct {
+	kd_pkg_str name;
+	kd_pkg_str kind_name; /* as written: "Apply", "KudoOperator", ... */
+	kd_pkg_task_kind kind;
+	kd_pkg_pos pos; /* the task's list item */
+	/* Apply, Delete, Toggle: template names */
+	kd_pkg_str *resources;
+	size_t nresources;
+	/* Toggle */
+	kd_pkg_str parameter;
+	/* Pipe */
+	kd_pkg_str pod;
+	kd_pkg_pipe *pipes;
+	size_t npipes;
+	/* KudoOperator */
+	kd_pkg_str package, app_version, operator_version, instance_name, parameter_file;
+	/* Dummy */
+	bool done, want_err, fatal;
+} kd_pkg_task;
+
+/* A plan's or phase's strategy. DEFAULT (empty/absent) behaves as parallel, as in KUDO. */
+typedef enum {
+	KD_STRATEGY_DEFAULT = 0,
+	KD_STRATEGY_SERIAL,
+	KD_STRATEGY_PARALLEL,
+} kd_pkg_strategy;
+
+typedef struct {
+	kd_pkg_str name;
+	kd_pkg_pos pos;
+	kd_pkg_str *tasks; /* task names */
+	size_t ntasks;
+} kd_pkg_step;
+
+typedef struct {
+	kd_pkg_str name;
+	kd_pkg_pos pos;
+	kd_pkg_strategy strategy;
+	kd_pkg_step *steps;
+	size_t nsteps;
+} kd_pkg_phase;
+
+typedef struct {
+	kd_pkg_str name; /* the key in `plans:`; pos is the key's position */
+	kd_pkg_pos pos;
+	kd_pkg_strategy strategy;
+	kd_pkg_phase *phases;
+	size_t nphases;
+} kd_pkg_plan;
+
+typedef enum {
+	KD_PARAM_STRING = 0, /* also the type of parameters without `type` */
+	KD_PARAM_INTEGER,
+	KD_PARAM_NUMBER,
+	KD_PARAM_BOOLEAN,
+	KD_PARAM_ARRAY,
+	KD_PARAM_MAP,
+} kd_param_type;
+
+typedef struct {
+	kd_pkg_str name, display_name, description, trigger, group, hint;
+	kd_pkg_pos pos;           /* the parameter's list item */
+	kd_param_type type;
+	kd_pkg_pos type_pos;      /* 0:0 when `type` is absent */
+	/* The default as written in YAML (a scalar, or a list/map for array and map parameters,
+	 * or a string holding YAML for them); NULL when absent or null. */
+	cJSON *default_value;
+	kd_pkg_pos default_pos;
+	bool required;            /* true unless `required: false` */
+	bool immutable, advanced;
+	/* The `enum` list (owned by the package), NULL when absent. */
+	cJSON *enum_values;
+	kd_pkg_pos enum_pos;
+} kd_pkg_param;
+
+typedef struct {
+	kd_pkg_str name, display_name, description;
+	int priority;
+	kd_pkg_pos pos;
+} kd_pkg_group;
+
+typedef struct kd_pkg {
+	char *source;        /* as given to the loader ("memory" for kd_pkg_load_files) */
+	char *operator_file; /* display names of operator.yaml and params.yaml */
+	char *params_file;   /* NULL when the package has no params.yaml */
+
+	/* operator.yaml */
+	kd_pkg_str api_version, name, description, operator_version, app_version, kudo_version,
+		kubernetes_version, url, namespace_manifest;
+	kd_pkg_maintainer *maintainers;
+	size_t nmaintainers;
+	kd_pkg_task *tasks;
+	size_t ntasks;
+	kd_pkg_plan *plans; /* in file order */
+	size_t nplans;
+
+	/* params.yaml */
+	kd_pkg_str params_api_version;
+	kd_pkg_param *params; /* in file order */
+	size_t nparams;
+	kd_pkg_group *groups;
+	size_t ngroups;
+
+	/* every regular file of the package, sorted by path; templates point into them */
+	kd_pkg_file *files;
+	size_t nfiles;
+	kd_pkg_template *templates; /* sorted by name */
+	size_t ntemplates;
+} kd_pkg;
+
+/* Caps on what a package may hold; a package over a cap is refused with KD_ELIMIT. */
+typedef struct {
+	size_t max_file_size;  /* bytes of one file (default 8 MiB) */
+	size_t max_total_size; /* bytes of all files together (default 64 MiB) */
+	size_t max_files;      /* number of files (default 20000) */
+} kd_pkg_load_options;
+#define KD_PKG_LOAD_OPTIONS_INIT {(size_t)8 << 20, (size_t)64 << 20, 20000}
+
+/* Loads the package at `src`: a directory holding operator.yaml, or a .tgz/.tar.gz/.tar file
+ * whose operator.yaml is either at the top or inside one top-level folder (the usual
+ * `kubectl kudo package create` layout). Archive entries that are absolute, contain `..`,
+ * are symbolic or hard links or special files are refused, naming the entry; symbolic links
+ * in a directory package are refused too. Dot-files and dot-folders (.git, ...) of a directory
+ * package are skipped. `opts` may be NULL for the defaults. On success *out belongs to the
+ * caller (kd_pkg_free); on failure *out is NULL and the error says FILE:LINE:COL. */
+int kd_pkg_load(kd_pkg **out, const char *src, const kd_pkg_load_options *opts);
+
+/* One file handed to kd_pkg_load_files. */
+typedef struct {
+	const char *path; /* relative to the package root: "operator.yaml", "templates/a.yaml" */
+	const char *data;
+	size_t len;
+} kd_pkg_input_file;
+
+/* Builds a package from files in memory (copied; the caller keeps its own). `source` names
+ * the package in errors and may be NULL. The files must include operator.yaml. */
+int kd_pkg_load_files(kd_pkg **out, const char *source, const kd_pkg_input_file *files,
+	size_t nfiles, const kd_pkg_load_options *opts);
+
+/* Loads a package from the bytes of a .tgz/.tar.gz/.tar archive held in memory (a download),
+ * with the rules of kd_pkg_load. `name` names the archive in errors. */
+int kd_pkg_load_archive(kd_pkg **out, const char *name, const void *data, size_t len,
+	const kd_pkg_load_options *opts);
+
+/* Frees the package and everything reached from it. NULL does nothing. */
+void kd_pkg_free(kd_pkg *pkg);
+
+/* Look-ups by name; results are borrowed from `pkg`, NULL when there is none. */
+const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name);
+const kd_pkg_task *kd_pkg_find_task(const kd_pkg *pkg, const char *name);
+const kd_pkg_plan *kd_pkg_find_plan(const kd_pkg *pkg, const char *name);
+const kd_pkg_template *kd_pkg_find_template(const kd_pkg *pkg, const char *name);
+const kd_pkg_file *kd_pkg_find_file(const kd_pkg *pkg, const char *path);
+
+/* Names as written in packages: "Apply", "serial" ("" for DEFAULT), "integer", ... */
+const char *kd_pkg_task_kind_name(kd_pkg_task_kind kind);
+const char *kd_pkg_strategy_name(kd_pkg_strategy s);
+const char *kd_param_type_name(kd_param_type t);
+
+/* `kubectl-kudo package list params|plans|tasks`. Each appends to `out` and returns 0 (or
+ * KD_ELIMIT when `out` is full).
+ *
+ * params: a table NAME TYPE DEFAULT REQUIRED DESCRIPTION sorted by name, as KUDO's CLI sorts
+ * it; DEFAULT of array/map parameters is printed as compact JSON, a missing default as empty;
+ * DESCRIPTION is its first line. Flags: KD_PKG_LIST_NAMES prints only the names (one a line),
+ * KD_PKG_LIST_REQUIRED keeps only parameters that must be given (required, no default). */
+#define KD_PKG_LIST_NAMES 1u
+#define KD_PKG_LIST_REQUIRED 2u
+int kd_pkg_list_params(kd_buf *out, const kd_pkg *pkg, unsigned flags);
+/* plans: a tree "plans" → "deploy (serial)" → "[phase] main (parallel)" → "[step] app" →
+ * "[task] app (Apply)"; plans in file order. */
+int kd_pkg_list_plans(kd_buf *out, const kd_pkg *pkg);
+/* tasks: a table NAME KIND RESOURCES in file order; RESOURCES lists the templates of Apply,
+ * Delete and Toggle (Toggle adds "parameter=X"), the pod and pipes of Pipe, the package of
+ * KudoOperator and done/wantErr of Dummy. */
+int kd_pkg_list_tasks(kd_buf *out, const kd_pkg *pkg);
+
+#endif

@@ -1,0 +1,755 @@
+/* Decoding operator.yaml and params.yaml into the package model, as KUDO 0.19 does with
+ * sigs.k8s.io/yaml: unknown keys are ignored, a known key with a value of the wrong type is an
+ * error at the value's position. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/json.h"
+#include "../base/yaml.h"
+#include "pkg_internal.h"
+
+/* Where values come from: the display name of the file and its position table. */
+typedef struct {
+	const char *file;
+	const kd_yaml_pos *pos;
+} dec;
+
+static kd_pkg_pos pos_of(const dec *d, const cJSON *n)
+{
+	kd_pkg_pos p = {0, 0};
+	if (n && kd_yaml_pos_get(d->pos, n, &p.line, &p.col) != 0)
+		p.line = p.col = 0;
+	return p;
+}
+
+static kd_pkg_pos key_pos_of(const dec *d, const cJSON *n)
+{
+	kd_pkg_pos p = {0, 0};
+	if (n && kd_yaml_pos_get_key(d->pos, n, &p.line, &p.col) != 0)
+		p = pos_of(d, n);
+	return p;
+}
+
+/* Appends a short description of a YAML value for "got ..." in messages. */
+static void describe(kd_buf *b, const cJSON *v)
+{
+	char num[64];
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t n = strlen(s);
+		kd_buf_puts(b, "string \"");
+		for (size_t i = 0; i < n && i < 60; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '"' || c == '\\')
+				kd_buf_printf(b, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				kd_buf_printf(b, "\\x%02x", c);
+			else
+				kd_buf_putc(b, (char)c);
+		}
+		kd_buf_puts(b, n > 60 ? "...\"" : "\"");
+	} else if (cJSON_IsNumber(v)) {
+		kd_buf_printf(b, "number %s", kd_json_fmt_float(num, sizeof num, v->valuedouble));
+	} else if (cJSON_IsBool(v)) {
+		kd_buf_puts(b, cJSON_IsTrue(v) ? "boolean true" : "boolean false");
+	} else if (cJSON_IsNull(v)) {
+		kd_buf_puts(b, "null");
+	} else if (cJSON_IsArray(v)) {
+		kd_buf_puts(b, "a list");
+	} else if (cJSON_IsObject(v)) {
+		kd_buf_puts(b, "a map");
+	} else {
+		kd_buf_puts(b, "an unknown value");
+	}
+}
+
+static int fail_at(const dec *d, kd_pkg_pos p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_at(const dec *d, kd_pkg_pos p, const char *fmt, ...)
+{
+	kd_buf b = KD_BUF_INIT;
+	va_list ap;
+	if (p.line > 0)
+		kd_buf_printf(&b, "%s:%d:%d: ", d->file, p.line, p.col);
+	else
+		kd_buf_printf(&b, "%s: ", d->file);
+	va_start(ap, fmt);
+	kd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	kd_error_set(KD_ERR_PACKAGE, "%s", kd_buf_cstr(&b));
+	kd_buf_free(&b);
+	return KD_ERROR;
+}
+
+static int type_err(const dec *d, const cJSON *v, const char *key, const char *want)
+{
+	kd_buf b = KD_BUF_INIT;
+	describe(&b, v);
+	fail_at(d, pos_of(d, v), "\"%s\" must be %s, got %s", key, want, kd_buf_cstr(&b));
+	kd_buf_free(&b);
+	return KD_ERROR;
+}
+
+/* The member for Go struct field `key`. KUDO decodes with encoding/json, which matches object
+ * keys to fields case-insensitively and lets the last matching key win. */
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+	const cJSON *it, *found = NULL;
+	cJSON_ArrayForEach(it, obj)
+	{
+		if (it->string && strcasecmp(it->string, key) == 0)
+			found = it;
+	}
+	return found;
+}
+
+/* Optional string member. */
+static int get_str(const dec *d, const cJSON *obj, const char *key, kd_pkg_str *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return type_err(d, v, key, "a string");
+	out->str = kd_strdup(v->valuestring);
+	out->pos = pos_of(d, v);
+	return 0;
+}
+
+static int get_bool(const dec *d, const cJSON *obj, const char *key, bool *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v))
+		return type_err(d, v, key, "a boolean");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int get_int(const dec *d, const cJSON *obj, const char *key, int *out)
+{
+	const cJSON *v = field(obj, key);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble > 2147483647.0 ||
+		v->valuedouble < -2147483648.0)
+		return type_err(d, v, key, "an integer");
+	*out = (int)v->valuedouble;
+	return 0;
+}
+
+/* Optional member that must be a list (or null); *out is borrowed, NULL when absent. */
+static int get_list(const dec *d, const cJSON *obj, const char *key, const cJSON **out)
+{
+	const cJSON *v = field(obj, key);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v))
+		return type_err(d, v, key, "a list");
+	*out = v;
+	return 0;
+}
+
+static int get_map(const dec *d, const cJSON *obj, const char *key, const cJSON **out)
+{
+	const cJSON *v = field(obj, key);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v))
+		return type_err(d, v, key, "a map");
+	*out = v;
+	return 0;
+}
+
+/* A list of strings, e.g. `resources: [a.yaml, b.yaml]`. */
+static int get_str_list(const dec *d, const cJSON *obj, const char *key, kd_pkg_str **out, size_t *n)
+{
+	const cJSON *l = NULL, *it;
+	if (get_list(d, obj, key, &l))
+		return KD_ERROR;
+	if (!l)
+		return 0;
+	size_t cnt = (size_t)cJSON_GetArraySize(l), i = 0;
+	*out = kd_calloc(cnt, sizeof(**out));
+	cJSON_ArrayForEach(it, l)
+	{
+		if (!cJSON_IsString(it)) {
+			char what[64];
+			snprintf(what, sizeof what, "%s[%zu]", key, i);
+			*n = i;
+			return type_err(d, it, what, "a string");
+		}
+		(*out)[i].str = kd_strdup(it->valuestring);
+		(*out)[i].pos = pos_of(d, it);
+		i++;
+		*n = i;
+	}
+	return 0;
+}
+
+/* A list item that must be a map. */
+static int item_map(const dec *d, const cJSON *it, const char *list, size_t i)
+{
+	char what[64];
+	if (cJSON_IsObject(it))
+		return 0;
+	snprintf(what, sizeof what, "%s[%zu]", list, i);
+	return type_err(d, it, what, "a map");
+}
+
+static int strategy(const dec *d, const cJSON *obj, kd_pkg_strategy *out)
+{
+	kd_pkg_str s = {NULL, {0, 0}};
+	int rc = get_str(d, obj, "strategy", &s);
+	if (rc)
+		return rc;
+	if (!s.str || !s.str[0])
+		*out = KD_STRATEGY_DEFAULT;
+	else if (strcmp(s.str, "serial") == 0)
+		*out = KD_STRATEGY_SERIAL;
+	else if (strcmp(s.str, "parallel") == 0)
+		*out = KD_STRATEGY_PARALLEL;
+	else
+		rc = fail_at(d, s.pos, "\"strategy\" must be serial or parallel, got \"%s\"", s.str);
+	free(s.str);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	kd_pkg_task_kind kind;
+} task_kinds[] = {
+	{"Apply", KD_TASK_APPLY},
+	{"Delete", KD_TASK_DELETE},
+	{"Toggle", KD_TASK_TOGGLE},
+	{"Pipe", KD_TASK_PIPE},
+	{"KudoOperator", KD_TASK_KUDO_OPERATOR},
+	{"Dummy", KD_TASK_DUMMY},
+};
+
+const char *kd_pkg_task_kind_name(kd_pkg_task_kind kind)
+{
+	for (size_t i = 0; i < KD_ARRAY_SIZE(task_kinds); i++)
+		if (task_kinds[i].kind == kind)
+			return task_kinds[i].name;
+	return "?";
+}
+
+const char *kd_pkg_strategy_name(kd_pkg_strategy s)
+{
+	return s == KD_STRATEGY_SERIAL ? "serial" : s == KD_STRATEGY_PARALLEL ? "parallel" : "";
+}
+
+static const char *const type_names[] = {"string", "integer", "number", "boolean", "array", "map"};
+
+const char *kd_param_type_name(kd_param_type t)
+{
+	return (unsigned)t < KD_ARRAY_SIZE(type_names) ? type_names[t] : "?";
+}
+
+static int decode_task(const dec *d, const cJSON *it, kd_pkg_task *t)
+{
+	const cJSON *spec = NULL, *pipes = NULL, *p;
+	t->pos = pos_of(d, it);
+	if (get_str(d, it, "name", &t->name) || get_str(d, it, "kind", &t->kind_name) ||
+		get_map(d, it, "spec", &spec))
+		return KD_ERROR;
+	if (!t->name.str || !t->name.str[0])
+		return fail_at(d, t->pos, "task without a name");
+	size_t k;
+	for (k = 0; k < KD_ARRAY_SIZE(task_kinds); k++)
+		if (t->kind_name.str && strcmp(t->kind_name.str, task_kinds[k].name) == 0)
+			break;
+	if (k == KD_ARRAY_SIZE(task_kinds)) {
+		if (!t->kind_name.str)
+			return fail_at(d, t->pos,
+				"task \"%s\" has no kind, expected one of Apply, Delete, Toggle, Pipe, KudoOperator, Dummy",
+				t->name.str);
+		return fail_at(d, t->kind_name.pos,
+			"task \"%s\": unknown kind \"%s\", expected one of Apply, Delete, Toggle, Pipe, KudoOperator, Dummy",
+			t->name.str, t->kind_name.str);
+	}
+	t->kind = task_kinds[k].kind;
+	if (!spec)
+		return 0;
+	if (get_str_list(d, spec, "resources", &t->resources, &t->nresources) ||
+		get_str(d, spec, "parameter", &t->parameter) || get_str(d, spec, "pod", &t->pod) ||
+		get_list(d, spec, "pipe", &pipes) || get_str(d, spec, "package", &t->package) ||
+		get_str(d, spec, "appVersion", &t->app_version) ||
+		get_str(d, spec, "operatorVersion", &t->operator_version) ||
+		get_str(d, spec, "instanceName", &t->instance_name) ||
+		get_str(d, spec, "parameterFile", &t->parameter_file) || get_bool(d, spec, "done", &t->done) ||
+		get_bool(d, spec, "wantErr", &t->want_err) || get_bool(d, spec, "fatal", &t->fatal))
+		return KD_ERROR;
+	if (!pipes)
+		return 0;
+	t->pipes = kd_calloc((size_t)cJSON_GetArraySize(pipes), sizeof(*t->pipes));
+	cJSON_ArrayForEach(p, pipes)
+	{
+		kd_pkg_pipe *pp = &t->pipes[t->npipes];
+		if (item_map(d, p, "pipe", t->npipes))
+			return KD_ERROR;
+		t->npipes++;
+		pp->pos = pos_of(d, p);
+		if (get_str(d, p, "file", &pp->file) || get_str(d, p, "kind", &pp->kind) ||
+			get_str(d, p, "key", &pp->key))
+			return KD_ERROR;
+		if (pp->kind.str && strcmp(pp->kind.str, "Secret") != 0 && strcmp(pp->kind.str, "ConfigMap") != 0)
+			return fail_at(d, pp->kind.pos, "pipe \"kind\" must be Secret or ConfigMap, got \"%s\"",
+				pp->kind.str);
+	}
+	return 0;
+}
+
+static int decode_plan(const dec *d, const cJSON *pv, kd_pkg_plan *pl)
+{
+	const cJSON *phases = NULL, *ph, *steps, *st;
+	pl->name.str = kd_strdup(pv->string);
+	pl->name.pos = key_pos_of(d, pv);
+	pl->pos = pos_of(d, pv);
+	if (cJSON_IsNull(pv))
+		return 0;
+	if (!cJSON_IsObject(pv)) {
+		char what[300];
+		snprintf(what, sizeof what, "plan %.200s", pv->string);
+		return type_err(d, pv, what, "a map");
+	}
+	if (strategy(d, pv, &pl->strategy) || get_list(d, pv, "phases", &phases))
+		return KD_ERROR;
+	if (!phases)
+		return 0;
+	pl->phases = kd_calloc((size_t)cJSON_GetArraySize(phases), sizeof(*pl->phases));
+	cJSON_ArrayForEach(ph, phases)
+	{
+		kd_pkg_phase *f = &pl->phases[pl->nphases];
+		if (item_map(d, ph, "phases", pl->nphases))
+			return KD_ERROR;
+		pl->nphases++;
+		f->pos = pos_of(d, ph);
+		if (get_str(d, ph, "name", &f->name) || strategy(d, ph, &f->strategy) ||
+			get_list(d, ph, "steps", &steps))
+			return KD_ERROR;
+		if (!steps)
+			continue;
+		f->steps = kd_calloc((size_t)cJSON_GetArraySize(steps), sizeof(*f->steps));
+		cJSON_ArrayForEach(st, steps)
+		{
+			kd_pkg_step *s = &f->steps[f->nsteps];
+			if (item_map(d, st, "steps", f->nsteps))
+				return KD_ERROR;
+			f->nsteps++;
+			s->pos = pos_of(d, st);
+			if (get_str(d, st, "name", &s->name) || get_str_list(d, st, "tasks", &s->tasks, &s->ntasks))
+				return KD_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* apiVersion, when given, must be KUDO's (KUDO refuses other versions). */
+static int api_version(const dec *d, const cJSON *doc, kd_pkg_str *out)
+{
+	if (get_str(d, doc, "apiVersion", out))
+		return KD_ERROR;
+	if (out->str && strcmp(out->str, KD_PKG_API_VERSION) != 0)
+		return fail_at(d, out->pos, "\"apiVersion\" must be \"%s\", got \"%s\"", KD_PKG_API_VERSION,
+			out->str);
+	return 0;
+}
+
+static int top_map(const dec *d, const cJSON *doc)
+{
+	if (cJSON_IsObject(doc))
+		return 0;
+	if (cJSON_IsNull(doc))
+		return fail_at(d, (kd_pkg_pos){0, 0}, "the file is empty, expected a map");
+	kd_buf b = KD_BUF_INIT;
+	describe(&b, doc);
+	fail_at(d, pos_of(d, doc), "expected a map at the top, got %s", kd_buf_cstr(&b));
+	kd_buf_free(&b);
+	return KD_ERROR;
+}
+
+static int decode_operator(kd_pkg *pkg, const dec *d, const cJSON *doc)
+{
+	const cJSON *l = NULL, *it, *plans = NULL;
+	if (top_map(d, doc) || api_version(d, doc, &pkg->api_version) || get_str(d, doc, "name", &pkg->name) ||
+		get_str(d, doc, "description", &pkg->description) ||
+		get_str(d, doc, "operatorVersion", &pkg->operator_version) ||
+		get_str(d, doc, "appVersion", &pkg->app_version) ||
+		get_str(d, doc, "kudoVersion", &pkg->kudo_version) ||
+		get_str(d, doc, "kubernetesVersion", &pkg->kubernetes_version) || get_str(d, doc, "url", &pkg->url) ||
+		get_str(d, doc, "namespaceManifest", &pkg->namespace_manifest))
+		return KD_ERROR;
+
+	if (get_list(d, doc, "maintainers", &l))
+		return KD_ERROR;
+	if (l) {
+		pkg->maintainers = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->maintainers));
+		cJSON_ArrayForEach(it, l)
+		{
+			kd_pkg_maintainer *m = &pkg->maintainers[pkg->nmaintainers];
+			if (item_map(d, it, "maintainers", pkg->nmaintainers))
+				return KD_ERROR;
+			pkg->nmaintainers++;
+			m->pos = pos_of(d, it);
+			if (get_str(d, it, "name", &m->name) || get_str(d, it, "email", &m->email))
+				return KD_ERROR;
+		}
+	}
+
+	if (get_list(d, doc, "tasks", &l))
+		return KD_ERROR;
+	if (l) {
+		pkg->tasks = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->tasks));
+		cJSON_ArrayForEach(it, l)
+		{
+			kd_pkg_task *t = &pkg->tasks[pkg->ntasks];
+			if (item_map(d, it, "tasks", pkg->ntasks))
+				return KD_ERROR;
+			pkg->ntasks++;
+			if (decode_task(d, it, t))
+				return KD_ERROR;
+			for (size_t j = 0; j + 1 < pkg->ntasks; j++)
+				if (strcmp(pkg->tasks[j].name.str, t->name.str) == 0)
+					return fail_at(d, t->name.pos, "task \"%s\" is defined twice (first at line %d)",
+						t->name.str, pkg->tasks[j].name.pos.line);
+		}
+	}
+
+	if (get_map(d, doc, "plans", &plans))
+		return KD_ERROR;
+	if (plans) {
+		pkg->plans = kd_calloc((size_t)cJSON_GetArraySize(plans), sizeof(*pkg->plans));
+		cJSON_ArrayForEach(it, plans)
+		{
+			kd_pkg_plan *pl = &pkg->plans[pkg->nplans++];
+			if (decode_plan(d, it, pl))
+				return KD_ERROR;
+		}
+	}
+	return 0;
+}
+
+static int decode_param(const dec *d, const cJSON *it, kd_pkg_param *p)
+{
+	kd_pkg_str type = {NULL, {0, 0}};
+	const cJSON *v;
+	int rc = KD_ERROR;
+	p->pos = pos_of(d, it);
+	p->required = true;
+	if (get_str(d, it, "name", &p->name) || get_str(d, it, "displayName", &p->display_name) ||
+		get_str(d, it, "description", &p->description) || get_str(d, it, "trigger", &p->trigger) ||
+		get_str(d, it, "group", &p->group) || get_str(d, it, "hint", &p->hint) ||
+		get_str(d, it, "type", &type) || get_bool(d, it, "required", &p->required) ||
+		get_bool(d, it, "immutable", &p->immutable) || get_bool(d, it, "advanced", &p->advanced))
+		goto done;
+	if (!p->name.str || !p->name.str[0]) {
+		fail_at(d, p->pos, "parameter without a name");
+		goto done;
+	}
+	p->type = KD_PARAM_STRING;
+	if (type.str && type.str[0]) {
+		size_t k;
+		for (k = 0; k < KD_ARRAY_SIZE(type_names); k++)
+			if (strcmp(type.str, type_names[k]) == 0)
+				break;
+		if (k == KD_ARRAY_SIZE(type_names)) {
+			fail_at(d, type.pos,
+				"parameter \"%s\": \"type\" must be one of string, integer, number, boolean, array, map, got \"%s\"",
+				p->name.str, type.str);
+			goto done;
+		}
+		p->type = (kd_param_type)k;
+		p->type_pos = type.pos;
+	}
+	v = field(it, "default");
+	if (v && !cJSON_IsNull(v)) {
+		p->default_value = cJSON_Duplicate(v, 1);
+		p->default_pos = pos_of(d, v);
+	}
+	if (get_list(d, it, "enum", &v))
+		goto done;
+	if (v) {
+		p->enum_values = cJSON_Duplicate(v, 1);
+		p->enum_pos = pos_of(d, v);
+	}
+	rc = 0;
+done:
+	free(type.str);
+	return rc;
+}
+
+static int decode_params(kd_pkg *pkg, const dec *d, const cJSON *doc)
+{
+	const cJSON *l = NULL, *it;
+	if (cJSON_IsNull(doc))
+		return 0; /* an empty params.yaml: no parameters */
+	if (top_map(d, doc) || api_version(d, doc, &pkg->params_api_version) ||
+		get_list(d, doc, "parameters", &l))
+		return KD_ERROR;
+	if (l) {
+		pkg->params = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->params));
+		cJSON_ArrayForEach(it, l)
+		{
+			kd_pkg_param *p = &pkg->params[pkg->nparams];
+			if (item_map(d, it, "parameters", pkg->nparams))
+				return KD_ERROR;
+			pkg->nparams++;
+			if (decode_param(d, it, p))
+				return KD_ERROR;
+			for (size_t j = 0; j + 1 < pkg->nparams; j++)
+				if (strcmp(pkg->params[j].name.str, p->name.str) == 0)
+					return fail_at(d, p->name.pos, "parameter \"%s\" is defined twice (first at line %d)",
+						p->name.str, pkg->params[j].name.pos.line);
+		}
+	}
+	if (get_list(d, doc, "groups", &l))
+		return KD_ERROR;
+	if (l) {
+		pkg->groups = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->groups));
+		cJSON_ArrayForEach(it, l)
+		{
+			kd_pkg_group *g = &pkg->groups[pkg->ngroups];
+			if (item_map(d, it, "groups", pkg->ngroups))
+				return KD_ERROR;
+			pkg->ngroups++;
+			g->pos = pos_of(d, it);
+			if (get_str(d, it, "name", &g->name) || get_str(d, it, "displayName", &g->display_name) ||
+				get_str(d, it, "description", &g->description) || get_int(d, it, "priority", &g->priority))
+				return KD_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* The first YAML document of `f`: KUDO's yaml.Unmarshal reads the first and ignores any
+ * further ones (a trailing "---" is common). */
+static int parse_file(cJSON **doc, kd_yaml_pos **pos, const kd_pkg_file *f)
+{
+	cJSON *all = NULL;
+	*doc = NULL;
+	if (kd_yaml_parse_all(&all, pos, f->display, f->data, f->len))
+		return KD_ERROR;
+	*doc = cJSON_GetArraySize(all) > 0 ? cJSON_DetachItemFromArray(all, 0) : cJSON_CreateNull();
+	cJSON_Delete(all);
+	return 0;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const kd_pkg_file *)a)->path, ((const kd_pkg_file *)b)->path);
+}
+
+int kd_pkg__sort_files(kd_pkg *pkg)
+{
+	if (pkg->nfiles > 1)
+		qsort(pkg->files, pkg->nfiles, sizeof(*pkg->files), cmp_file);
+	for (size_t i = 1; i < pkg->nfiles; i++)
+		if (strcmp(pkg->files[i - 1].path, pkg->files[i].path) == 0)
+			return kd_error_set(KD_ERR_PACKAGE, "%s: the package holds %s twice", pkg->source,
+				pkg->files[i].path);
+	return 0;
+}
+
+int kd_pkg__decode(kd_pkg *pkg)
+{
+	cJSON *doc = NULL;
+	kd_yaml_pos *pos = NULL;
+	int rc = KD_ERROR;
+	const kd_pkg_file *f;
+	dec d;
+
+	f = kd_pkg_find_file(pkg, "operator.yaml");
+	if (!f) {
+		rc = kd_error_set(KD_ERR_PACKAGE, "%s: not an operator package: operator.yaml is missing",
+			pkg->source);
+		goto done;
+	}
+	pkg->operator_file = kd_strdup(f->display);
+	if (parse_file(&doc, &pos, f))
+		goto done;
+	d.file = f->display;
+	d.pos = pos;
+	if (decode_operator(pkg, &d, doc))
+		goto done;
+	cJSON_Delete(doc);
+	kd_yaml_pos_free(pos);
+	doc = NULL;
+	pos = NULL;
+
+	f = kd_pkg_find_file(pkg, "params.yaml");
+	if (f) {
+		pkg->params_file = kd_strdup(f->display);
+		if (parse_file(&doc, &pos, f))
+			goto done;
+		d.file = f->display;
+		d.pos = pos;
+		if (decode_params(pkg, &d, doc))
+			goto done;
+	}
+
+	/* Files are sorted by path, so templates come out sorted by name. */
+	pkg->templates = kd_calloc(pkg->nfiles, sizeof(*pkg->templates));
+	for (size_t i = 0; i < pkg->nfiles; i++) {
+		const char *p = pkg->files[i].path;
+		size_t n = strlen(p);
+		if (strncmp(p, "templates/", 10) != 0 || n <= 10 + 5 || strcmp(p + n - 5, ".yaml") != 0)
+			continue;
+		pkg->templates[pkg->ntemplates].name = p + 10;
+		pkg->templates[pkg->ntemplates].file = &pkg->files[i];
+		pkg->ntemplates++;
+	}
+	rc = 0;
+done:
+	cJSON_Delete(doc);
+	kd_yaml_pos_free(pos);
+	return rc;
+}
+
+static void str_free(kd_pkg_str *s)
+{
+	free(s->str);
+}
+
+static void strs_free(kd_pkg_str *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].str);
+	free(v);
+}
+
+void kd_pkg_free(kd_pkg *pkg)
+{
+	if (!pkg)
+		return;
+	free(pkg->source);
+	free(pkg->operator_file);
+	free(pkg->params_file);
+	kd_pkg_str *top[] = {&pkg->api_version, &pkg->name, &pkg->description, &pkg->operator_version,
+		&pkg->app_version, &pkg->kudo_version, &pkg->kubernetes_version, &pkg->url,
+		&pkg->namespace_manifest, &pkg->params_api_version};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(top); i++)
+		str_free(top[i]);
+	for (size_t i = 0; i < pkg->nmaintainers; i++) {
+		str_free(&pkg->maintainers[i].name);
+		str_free(&pkg->maintainers[i].email);
+	}
+	free(pkg->maintainers);
+	for (size_t i = 0; i < pkg->ntasks; i++) {
+		kd_pkg_task *t = &pkg->tasks[i];
+		kd_pkg_str *s[] = {&t->name, &t->kind_name, &t->parameter, &t->pod, &t->package,
+			&t->app_version, &t->operator_version, &t->instance_name, &t->parameter_file};
+		for (size_t j = 0; j < KD_ARRAY_SIZE(s); j++)
+			str_free(s[j]);
+		strs_free(t->resources, t->nresources);
+		for (size_t j = 0; j < t->npipes; j++) {
+			str_free(&t->pipes[j].file);
+			str_free(&t->pipes[j].kind);
+			str_free(&t->pipes[j].key);
+		}
+		free(t->pipes);
+	}
+	free(pkg->tasks);
+	for (size_t i = 0; i < pkg->nplans; i++) {
+		kd_pkg_plan *pl = &pkg->plans[i];
+		str_free(&pl->name);
+		for (size_t j = 0; j < pl->nphases; j++) {
+			kd_pkg_phase *ph = &pl->phases[j];
+			str_free(&ph->name);
+			for (size_t k = 0; k < ph->nsteps; k++) {
+				str_free(&ph->steps[k].name);
+				strs_free(ph->steps[k].tasks, ph->steps[k].ntasks);
+			}
+			free(ph->steps);
+		}
+		free(pl->phases);
+	}
+	free(pkg->plans);
+	for (size_t i = 0; i < pkg->nparams; i++) {
+		kd_pkg_param *p = &pkg->params[i];
+		kd_pkg_str *s[] = {&p->name, &p->display_name, &p->description, &p->trigger, &p->group, &p->hint};
+		for (size_t j = 0; j < KD_ARRAY_SIZE(s); j++)
+			str_free(s[j]);
+		cJSON_Delete(p->default_value);
+		cJSON_Delete(p->enum_values);
+	}
+	free(pkg->params);
+	for (size_t i = 0; i < pkg->ngroups; i++) {
+		str_free(&pkg->groups[i].name);
+		str_free(&pkg->groups[i].display_name);
+		str_free(&pkg->groups[i].description);
+	}
+	free(pkg->groups);
+	for (size_t i = 0; i < pkg->nfiles; i++) {
+		free(pkg->files[i].path);
+		free(pkg->files[i].display);
+		free(pkg->files[i].data);
+	}
+	free(pkg->files);
+	free(pkg->templates);
+	free(pkg);
+}
+
+const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name)
+{
+	for (size_t i = 0; pkg && name && i < pkg->nparams; i++)
+		if (strcmp(pkg->params[i].name.str, name) == 0)
+			return &pkg->params[i];
+	return NULL;
+}
+
+const kd_pkg_task *kd_pkg_find_task(const kd_pkg *pkg, const char *name)
+{
+	for (size_t i = 0; pkg && name && i < pkg->ntasks; i++)
+		if (strcmp(pkg->tasks[i].name.str, name) == 0)
+			return &pkg->tasks[i];
+	return NULL;
+}
+
+const kd_pkg_plan *kd_pkg_find_plan(const kd_pkg *pkg, const char *name)
+{
+	for (size_t i = 0; pkg && name && i < pkg->nplans; i++)
+		if (strcmp(pkg->plans[i].name.str, name) == 0)
+			return &pkg->plans[i];
+	return NULL;
+}
+
+const kd_pkg_template *kd_pkg_find_template(const kd_pkg *pkg, const char *name)
+{
+	/* templates are sorted by name (they come from the sorted files) */
+	size_t lo = 0, hi = pkg && name ? pkg->ntemplates : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(pkg->templates[mid].name, name);
+		if (c == 0)
+			return &pkg->templates[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const kd_pkg_file *kd_pkg_find_file(const kd_pkg *pkg, const char *path)
+{
+	size_t lo = 0, hi = pkg && path ? pkg->nfiles : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(pkg->files[mid].path, path);
+		if (c == 0)
+			return &pkg->files[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
