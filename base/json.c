@@ -169,3 +169,35 @@ char *kd_json_fmt_float(char *buf, size_t size, double v)
 	buf[o] = '\0';
 	return buf;
 }
+
+void kd_json_describe(kd_buf *b, const cJSON *v, bool with_kind)
+{
+	char num[64];
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t n = strlen(s);
+		kd_buf_puts(b, with_kind ? "string \"" : "\"");
+		for (size_t i = 0; i < n && i < 80; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '"' || c == '\\')
+				kd_buf_printf(b, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				kd_buf_printf(b, "\\x%02x", c);
+			else
+				kd_buf_putc(b, (char)c);
+		}
+		kd_buf_puts(b, n > 80 ? "...\"" : "\"");
+	} else if (cJSON_IsNumber(v)) {
+		kd_buf_printf(b, "%s%s", with_kind ? "number " : "", kd_json_fmt_float(num, sizeof num, v->valuedouble));
+	} else if (cJSON_IsBool(v)) {
+		kd_buf_printf(b, "%s%s", with_kind ? "boolean " : "", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		kd_buf_puts(b, "null");
+	} else if (cJSON_IsArray(v)) {
+		kd_buf_puts(b, "a list");
+	} else if (cJSON_IsObject(v)) {
+		kd_buf_puts(b, "a map");
+	} else {
+		kd_buf_puts(b, "an unknown value");
+	}
+}

@@ -36,6 +36,12 @@ cJSON *kd_json_path(const cJSON *obj, ...);
 /* The string value of member `key`, or NULL when absent or not a string. Borrowed. */
 const char *kd_json_get_str(const cJSON *obj, const char *key);
 
+/* Appends a short description of a value for messages ("got ..."): a string quoted with
+ * control characters escaped and cut after 80 bytes, numbers as Go prints them, true/false,
+ * null, "a list", "a map". With `with_kind`, scalars are prefixed by their kind
+ * ("string \"x\"", "number 3", "boolean true"). */
+void kd_json_describe(kd_buf *b, const cJSON *v, bool with_kind);
+
 /* Formats a double as Go's strconv.FormatFloat(f, 'g', -1, 64) does, which is also what
  * fmt's %v prints for a float64 ("3", "0.5", "1e+06", "1.234567e+06", "+Inf", "NaN").
  * Writes into buf (at least 32 bytes) and returns it. */

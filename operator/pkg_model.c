@@ -33,38 +33,6 @@ static kd_pkg_pos key_pos_of(const dec *d, const cJSON *n)
 	return p;
 }
 
-/* Appends a short description of a YAML value for "got ..." in messages. */
-static void describe(kd_buf *b, const cJSON *v)
-{
-	char num[64];
-	if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		size_t n = strlen(s);
-		kd_buf_puts(b, "string \"");
-		for (size_t i = 0; i < n && i < 60; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c == '"' || c == '\\')
-				kd_buf_printf(b, "\\%c", c);
-			else if (c < 0x20 || c == 0x7f)
-				kd_buf_printf(b, "\\x%02x", c);
-			else
-				kd_buf_putc(b, (char)c);
-		}
-		kd_buf_puts(b, n > 60 ? "...\"" : "\"");
-	} else if (cJSON_IsNumber(v)) {
-		kd_buf_printf(b, "number %s", kd_json_fmt_float(num, sizeof num, v->valuedouble));
-	} else if (cJSON_IsBool(v)) {
-		kd_buf_puts(b, cJSON_IsTrue(v) ? "boolean true" : "boolean false");
-	} else if (cJSON_IsNull(v)) {
-		kd_buf_puts(b, "null");
-	} else if (cJSON_IsArray(v)) {
-		kd_buf_puts(b, "a list");
-	} else if (cJSON_IsObject(v)) {
-		kd_buf_puts(b, "a map");
-	} else {
-		kd_buf_puts(b, "an unknown value");
-	}
-}
 
 static int fail_at(const dec *d, kd_pkg_pos p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -87,7 +55,7 @@ static int fail_at(const dec *d, kd_pkg_pos p, const char *fmt, ...)
 static int type_err(const dec *d, const cJSON *v, const char *key, const char *want)
 {
 	kd_buf b = KD_BUF_INIT;
-	describe(&b, v);
+	kd_json_describe(&b, v, true);
 	fail_at(d, pos_of(d, v), "\"%s\" must be %s, got %s", key, want, kd_buf_cstr(&b));
 	kd_buf_free(&b);
 	return KD_ERROR;
@@ -370,7 +338,7 @@ static int top_map(const dec *d, const cJSON *doc)
 	if (cJSON_IsNull(doc))
 		return fail_at(d, (kd_pkg_pos){0, 0}, "the file is empty, expected a map");
 	kd_buf b = KD_BUF_INIT;
-	describe(&b, doc);
+	kd_json_describe(&b, doc, true);
 	fail_at(d, pos_of(d, doc), "expected a map at the top, got %s", kd_buf_cstr(&b));
 	kd_buf_free(&b);
 	return KD_ERROR;

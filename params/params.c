@@ -142,35 +142,6 @@ static bool go_parse_bool(const char *s)
 
 /* ---- values ---- */
 
-static void describe(kd_buf *b, const cJSON *v)
-{
-	char num[64];
-	if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		size_t n = strlen(s);
-		kd_buf_putc(b, '"');
-		for (size_t i = 0; i < n && i < 80; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c == '"' || c == '\\')
-				kd_buf_printf(b, "\\%c", c);
-			else if (c < 0x20 || c == 0x7f)
-				kd_buf_printf(b, "\\x%02x", c);
-			else
-				kd_buf_putc(b, (char)c);
-		}
-		kd_buf_puts(b, n > 80 ? "...\"" : "\"");
-	} else if (cJSON_IsNumber(v)) {
-		kd_buf_puts(b, kd_json_fmt_float(num, sizeof num, v->valuedouble));
-	} else if (cJSON_IsBool(v)) {
-		kd_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNull(v)) {
-		kd_buf_puts(b, "null");
-	} else if (cJSON_IsArray(v)) {
-		kd_buf_puts(b, "a list");
-	} else {
-		kd_buf_puts(b, "a map");
-	}
-}
 
 static const char *kind_word(const cJSON *v)
 {
@@ -199,7 +170,7 @@ static cJSON *convert(kd_buf *why, const kd_pkg_param *d, const cJSON *v)
 {
 	kd_buf got = KD_BUF_INIT;
 	cJSON *r = NULL;
-	describe(&got, v);
+	kd_json_describe(&got, v, false);
 	switch (d->type) {
 	case KD_PARAM_STRING:
 		if (is_scalar(v))
@@ -323,7 +294,7 @@ static void set_value(kd_params *p, entry *e, const cJSON *v, kd_param_source sr
 			kd_param_type_name(d->type), kd_buf_cstr(&why));
 	} else if (!in_enum(d, val)) {
 		kd_buf_clear(&why);
-		describe(&why, v);
+		kd_json_describe(&why, v, false);
 		kd_buf_puts(&why, " is not one of: ");
 		enum_list(&why, d);
 		problem(p, "%s: %sparameter \"%s\": %s", where, what, d->name.str, kd_buf_cstr(&why));

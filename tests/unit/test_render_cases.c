@@ -25,7 +25,7 @@
 
 static char *read_opt(const char *dir, const char *name)
 {
-	char path[4096];
+	char path[4608];
 	char *data = NULL;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if (kd_file_read(&data, NULL, path, 0))
@@ -95,7 +95,7 @@ static void run_render_case(const char *name, const char *dir)
 	if (pkg_path)
 		pkg_path[strcspn(pkg_path, "\n")] = '\0';
 	argv[argc++] = pkg_path ? pkg_path : "package";
-	char pp[4096];
+	char pp[4608];
 	snprintf(pp, sizeof pp, "%s/params.yaml", dir);
 	if (access(pp, F_OK) == 0) {
 		argv[argc++] = "-P";
@@ -146,7 +146,7 @@ static void run_render_case(const char *name, const char *dir)
 			ok = false;
 			describe_diff(&why, kd_buf_cstr(&out), expected);
 			if (getenv("KD_UPDATE_GOLDEN")) {
-				char p[4096];
+				char p[4608];
 				snprintf(p, sizeof p, "%s/expected.yaml.got", dir);
 				FILE *f = fopen(p, "w");
 				if (f) {
