@@ -26,7 +26,8 @@ int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, const cJSON *data);
 
 /* Calls `cb` for every field chain the templates of `set` mention, with its position: for
  * `.Params.replicas` the chain is "Params.replicas"; for `$.Params.x` also "Params.x"; chains
- * on variables other than `$` are not reported. Used by `package verify` to find parameters
+ * on variables other than `$` are not reported. line and col (both 1-based) are where the chain
+ * starts. Used by `package verify` to find parameters
  * used but not defined. Stops and returns cb's value when it is non-zero. */
 typedef int (*kd_tpl_field_cb)(const char *chain, int line, int col, void *ud);
 int kd_tpl_walk_fields(const kd_tpl_set *set, kd_tpl_field_cb cb, void *ud);

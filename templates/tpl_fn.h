@@ -28,6 +28,12 @@ typedef struct {
 /* Records a function failure; returns KD_ERROR. */
 int kd_tpl__fn_fail(kd_tpl__call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Hands over a node that a function detached from a value it mutated in place (the old value
+ * `set` replaces, the entry `unset` removes, ...). Other values of the execution (variables,
+ * a range in progress) may still point into it, as Go's garbage collector would keep it alive;
+ * the evaluator frees it when the execution ends. With call == NULL it is freed at once. */
+void kd_tpl__fn_retire(kd_tpl__call *call, cJSON *detached);
+
 /* The sprig library (templates/sprig*.c): a NULL-name-terminated table. */
 extern const kd_tpl__fndef kd_tpl__sprig_fns[];
 

@@ -1,0 +1,1 @@
+{{ define "t" }}{{ with .map }}{{ range $k, $v := . }}{{ $k }}:{{ $v }};{{ end }}{{ end }}{{ end }}{{ template "t" .Params }}{{ block "b" $ }}{{ .Name }}{{ end }}

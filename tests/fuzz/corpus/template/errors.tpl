@@ -1,0 +1,1 @@
+{{ if }}{{ end }}{{ .Params.missing }}{{ foo }}

@@ -1,0 +1,1 @@
+{{ $x := 1 }}{{ range .Params.list }}{{ if not . }}{{ continue }}{{ end }}{{ $x = . }}{{ break }}{{ end }}{{ printf "%5.2f|%-4d|%q|%v|%x" .Params.n 7 "s" .Params.map "hi" }}{{ index .Params.map "b" 1 }}{{ slice "abc" 1 }}{{ len .Params.list }}

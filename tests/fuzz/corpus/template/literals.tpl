@@ -1,0 +1,1 @@
+{{/* c */}} {{- and 1 0 -}} {{ or .Params.empty "d" }} {{ html "<a>" }}{{ js "x=1" }}{{ urlquery "a b" }} {{ (index .Params.list 4).k }} {{ 0x1F }} {{ 1e3 }} {{ 'a' }} {{ `raw` }} {{ nil | print }}

@@ -1,0 +1,1 @@
+{{ and false .missing.x }}|{{ or true .missing.x }}|{{ if and .m (index .m "k") }}yes{{ end }}

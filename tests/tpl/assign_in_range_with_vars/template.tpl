@@ -1,0 +1,1 @@
+{{ $sum := "" }}{{ range $i, $v := .l }}{{ $sum = printf "%s%v" $sum $v }}{{ end }}{{ $sum }}

@@ -1,0 +1,1 @@
+{{ block "part" . }}default {{ .Name }}{{ end }}

@@ -1,0 +1,1 @@
+{{ define "part" }}override{{ end }}{{ block "part" . }}default{{ end }}

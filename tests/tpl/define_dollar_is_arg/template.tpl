@@ -1,0 +1,1 @@
+{{ define "t" }}{{ $.x }}{{ end }}{{ template "t" .inner }}

@@ -1,0 +1,1 @@
+{{ define "greet" }}hello {{ . }}{{ end }}{{ template "greet" .Name }}|{{ template "greet" }}|

@@ -1,0 +1,1 @@
+{{ $.Params.map.a }} {{ $p := .Params }}{{ $p.map.z }} {{ $p.list }}

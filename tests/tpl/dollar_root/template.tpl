@@ -1,0 +1,1 @@
+{{ range .Params.list }}{{ . }}@{{ $.Name }} {{ end }}{{ with .Params }}{{ $.Namespace }}{{ end }}

@@ -1,0 +1,1 @@
+{{ if eq .count 3 }}three{{ end }}

@@ -1,0 +1,1 @@
+{{ eq .m nil }} {{ eq nil .m }} {{ eq .n nil }}

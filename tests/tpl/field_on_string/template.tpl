@@ -1,0 +1,1 @@
+{{ .Params.replicas.value }}

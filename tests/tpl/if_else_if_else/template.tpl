@@ -1,0 +1,1 @@
+{{ range .vals }}{{ if eq . "a" }}A{{ else if eq . "b" }}B{{ else }}other{{ end }} {{ end }}

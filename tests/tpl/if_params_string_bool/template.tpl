@@ -1,0 +1,2 @@
+{{ if eq .Params.enabled "true" }}enabled{{ end }}
+{{- if .Params.empty }}never{{ end }}

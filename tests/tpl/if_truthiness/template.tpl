@@ -1,0 +1,1 @@
+{{ range .vals }}{{ if . }}T{{ else }}F{{ end }}{{ end }}

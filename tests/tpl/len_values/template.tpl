@@ -1,0 +1,1 @@
+{{ len "héllo" }} {{ len .l }} {{ len .m }} {{ len "" }}

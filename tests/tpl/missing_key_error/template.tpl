@@ -1,0 +1,3 @@
+line1
+  {{ .Params.present }}
+  value: {{ .Params.absent }}

@@ -1,0 +1,3 @@
+{{ range .l }}
+{{ .name }}{{ .other }}
+{{ end }}

@@ -1,0 +1,3 @@
+{{ define "inner" }}
+  {{ .missing }}
+{{ end }}{{ template "inner" .m }}

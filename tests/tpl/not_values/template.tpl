@@ -1,0 +1,1 @@
+{{ not 0 }} {{ not "" }} {{ not "a" }} {{ not .l }} {{ not .n }}

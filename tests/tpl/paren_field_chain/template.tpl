@@ -1,0 +1,1 @@
+{{ (index .items 1).name }} {{ (.Params).Name }}

@@ -1,0 +1,1 @@
+{{ .Params.replicas | printf "%s-%s" "n" }}

@@ -1,0 +1,1 @@
+{{ printf "%v|%+v|%d|%s|%q" .l .m .n .l .l }}

@@ -1,0 +1,1 @@
+{{ range $i, $v := .Params.list }}{{ $i }}:{{ $v }} {{ end }}

@@ -1,0 +1,1 @@
+{{ range .groups }}{{ .name }}:{{ range .items }}{{ . }}{{ end }};{{ end }}

@@ -1,0 +1,1 @@
+{{ if "a very long string literal" := }}{{ end }}

@@ -1,0 +1,5 @@
+a
+  {{- /* gone */ -}}
+  b
+{{/* kept newline after */}}
+c

@@ -1,0 +1,3 @@
+{{ if true }}
+
+{{ print (bogus 1) }}{{ end }}

@@ -1,0 +1,1 @@
+{{ $last := "" }}{{ range .Params.list }}{{ $last = . }}{{ end }}last={{ $last }}

@@ -1,0 +1,1 @@
+{{ $x := .Params.replicas }}{{ $x }} {{ $y := 2 }}{{ $y }}

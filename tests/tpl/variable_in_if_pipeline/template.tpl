@@ -1,0 +1,1 @@
+{{ if $r := .Params.replicas }}r={{ $r }}{{ else }}none{{ $r }}{{ end }}

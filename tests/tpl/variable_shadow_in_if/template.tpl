@@ -1,0 +1,1 @@
+{{ $x := "outer" }}{{ if true }}{{ $x := "inner" }}{{ $x }} {{ end }}{{ $x }}

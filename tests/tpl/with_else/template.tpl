@@ -1,0 +1,1 @@
+{{ with .a }}a={{ . }}{{ else }}no a{{ end }} {{ with .b }}b={{ . }}{{ else }}no b{{ end }}

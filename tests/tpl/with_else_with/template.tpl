@@ -1,0 +1,1 @@
+{{ with .x }}x{{ else with .y }}y={{ . }}{{ else }}none{{ end }}
