@@ -10,12 +10,38 @@
 	if (kd_tpl__sp_arg_map(call, args[i]) < 0)      \
 		return KD_ERROR
 
-static void put(cJSON *obj, const char *key, cJSON *v)
+/* Sets obj[key] = v. A replaced value may still be referenced by the running template (a
+ * variable, a range in progress): it is retired to the evaluator, not freed. */
+static void put(kd_tpl__call *call, cJSON *obj, const char *key, cJSON *v)
 {
-	if (kd_json_get(obj, key))
-		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-	else
+	cJSON *old = obj->child;
+	while (old && strcmp(old->string, key) != 0)
+		old = old->next;
+	if (!old) {
 		cJSON_AddItemToObject(obj, key, v);
+		return;
+	}
+	/* Keep the key where it was. */
+	if (v->string && !(v->type & cJSON_StringIsConst))
+		free(v->string);
+	v->type &= ~cJSON_StringIsConst;
+	v->string = kd_strdup(key);
+	cJSON *next = old->next;
+	cJSON_DetachItemViaPointer(obj, old);
+	kd_tpl__fn_retire(call, old);
+	if (!next) {
+		cJSON_AddItemToArray(obj, v);
+		return;
+	}
+	/* Splice v in before `next` (cJSON keeps child->prev pointing at the tail). Debian's
+	 * cJSON_InsertItemInArray refuses this case. */
+	v->next = next;
+	v->prev = next->prev;
+	if (next == obj->child)
+		obj->child = v;
+	else
+		v->prev->next = v;
+	next->prev = v;
 }
 
 KD_SP_FN(dict)
@@ -25,7 +51,7 @@ KD_SP_FN(dict)
 		kd_buf k = KD_BUF_INIT;
 		kd_buf_puts(&k, "");
 		kd_tpl__sp_strval(&k, args[i]);
-		put(d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
+		put(call, d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
 		kd_buf_free(&k);
 	}
 	*out = d;
@@ -38,7 +64,7 @@ KD_SP_FN(set)
 	MAP_ARG(0);
 	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
 		return KD_ERROR;
-	put(args[0], key, kd_tpl__sp_dup(args[2]));
+	put(call, args[0], key, kd_tpl__sp_dup(args[2]));
 	*out = kd_tpl__sp_dup(args[0]);
 	return 0;
 }
@@ -49,7 +75,9 @@ KD_SP_FN(unset)
 	MAP_ARG(0);
 	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
 		return KD_ERROR;
-	cJSON_DeleteItemFromObjectCaseSensitive(args[0], key);
+	cJSON *gone = cJSON_DetachItemFromObjectCaseSensitive(args[0], key);
+	if (gone)
+		kd_tpl__fn_retire(call, gone);
 	*out = kd_tpl__sp_dup(args[0]);
 	return 0;
 }
@@ -140,7 +168,7 @@ KD_SP_FN(pick)
 	for (int i = 1; i < nargs; i++) {
 		const cJSON *v = kd_json_get(args[0], args[i]->valuestring);
 		if (v)
-			put(d, args[i]->valuestring, kd_tpl__sp_dup(v));
+			put(call, d, args[i]->valuestring, kd_tpl__sp_dup(v));
 	}
 	*out = d;
 	return 0;
@@ -169,29 +197,29 @@ KD_SP_FN(omit)
  * nested maps merge recursively, other values are taken from src when src's value is not
  * empty and (overwrite or dst's value is empty); a nil src value is copied only with
  * overwrite; values of different Go types stop the merge with an error. */
-static int merge_map(cJSON *dst, const cJSON *src, bool overwrite)
+static int merge_map(kd_tpl__call *call, cJSON *dst, const cJSON *src, bool overwrite)
 {
 	for (const cJSON *s = src->child; s; s = s->next) {
 		cJSON *d = kd_json_get(dst, s->string);
 		if (cJSON_IsNull(s)) {
 			if (overwrite)
-				put(dst, s->string, cJSON_CreateNull());
+				put(call, dst, s->string, cJSON_CreateNull());
 			continue;
 		}
 		if (!d || cJSON_IsNull(d)) {
 			if (!kd_tpl__sp_empty(s))
-				put(dst, s->string, kd_tpl__sp_dup(s));
+				put(call, dst, s->string, kd_tpl__sp_dup(s));
 			continue;
 		}
 		if (strcmp(kd_tpl__sp_typeof(d), kd_tpl__sp_typeof(s)) != 0)
 			return -1;
 		if (cJSON_IsObject(d) && !kd_tpl__sp_is_time(d) && !kd_tpl__sp_is_semver(d)) {
-			if (merge_map(d, s, overwrite) < 0)
+			if (merge_map(call, d, s, overwrite) < 0)
 				return -1;
 			continue;
 		}
 		if (!kd_tpl__sp_empty(s) && (overwrite || kd_tpl__sp_empty(d)))
-			put(dst, s->string, kd_tpl__sp_dup(s));
+			put(call, dst, s->string, kd_tpl__sp_dup(s));
 	}
 	return 0;
 }
@@ -201,7 +229,11 @@ static int do_merge(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *ca
 	for (int i = 0; i < nargs; i++)
 		MAP_ARG(i);
 	for (int i = 1; i < nargs; i++) {
-		if (merge_map(args[0], args[i], overwrite) < 0) {
+		/* The source may be the destination or inside it (`merge $d $d`): walk a copy. */
+		cJSON *src = cJSON_Duplicate(args[i], 1);
+		int rc = merge_map(call, args[0], src, overwrite);
+		cJSON_Delete(src);
+		if (rc < 0) {
 			*out = cJSON_CreateString(""); /* sprig swallows mergo's error */
 			return 0;
 		}
