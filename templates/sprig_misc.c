@@ -258,7 +258,7 @@ static int cmp_pre_part(const char *s, const char *o)
 		return -1;
 	if (!*o)
 		return 1;
-	uint64_t si, oi;
+	uint64_t si = 0, oi = 0;
 	bool sn = parse_u64(s, &si), on = parse_u64(o, &oi);
 	if (!sn && !on)
 		return strcmp(s, o) > 0 ? 1 : -1;
