@@ -1,0 +1,387 @@
+/* kube/ against a scripted fake API server on 127.0.0.1 (plain HTTP, one connection at a time):
+ * the cases a real cluster will not produce on demand: a 410 Gone on a watch, Retry-After on 429,
+ * a 500 on a non-idempotent request, a rejected credential that an exec plugin renews. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../base/base.h"
+#include "../../base/json.h"
+#include "../../kube/kube.h"
+#include "test.h"
+
+typedef struct fake fake;
+/* Answers one request: writes the whole HTTP response into out. */
+typedef void (*route_fn)(fake *f, const char *method, const char *target, const char *headers, kd_buf *out);
+
+struct fake {
+	int fd, port;
+	pthread_t th;
+	route_fn route;
+	int n;         /* requests served */
+	int state;     /* for the route */
+	kd_buf log;    /* "METHOD target\n" per request */
+	volatile int stop;
+};
+
+static void *serve(void *arg)
+{
+	fake *f = arg;
+	while (!f->stop) {
+		int c = accept(f->fd, NULL, NULL);
+		if (c < 0)
+			break;
+		if (f->stop) {
+			close(c);
+			break;
+		}
+		kd_buf req = KD_BUF_INIT;
+		char buf[4096];
+		char *end = NULL;
+		while (!(end = strstr(kd_buf_cstr(&req), "\r\n\r\n"))) {
+			ssize_t n = read(c, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			kd_buf_put(&req, buf, (size_t)n);
+		}
+		if (end) {
+			/* drain a body */
+			const char *cl = strcasestr(kd_buf_cstr(&req), "content-length:");
+			size_t want = cl ? strtoul(cl + 15, NULL, 10) : 0;
+			size_t have = req.len - (size_t)(end + 4 - req.ptr);
+			while (have < want) {
+				ssize_t n = read(c, buf, sizeof(buf));
+				if (n <= 0)
+					break;
+				have += (size_t)n;
+			}
+			char method[16] = "", target[2048] = "";
+			sscanf(kd_buf_cstr(&req), "%15s %2047s", method, target);
+			kd_buf_printf(&f->log, "%s %s\n", method, target);
+			kd_buf out = KD_BUF_INIT;
+			f->route(f, method, target, kd_buf_cstr(&req), &out);
+			f->n++;
+			size_t off = 0;
+			while (off < out.len) {
+				ssize_t w = write(c, out.ptr + off, out.len - off);
+				if (w <= 0)
+					break;
+				off += (size_t)w;
+			}
+			kd_buf_free(&out);
+		}
+		kd_buf_free(&req);
+		close(c);
+	}
+	return NULL;
+}
+
+static bool fake_start(fake *f, route_fn route)
+{
+	memset(f, 0, sizeof(*f));
+	f->route = route;
+	f->fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(f->fd, (struct sockaddr *)&a, sizeof(a)) || listen(f->fd, 16) ||
+		getsockname(f->fd, (struct sockaddr *)&a, &len))
+		return false;
+	f->port = ntohs(a.sin_port);
+	return pthread_create(&f->th, NULL, serve, f) == 0;
+}
+
+static void fake_stop(fake *f)
+{
+	f->stop = 1;
+	/* wake accept() */
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)f->port);
+	connect(s, (struct sockaddr *)&a, sizeof(a));
+	close(s);
+	pthread_join(f->th, NULL);
+	close(f->fd);
+	kd_buf_free(&f->log);
+}
+
+static void respond(kd_buf *out, int status, const char *extra_headers, const char *body)
+{
+	kd_buf_printf(out, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
+		status, extra_headers ? extra_headers : "", strlen(body), body);
+}
+
+/* A streamed answer without a length: the body ends when the connection closes. */
+static void respond_stream(kd_buf *out, const char *body)
+{
+	kd_buf_printf(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n%s", body);
+}
+
+static const char *CORE_V1 = "{\"kind\":\"APIResourceList\",\"groupVersion\":\"v1\",\"resources\":["
+			     "{\"name\":\"configmaps\",\"namespaced\":true,\"kind\":\"ConfigMap\",\"verbs\":[\"get\",\"list\",\"watch\"]},"
+			     "{\"name\":\"namespaces\",\"namespaced\":false,\"kind\":\"Namespace\",\"verbs\":[\"get\"]},"
+			     "{\"name\":\"namespaces/status\",\"namespaced\":false,\"kind\":\"Namespace\",\"verbs\":[\"get\"]}]}";
+
+static kd_kube_client *fake_client(fake *f, const char *user_yaml, kd_kube_client_options *o)
+{
+	kd_buf kc = KD_BUF_INIT;
+	kd_kube_config *cfg = NULL;
+	kd_kube_client *c = NULL;
+	kd_buf_printf(&kc, "current-context: x\nclusters:\n- {name: c, cluster: {server: 'http://127.0.0.1:%d'}}\n"
+			   "users:\n- name: u\n  user: %s\ncontexts:\n- {name: x, context: {cluster: c, user: u, namespace: ns}}\n",
+		f->port, user_yaml ? user_yaml : "{}");
+	if (kd_kube_config_parse(&cfg, "/tmp/fake-kubeconfig", kd_buf_cstr(&kc), kc.len, NULL) == 0)
+		kd_kube_client_new(&c, cfg, o);
+	kd_kube_config_free(cfg);
+	kd_buf_free(&kc);
+	return c;
+}
+
+static kd_kube_client_options quiet(void)
+{
+	kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
+	o.discovery_ttl_s = -1;
+	return o;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 410 Gone: watch from an old resourceVersion, re-list, report the gap */
+
+static void route_gone(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	if (strcmp(target, "/api/v1") == 0) {
+		respond(out, 200, NULL, CORE_V1);
+	} else if (strstr(target, "watch=1") && strstr(target, "resourceVersion=5&")) {
+		/* x appears, then the server says our resourceVersion is too old */
+		respond_stream(out,
+			"{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\",\"namespace\":\"ns\",\"resourceVersion\":\"6\"}}}\n"
+			"{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"too old resource version: 6 (9)\","
+			"\"reason\":\"Expired\",\"code\":410}}\n");
+	} else if (strstr(target, "watch=1") && strstr(target, "resourceVersion=10&")) {
+		respond_stream(out, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"resourceVersion\":\"11\"}}}\n"
+				    "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"12\"}}}\n");
+	} else if (strncmp(target, "/api/v1/namespaces/ns/configmaps?", 33) == 0 && !strstr(target, "watch=")) {
+		respond(out, 200, NULL,
+			"{\"kind\":\"ConfigMapList\",\"metadata\":{\"resourceVersion\":\"10\"},\"items\":["
+			"{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"8\"}}]}");
+	} else {
+		respond(out, 404, NULL, "{\"kind\":\"Status\",\"reason\":\"NotFound\",\"message\":\"no route\",\"code\":404}");
+	}
+}
+
+static int record(void *payload, kd_kube_event_type t, const cJSON *obj)
+{
+	kd_buf *b = payload;
+	const char *name = kd_json_get_str(kd_json_get(obj, "metadata"), "name");
+	kd_buf_printf(b, "%s %s;", kd_kube_event_type_name(t), name ? name : "");
+	return name && strcmp(name, "b") == 0 ? 1 : 0;
+}
+
+TEST(kube_fake_watch_gone_relists)
+{
+	fake f;
+	if (!CHECK(fake_start(&f, route_gone)))
+		return;
+	kd_kube_client_options o = quiet();
+	kd_kube_client *c = fake_client(&f, NULL, &o);
+	kd_buf got = KD_BUF_INIT;
+	if (CHECK(c != NULL)) {
+		kd_kube_ref r = {"v1", "ConfigMap", NULL, NULL, NULL};
+		kd_kube_watch_options wo = KD_KUBE_WATCH_OPTIONS_INIT;
+		wo.resource_version = "5";
+		wo.timeout_ms = 10000;
+		CHECK_INT(kd_kube_watch(c, &r, &wo, record, &got), 0);
+		/* x vanished in the gap: DELETED; a is reported from the re-list; then b */
+		CHECK_STR(kd_buf_cstr(&got), "ADDED x;MODIFIED a;DELETED x;BOOKMARK ;ADDED b;");
+		CHECK_INT(wo.relists, 1);
+		CHECK(strstr(kd_buf_cstr(&f.log), "allowWatchBookmarks=true") != NULL);
+	}
+	kd_kube_client_free(c);
+	kd_buf_free(&got);
+	fake_stop(&f);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 429 with Retry-After, 500 on POST */
+
+static void route_throttle(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	if (strcmp(target, "/api/v1") == 0) {
+		respond(out, 200, NULL, CORE_V1);
+	} else if (strcmp(method, "GET") == 0) {
+		if (f->state++ == 0)
+			respond(out, 429, "Retry-After: 1\r\n",
+				"{\"kind\":\"Status\",\"reason\":\"TooManyRequests\",\"message\":\"slow down\",\"code\":429}");
+		else
+			respond(out, 200, NULL, "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\"}}");
+	} else {
+		respond(out, 500, NULL, "{\"kind\":\"Status\",\"reason\":\"InternalError\",\"message\":\"etcd is sad\",\"code\":500}");
+	}
+}
+
+TEST(kube_fake_retry_after_and_no_retry_on_post)
+{
+	fake f;
+	if (!CHECK(fake_start(&f, route_throttle)))
+		return;
+	kd_kube_client_options o = quiet();
+	kd_kube_client *c = fake_client(&f, NULL, &o);
+	if (CHECK(c != NULL)) {
+		cJSON *obj = NULL;
+		kd_kube_ref r = {"v1", "ConfigMap", NULL, "c", NULL};
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK_INT(kd_kube_get(&obj, c, &r), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 950); /* honoured Retry-After */
+		CHECK_INT(kd_kube_client_attempts(c), 3);                                           /* discovery + 429 + 200 */
+		cJSON_Delete(obj);
+		cJSON *cm = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"n\"}}");
+		long before = kd_kube_client_attempts(c);
+		CHECK_INT(kd_kube_create(NULL, c, cm), KD_ERROR);
+		CHECK_INT(kd_kube_client_attempts(c) - before, 1); /* a POST is not repeated after a 500 */
+		CHECK_STR(kd_error_last(), "etcd is sad (HTTP 500 InternalError)");
+		cJSON_Delete(cm);
+	}
+	kd_kube_client_free(c);
+	fake_stop(&f);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 401: the exec plugin's credential is renewed once */
+
+static void route_auth(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	if (!strstr(headers, "Authorization: Bearer tok-2\r\n")) {
+		respond(out, 401, NULL, "{\"kind\":\"Status\",\"reason\":\"Unauthorized\",\"message\":\"Unauthorized\",\"code\":401}");
+		return;
+	}
+	if (strcmp(target, "/api/v1") == 0)
+		respond(out, 200, NULL, CORE_V1);
+	else
+		respond(out, 200, NULL, "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ns\"}}");
+}
+
+TEST(kube_fake_exec_credential_renewed_on_401)
+{
+	char dir[] = "/tmp/kudoc-kube-fake-XXXXXX";
+	if (!CHECK(mkdtemp(dir) != NULL))
+		return;
+	kd_buf script = KD_BUF_INIT, user = KD_BUF_INIT, body = KD_BUF_INIT, count = KD_BUF_INIT;
+	kd_buf_printf(&script, "%s/cred.sh", dir);
+	kd_buf_printf(&count, "%s/count", dir);
+	kd_buf_printf(&body,
+		"#!/bin/sh\nn=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
+		"printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-%%s\"}}' $n\n",
+		kd_buf_cstr(&count), kd_buf_cstr(&count));
+	FILE *fp = fopen(kd_buf_cstr(&script), "w");
+	fputs(kd_buf_cstr(&body), fp);
+	fclose(fp);
+	chmod(kd_buf_cstr(&script), 0700);
+	kd_buf_printf(&user, "{exec: {apiVersion: client.authentication.k8s.io/v1, command: '%s'}}", kd_buf_cstr(&script));
+	fake f;
+	if (CHECK(fake_start(&f, route_auth))) {
+		kd_kube_client_options o = quiet();
+		kd_kube_client *c = fake_client(&f, kd_buf_cstr(&user), &o);
+		if (CHECK(c != NULL)) {
+			cJSON *obj = NULL;
+			kd_kube_ref r = {"v1", "Namespace", NULL, "ns", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &r), 0);
+			cJSON_Delete(obj);
+			CHECK_INT(kd_kube_get(&obj, c, &r), 0);
+			cJSON_Delete(obj);
+			char *n = NULL;
+			size_t len;
+			if (CHECK_INT(kd_file_read(&n, &len, kd_buf_cstr(&count), 0), 0))
+				CHECK_STR(n, "2\n"); /* ran, was refused once, ran again, then cached */
+			free(n);
+		}
+		kd_kube_client_free(c);
+		fake_stop(&f);
+	}
+	unlink(kd_buf_cstr(&script));
+	unlink(kd_buf_cstr(&count));
+	rmdir(dir);
+	kd_buf_free(&script);
+	kd_buf_free(&user);
+	kd_buf_free(&body);
+	kd_buf_free(&count);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * A rotated token file (as in-cluster service-account tokens rotate) is re-read after a 401 */
+
+static char rot_file[256];
+
+static void route_rotate(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	if (!strstr(headers, "Authorization: Bearer tok-B\r\n")) {
+		/* the kubelet rotates the token while we hold the old one */
+		FILE *fp = fopen(rot_file, "w");
+		fputs("tok-B\n", fp);
+		fclose(fp);
+		respond(out, 401, NULL, "{\"kind\":\"Status\",\"reason\":\"Unauthorized\",\"message\":\"Unauthorized\",\"code\":401}");
+		return;
+	}
+	if (strcmp(target, "/api/v1") == 0)
+		respond(out, 200, NULL, CORE_V1);
+	else
+		respond(out, 200, NULL, "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ns\"}}");
+}
+
+TEST(kube_fake_token_file_rotation)
+{
+	char dir[] = "/tmp/kudoc-kube-fake-XXXXXX";
+	if (!CHECK(mkdtemp(dir) != NULL))
+		return;
+	snprintf(rot_file, sizeof(rot_file), "%s/token", dir);
+	FILE *fp = fopen(rot_file, "w");
+	fputs("tok-A\n", fp);
+	fclose(fp);
+	kd_buf user = KD_BUF_INIT;
+	kd_buf_printf(&user, "{tokenFile: '%s'}", rot_file);
+	fake f;
+	if (CHECK(fake_start(&f, route_rotate))) {
+		kd_kube_client_options o = quiet();
+		kd_kube_client *c = fake_client(&f, kd_buf_cstr(&user), &o);
+		if (CHECK(c != NULL)) {
+			cJSON *obj = NULL;
+			kd_kube_ref r = {"v1", "Namespace", NULL, "ns", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &r), 0);
+			cJSON_Delete(obj);
+		}
+		kd_kube_client_free(c);
+		fake_stop(&f);
+	}
+	/* a token nobody accepts: one refresh, then the server's Unauthorized */
+	unlink(rot_file);
+	fp = fopen(rot_file, "w");
+	fputs("tok-A\n", fp);
+	fclose(fp);
+	if (CHECK(fake_start(&f, route_auth))) {
+		kd_kube_client_options o = quiet();
+		kd_kube_client *c = fake_client(&f, kd_buf_cstr(&user), &o);
+		if (CHECK(c != NULL)) {
+			cJSON *obj = NULL;
+			kd_kube_ref r = {"v1", "Namespace", NULL, "ns", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &r), KD_EAUTH);
+			CHECK_STR(kd_error_last(), "Unauthorized");
+			CHECK_INT(kd_kube_client_attempts(c), 2);
+		}
+		kd_kube_client_free(c);
+		fake_stop(&f);
+	}
+	unlink(rot_file);
+	rmdir(dir);
+	kd_buf_free(&user);
+}
