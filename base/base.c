@@ -262,3 +262,58 @@ done:
 	kd_buf_free(&b);
 	return rc;
 }
+
+int kd_utf8_decode(const char *str, size_t n, uint32_t *cp)
+{
+	static const uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+	const unsigned char *s = (const unsigned char *)str;
+	*cp = 0xFFFD;
+	if (n == 0)
+		return 0;
+	unsigned c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+	if (len == 0 || (size_t)len > n || c > 0xF4)
+		return 1;
+	uint32_t v = c & (0x3Fu >> (len - 1));
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 1;
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if (v < min_for_len[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 1;
+	*cp = v;
+	return len;
+}
+
+int kd_buf_put_utf8(kd_buf *b, uint32_t c)
+{
+	char t[4];
+	size_t n;
+	if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		c = 0xFFFD;
+	if (c < 0x80) {
+		t[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		t[0] = (char)(0xC0 | (c >> 6));
+		t[1] = (char)(0x80 | (c & 0x3F));
+		n = 2;
+	} else if (c < 0x10000) {
+		t[0] = (char)(0xE0 | (c >> 12));
+		t[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+		t[2] = (char)(0x80 | (c & 0x3F));
+		n = 3;
+	} else {
+		t[0] = (char)(0xF0 | (c >> 18));
+		t[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+		t[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+		t[3] = (char)(0x80 | (c & 0x3F));
+		n = 4;
+	}
+	return kd_buf_put(b, t, n);
+}

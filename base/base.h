@@ -87,6 +87,24 @@ void kd_buf_truncate(kd_buf *b, size_t len);
 void kd_buf_clear(kd_buf *b);
 void kd_buf_free(kd_buf *b);
 
+/* The value of hex digit c, or -1. */
+static inline int kd_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* UTF-8 as Go's unicode/utf8 reads it: decodes one sequence of s[0..n), returning its length;
+ * an invalid or truncated sequence gives U+FFFD and length 1, empty input U+FFFD and 0. */
+int kd_utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* Appends code point `cp` as UTF-8; surrogates and values past U+10FFFF become U+FFFD. */
+int kd_buf_put_utf8(kd_buf *b, uint32_t cp);
+
 /* Reads a whole file into `out` (NUL-terminated; *len_out without the NUL). Refuses files over
  * `max` bytes (0: 64 MiB) with KD_ELIMIT. KD_ENOTFOUND when it does not exist. */
 int kd_file_read(char **out, size_t *len_out, const char *path, size_t max);

@@ -410,57 +410,7 @@ cJSON *kd_tpl__sp_dup(const cJSON *v)
 
 /* ---- Unicode ---------------------------------------------------------------------------- */
 
-int kd_tpl__sp_utf8_decode(const char *str, size_t n, uint32_t *cp)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	*cp = 0xFFFD;
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	int len;
-	uint32_t c, min;
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, c = s[0] & 0x1F, min = 0x80;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, c = s[0] & 0x0F, min = 0x800;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 1;
-	if ((size_t)len > n)
-		return 1;
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 1;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 1;
-	*cp = c;
-	return len;
-}
 
-void kd_tpl__sp_utf8_put(kd_buf *b, uint32_t c)
-{
-	char t[4];
-	size_t n;
-	if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		c = 0xFFFD;
-	if (c < 0x80)
-		t[0] = (char)c, n = 1;
-	else if (c < 0x800)
-		t[0] = (char)(0xC0 | (c >> 6)), t[1] = (char)(0x80 | (c & 0x3F)), n = 2;
-	else if (c < 0x10000)
-		t[0] = (char)(0xE0 | (c >> 12)), t[1] = (char)(0x80 | ((c >> 6) & 0x3F)),
-		t[2] = (char)(0x80 | (c & 0x3F)), n = 3;
-	else
-		t[0] = (char)(0xF0 | (c >> 18)), t[1] = (char)(0x80 | ((c >> 12) & 0x3F)),
-		t[2] = (char)(0x80 | ((c >> 6) & 0x3F)), t[3] = (char)(0x80 | (c & 0x3F)), n = 4;
-	kd_buf_put(b, t, n);
-}
 
 /* Non-ASCII classification goes through glibc's C.UTF-8 tables, close to Go's unicode. */
 static locale_t utf8_locale(void)

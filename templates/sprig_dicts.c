@@ -6,10 +6,6 @@
 
 #include "sprig_priv.h"
 
-#define MAP_ARG(i)                                  \
-	if (kd_tpl__sp_arg_map(call, args[i]) < 0)      \
-		return KD_ERROR
-
 /* Sets obj[key] = v. A replaced value may still be referenced by the running template (a
  * variable, a range in progress): it is retired to the evaluator, not freed. */
 static void put(kd_tpl__call *call, cJSON *obj, const char *key, cJSON *v)

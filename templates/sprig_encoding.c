@@ -9,11 +9,6 @@
 #include "../base/yaml.h"
 #include "sprig_priv.h"
 
-#define STR_ARG(var, i)                                          \
-	const char *var;                                             \
-	if (kd_tpl__sp_arg_str(call, args[i], &var) < 0)             \
-		return KD_ERROR
-
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -238,7 +233,7 @@ static void json_str(kd_buf *b, const char *s)
 			continue;
 		}
 		uint32_t cp;
-		int k = kd_tpl__sp_utf8_decode(s + i, n - i, &cp);
+		int k = kd_utf8_decode(s + i, n - i, &cp);
 		if (cp == 0xFFFD && k == 1)
 			kd_buf_puts(b, "\\ufffd");
 		else if (cp == 0x2028 || cp == 0x2029)

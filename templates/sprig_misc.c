@@ -10,11 +10,6 @@
 
 #include "sprig_priv.h"
 
-#define STR_ARG(var, i)                                          \
-	const char *var;                                             \
-	if (kd_tpl__sp_arg_str(call, args[i], &var) < 0)             \
-		return KD_ERROR
-
 /* ---- defaults ------------------------------------------------------------------------------ */
 
 KD_SP_FN(default)

@@ -77,8 +77,6 @@ cJSON *kd_tpl__sp_dup(const cJSON *v);
 bool kd_tpl__sp_is_list(const cJSON *v);
 
 /* Unicode helpers over UTF-8 (Go's unicode package for the common cases). */
-int kd_tpl__sp_utf8_decode(const char *s, size_t n, uint32_t *cp); /* bytes used, >= 1 */
-void kd_tpl__sp_utf8_put(kd_buf *b, uint32_t cp);
 uint32_t kd_tpl__sp_to_upper(uint32_t c);
 uint32_t kd_tpl__sp_to_lower(uint32_t c);
 uint32_t kd_tpl__sp_to_title(uint32_t c); /* unicode.ToTitle */
@@ -95,5 +93,19 @@ bool kd_tpl__sprig_fmt_special(kd_buf *out, const cJSON *v);
 
 /* Random bytes from getrandom(2). */
 void kd_tpl__sp_random(void *buf, size_t n);
+
+/* Argument checks for KD_SP_FN bodies: declare `var` from args[i] or fail the call with
+ * sprig's message. */
+#define STR_ARG(var, i)                                          \
+	const char *var;                                             \
+	if (kd_tpl__sp_arg_str(call, args[i], &var) < 0)             \
+		return KD_ERROR
+#define INT_ARG(var, i)                                          \
+	int64_t var;                                                 \
+	if (kd_tpl__sp_arg_int(call, args[i], &var) < 0)             \
+		return KD_ERROR
+#define MAP_ARG(i)                                               \
+	if (kd_tpl__sp_arg_map(call, args[i]) < 0)                   \
+		return KD_ERROR
 
 #endif

@@ -114,7 +114,7 @@ static size_t rune_width(const char *s, size_t len, size_t pos)
 	uint32_t c;
 	if (pos >= len)
 		return 1;
-	return (size_t)kd_tpl__sp_utf8_decode(s + pos, len - pos, &c);
+	return (size_t)kd_utf8_decode(s + pos, len - pos, &c);
 }
 
 /* Go's allMatches: calls cb for up to n matches (n < 0: all). */
@@ -145,15 +145,6 @@ static void rx_all(rx *r, int64_t n, match_cb cb, void *ud)
 		}
 	}
 }
-
-#define STR_ARG(var, i)                                          \
-	const char *var;                                             \
-	if (kd_tpl__sp_arg_str(call, args[i], &var) < 0)             \
-		return KD_ERROR
-#define INT_ARG(var, i)                                          \
-	int64_t var;                                                 \
-	if (kd_tpl__sp_arg_int(call, args[i], &var) < 0)             \
-		return KD_ERROR
 
 KD_SP_FN(regexMatch)
 {
@@ -221,7 +212,7 @@ static int extract_name(const char *t, size_t *name_off, size_t *name_len, size_
 	size_t start = i;
 	while (t[i]) {
 		uint32_t c;
-		int k = kd_tpl__sp_utf8_decode(t + i, strlen(t + i), &c);
+		int k = kd_utf8_decode(t + i, strlen(t + i), &c);
 		if (!(c == '_' || kd_tpl__sp_is_letter(c) || (c >= '0' && c <= '9')))
 			break;
 		i += (size_t)k;

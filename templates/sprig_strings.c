@@ -7,15 +7,6 @@
 #include "sprig_priv.h"
 
 /* Argument helpers: each fetches args[i] with the Go parameter type the sprig signature has. */
-#define STR_ARG(var, i)                                          \
-	const char *var;                                             \
-	if (kd_tpl__sp_arg_str(call, args[i], &var) < 0)             \
-		return KD_ERROR
-#define INT_ARG(var, i)                                          \
-	int64_t var;                                                 \
-	if (kd_tpl__sp_arg_int(call, args[i], &var) < 0)             \
-		return KD_ERROR
-
 static int ret_str(cJSON **out, const char *s)
 {
 	*out = cJSON_CreateString(s);
@@ -41,7 +32,7 @@ static bool in_cutset(uint32_t c, const char *cut)
 	size_t n = strlen(cut);
 	for (size_t i = 0; i < n;) {
 		uint32_t d;
-		i += (size_t)kd_tpl__sp_utf8_decode(cut + i, n - i, &d);
+		i += (size_t)kd_utf8_decode(cut + i, n - i, &d);
 		if (c == d)
 			return true;
 	}
@@ -56,7 +47,7 @@ static size_t rune_start_before(const char *s, size_t end)
 	while (i > lim && ((unsigned char)s[i] & 0xC0) == 0x80)
 		i--;
 	uint32_t c;
-	if ((size_t)kd_tpl__sp_utf8_decode(s + i, end - i, &c) != end - i)
+	if ((size_t)kd_utf8_decode(s + i, end - i, &c) != end - i)
 		return end - 1;
 	return i;
 }
@@ -67,7 +58,7 @@ static cJSON *trim_runes(const char *s, const char *cut)
 	size_t n = strlen(s), a = 0, z = n;
 	while (a < z) {
 		uint32_t c;
-		int k = kd_tpl__sp_utf8_decode(s + a, z - a, &c);
+		int k = kd_utf8_decode(s + a, z - a, &c);
 		if (cut ? !in_cutset(c, cut) : !kd_tpl__sp_is_space(c))
 			break;
 		a += (size_t)k;
@@ -75,7 +66,7 @@ static cJSON *trim_runes(const char *s, const char *cut)
 	while (z > a) {
 		size_t st = rune_start_before(s, z);
 		uint32_t c;
-		kd_tpl__sp_utf8_decode(s + st, z - st, &c);
+		kd_utf8_decode(s + st, z - st, &c);
 		if (cut ? !in_cutset(c, cut) : !kd_tpl__sp_is_space(c))
 			break;
 		z = st;
@@ -127,8 +118,8 @@ static cJSON *map_runes(const char *s, uint32_t (*f)(uint32_t))
 	kd_buf_puts(&b, "");
 	for (size_t i = 0; i < n;) {
 		uint32_t c;
-		i += (size_t)kd_tpl__sp_utf8_decode(s + i, n - i, &c);
-		kd_tpl__sp_utf8_put(&b, f(c));
+		i += (size_t)kd_utf8_decode(s + i, n - i, &c);
+		kd_buf_put_utf8(&b, f(c));
 	}
 	return kd_tpl__sp_take_buf(&b);
 }
@@ -169,8 +160,8 @@ KD_SP_FN(title)
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		uint32_t c;
-		i += (size_t)kd_tpl__sp_utf8_decode(s + i, n - i, &c);
-		kd_tpl__sp_utf8_put(&b, title_sep(prev) ? kd_tpl__sp_to_title(c) : c);
+		i += (size_t)kd_utf8_decode(s + i, n - i, &c);
+		kd_buf_put_utf8(&b, title_sep(prev) ? kd_tpl__sp_to_title(c) : c);
 		prev = c;
 	}
 	return ret_buf(out, &b);
@@ -185,14 +176,14 @@ KD_SP_FN(untitle)
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		uint32_t c;
-		i += (size_t)kd_tpl__sp_utf8_decode(s + i, n - i, &c);
+		i += (size_t)kd_utf8_decode(s + i, n - i, &c);
 		if (kd_tpl__sp_is_space(c)) {
 			next = true;
 		} else if (next) {
 			c = kd_tpl__sp_to_lower(c);
 			next = false;
 		}
-		kd_tpl__sp_utf8_put(&b, c);
+		kd_buf_put_utf8(&b, c);
 	}
 	return ret_buf(out, &b);
 }
@@ -206,7 +197,7 @@ KD_SP_FN(swapcase)
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		uint32_t c;
-		i += (size_t)kd_tpl__sp_utf8_decode(s + i, n - i, &c);
+		i += (size_t)kd_utf8_decode(s + i, n - i, &c);
 		if (kd_tpl__sp_is_upper(c)) {
 			c = kd_tpl__sp_to_lower(c);
 			ws = false;
@@ -216,7 +207,7 @@ KD_SP_FN(swapcase)
 		} else {
 			ws = kd_tpl__sp_is_space(c);
 		}
-		kd_tpl__sp_utf8_put(&b, c);
+		kd_buf_put_utf8(&b, c);
 	}
 	return ret_buf(out, &b);
 }
@@ -297,7 +288,7 @@ static void replace_all(kd_buf *b, const char *s, const char *old, const char *n
 		kd_buf_puts(b, new);
 		for (size_t i = 0; i < n;) {
 			uint32_t c;
-			int k = kd_tpl__sp_utf8_decode(s + i, n - i, &c);
+			int k = kd_utf8_decode(s + i, n - i, &c);
 			kd_buf_put(b, s + i, (size_t)k);
 			kd_buf_puts(b, new);
 			i += (size_t)k;
@@ -367,7 +358,7 @@ static void go_quote(kd_buf *b, const char *s)
 	kd_buf_putc(b, '"');
 	for (size_t i = 0; i < n;) {
 		uint32_t c;
-		int k = kd_tpl__sp_utf8_decode(s + i, n - i, &c);
+		int k = kd_utf8_decode(s + i, n - i, &c);
 		if (c == 0xFFFD && k == 1 && (unsigned char)s[i] >= 0x80) {
 			kd_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
 		} else if (c == '"' || c == '\\') {
@@ -494,7 +485,7 @@ static cJSON *go_split(const char *s, const char *sep, int64_t n)
 		int64_t count = 0;
 		for (size_t i = 0; i < len;) {
 			uint32_t c;
-			size_t k = (size_t)kd_tpl__sp_utf8_decode(s + i, len - i, &c);
+			size_t k = (size_t)kd_utf8_decode(s + i, len - i, &c);
 			if (n > 0 && count == n - 1)
 				k = len - i;
 			cJSON_AddItemToArray(a, kd_tpl__sp_new_strn(s + i, k));
@@ -716,7 +707,7 @@ static bool byte_space(unsigned char c)
 
 static void put_byte_rune(kd_buf *b, unsigned char c)
 {
-	kd_tpl__sp_utf8_put(b, c);
+	kd_buf_put_utf8(b, c);
 }
 
 KD_SP_FN(initials)
@@ -849,35 +840,35 @@ KD_SP_FN(camelcase)
 	uint32_t r0 = 0, r1;
 	int sz = 0;
 	while (i < n) {
-		sz = kd_tpl__sp_utf8_decode(s + i, n - i, &r0);
+		sz = kd_utf8_decode(s + i, n - i, &r0);
 		i += (size_t)sz;
 		if (!is_connector(r0)) {
 			r0 = kd_tpl__sp_to_upper(r0);
 			break;
 		}
-		kd_tpl__sp_utf8_put(&b, r0);
+		kd_buf_put_utf8(&b, r0);
 	}
 	if (i >= n) {
 		if (sz != 0) /* as xstrings: an all-connector input repeats its last rune */
-			kd_tpl__sp_utf8_put(&b, r0);
+			kd_buf_put_utf8(&b, r0);
 		return ret_buf(out, &b);
 	}
 	while (i < n) {
 		r1 = r0;
-		sz = kd_tpl__sp_utf8_decode(s + i, n - i, &r0);
+		sz = kd_utf8_decode(s + i, n - i, &r0);
 		i += (size_t)sz;
 		if (is_connector(r0) && is_connector(r1)) {
-			kd_tpl__sp_utf8_put(&b, r1);
+			kd_buf_put_utf8(&b, r1);
 			continue;
 		}
 		if (is_connector(r1)) {
 			r0 = kd_tpl__sp_to_upper(r0);
 		} else {
 			r0 = kd_tpl__sp_to_lower(r0);
-			kd_tpl__sp_utf8_put(&b, r1);
+			kd_buf_put_utf8(&b, r1);
 		}
 	}
-	kd_tpl__sp_utf8_put(&b, r0);
+	kd_buf_put_utf8(&b, r0);
 	return ret_buf(out, &b);
 }
 
@@ -895,7 +886,7 @@ static uint32_t next_valid(const char *s, size_t n, uint32_t prev, size_t *size)
 	*size = 0;
 	while (n > 0) {
 		uint32_t c;
-		int k = kd_tpl__sp_utf8_decode(s, n, &c);
+		int k = kd_utf8_decode(s, n, &c);
 		*size += (size_t)k;
 		if (!(c == 0xFFFD && k == 1 && (unsigned char)s[0] >= 0x80) && c != 0xFFFD)
 			return c;
@@ -1028,13 +1019,13 @@ static void lower_word(kd_buf *b, int wt, span w, char conn)
 	}
 	for (size_t i = 0; i < w.n;) {
 		uint32_t c;
-		i += (size_t)kd_tpl__sp_utf8_decode(w.s + i, w.n - i, &c);
+		i += (size_t)kd_utf8_decode(w.s + i, w.n - i, &c);
 		if (is_connector(c))
 			kd_buf_putc(b, conn);
 		else if (kd_tpl__sp_is_upper(c))
-			kd_tpl__sp_utf8_put(b, kd_tpl__sp_to_lower(c));
+			kd_buf_put_utf8(b, kd_tpl__sp_to_lower(c));
 		else
-			kd_tpl__sp_utf8_put(b, c);
+			kd_buf_put_utf8(b, c);
 	}
 }
 
@@ -1127,7 +1118,7 @@ KD_SP_FN(shuffle)
 	size_t n = strlen(s), cnt = 0;
 	uint32_t *rs = kd_calloc(n + 1, sizeof *rs);
 	for (size_t i = 0; i < n;)
-		i += (size_t)kd_tpl__sp_utf8_decode(s + i, n - i, &rs[cnt++]);
+		i += (size_t)kd_utf8_decode(s + i, n - i, &rs[cnt++]);
 	for (size_t i = cnt; i > 1; i--) {
 		size_t j = rand_below((uint32_t)i);
 		uint32_t t = rs[i - 1];
@@ -1137,7 +1128,7 @@ KD_SP_FN(shuffle)
 	kd_buf b = KD_BUF_INIT;
 	kd_buf_puts(&b, "");
 	for (size_t i = 0; i < cnt; i++)
-		kd_tpl__sp_utf8_put(&b, rs[i]);
+		kd_buf_put_utf8(&b, rs[i]);
 	free(rs);
 	return ret_buf(out, &b);
 }

@@ -5,17 +5,6 @@
 
 #include "sprig_priv.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* url.PathUnescape-like: -1 with the bad escape in *bad on a malformed %XX. */
 static int unescape(kd_buf *b, const char *s, size_t n, const char **bad)
 {
@@ -26,7 +15,7 @@ static int unescape(kd_buf *b, const char *s, size_t n, const char **bad)
 				*bad = s + i;
 				return -1;
 			}
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = kd_hex_digit(s[i + 1]), l = kd_hex_digit(s[i + 2]);
 			if (h < 0 || l < 0) {
 				*bad = s + i;
 				return -1;

@@ -37,63 +37,13 @@ const char *kd_tpl__type_name(const cJSON *v)
 }
 
 /* ---- UTF-8 ---- */
+/* kd_utf8_decode, with -1 for an invalid byte (printed as \x.. by %q). */
 static int dec_rune(const unsigned char *s, size_t n, uint32_t *r)
 {
-	if (n == 0) {
-		*r = 0xFFFD;
-		return 0;
-	}
-	unsigned c = s[0];
-	if (c < 0x80) {
-		*r = c;
-		return 1;
-	}
-	int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-	if (len == 0 || (size_t)len > n || c > 0xF4) {
-		*r = 0xFFFD;
-		return -1;
-	}
-	uint32_t v = c & (0x3F >> (len - 1));
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*r = 0xFFFD;
-			return -1;
-		}
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	static const uint32_t minv[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (v < minv[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-		*r = 0xFFFD;
-		return -1;
-	}
-	*r = v;
-	return len;
+	int len = kd_utf8_decode((const char *)s, n, r);
+	return len == 1 && *r == 0xFFFD && s[0] >= 0x80 ? -1 : len;
 }
 
-static void put_rune(kd_buf *b, uint32_t r)
-{
-	char t[4];
-	if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-		r = 0xFFFD;
-	if (r < 0x80) {
-		kd_buf_putc(b, (char)r);
-	} else if (r < 0x800) {
-		t[0] = (char)(0xC0 | (r >> 6));
-		t[1] = (char)(0x80 | (r & 0x3F));
-		kd_buf_put(b, t, 2);
-	} else if (r < 0x10000) {
-		t[0] = (char)(0xE0 | (r >> 12));
-		t[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		t[2] = (char)(0x80 | (r & 0x3F));
-		kd_buf_put(b, t, 3);
-	} else {
-		t[0] = (char)(0xF0 | (r >> 18));
-		t[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-		t[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-		t[3] = (char)(0x80 | (r & 0x3F));
-		kd_buf_put(b, t, 4);
-	}
-}
 
 static size_t rune_count(const char *s, size_t n)
 {
@@ -140,7 +90,7 @@ static void quote_rune_into(kd_buf *b, uint32_t r, int width, char quote, bool a
 		return;
 	}
 	if (ascii ? (r < 0x80 && is_print(r)) : is_print(r)) {
-		put_rune(b, r);
+		kd_buf_put_utf8(b, r);
 		return;
 	}
 	switch (r) {
@@ -374,7 +324,7 @@ static void fmt_c(kd_buf *b, ff *f, int64_t v)
 {
 	kd_buf t = KD_BUF_INIT;
 	uint32_t r = (v < 0 || v > 0x10FFFF) ? 0xFFFD : (uint32_t)v;
-	put_rune(&t, r);
+	kd_buf_put_utf8(&t, r);
 	pad(b, f, t.ptr, t.len);
 	kd_buf_free(&t);
 }
@@ -385,7 +335,7 @@ static void fmt_qc(kd_buf *b, ff *f, int64_t v)
 	uint32_t r = (v < 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) ? 0xFFFD : (uint32_t)v;
 	kd_buf_putc(&t, '\'');
 	if (f->sharp && is_print(r))
-		put_rune(&t, r);
+		kd_buf_put_utf8(&t, r);
 	else
 		quote_rune_into(&t, r, 0, '\'', f->plus);
 	kd_buf_putc(&t, '\'');
@@ -403,7 +353,7 @@ static void fmt_unicode(kd_buf *b, ff *f, int64_t v)
 	kd_buf_printf(&t, "U+%0*llX", prec, (unsigned long long)u);
 	if (f->sharp && u <= 0x10FFFF && is_print((uint32_t)u)) {
 		kd_buf_puts(&t, " '");
-		put_rune(&t, (uint32_t)u);
+		kd_buf_put_utf8(&t, (uint32_t)u);
 		kd_buf_putc(&t, '\'');
 	}
 	pad_nozero(b, f, t.ptr, t.len);
@@ -527,7 +477,7 @@ static void print_arg(kd_buf *b, ff *f, const cJSON *v, int verb, int depth);
 static void bad_verb(kd_buf *b, ff *f, const cJSON *v, int verb)
 {
 	kd_buf_puts(b, "%!");
-	put_rune(b, (uint32_t)verb);
+	kd_buf_put_utf8(b, (uint32_t)verb);
 	kd_buf_putc(b, '(');
 	if (kd_tpl__is_nil(v)) {
 		kd_buf_puts(b, "<nil>");
@@ -908,11 +858,11 @@ int kd_tpl__sprintf(kd_buf *b, const char *fmt, size_t end, cJSON *const *args, 
 			kd_buf_putc(b, '%');
 		} else if (!ps.good_argnum) {
 			kd_buf_puts(b, "%!");
-			put_rune(b, verb);
+			kd_buf_put_utf8(b, verb);
 			kd_buf_puts(b, "(BADINDEX)");
 		} else if (argnum >= nargs) {
 			kd_buf_puts(b, "%!");
-			put_rune(b, verb);
+			kd_buf_put_utf8(b, verb);
 			kd_buf_puts(b, "(MISSING)");
 		} else {
 			if (verb == 'v') {

@@ -125,75 +125,7 @@ bool kd_tpl__lookup_fn(const char *name, size_t len, const kd_tpl__fndef **fn, k
 }
 
 /* ---- Go's strconv.Unquote / UnquoteChar ---- */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
-static void put_utf8(kd_buf *b, uint32_t r)
-{
-	char t[4];
-	if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-		r = 0xFFFD;
-	if (r < 0x80) {
-		kd_buf_putc(b, (char)r);
-	} else if (r < 0x800) {
-		t[0] = (char)(0xC0 | (r >> 6));
-		t[1] = (char)(0x80 | (r & 0x3F));
-		kd_buf_put(b, t, 2);
-	} else if (r < 0x10000) {
-		t[0] = (char)(0xE0 | (r >> 12));
-		t[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		t[2] = (char)(0x80 | (r & 0x3F));
-		kd_buf_put(b, t, 3);
-	} else {
-		t[0] = (char)(0xF0 | (r >> 18));
-		t[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-		t[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-		t[3] = (char)(0x80 | (r & 0x3F));
-		kd_buf_put(b, t, 4);
-	}
-}
-
-/* Decodes one UTF-8 sequence; returns its length (1 for an invalid byte, rune U+FFFD). */
-static int utf8_dec(const unsigned char *s, size_t n, uint32_t *r)
-{
-	if (n == 0) {
-		*r = 0xFFFD;
-		return 0;
-	}
-	unsigned c = s[0];
-	if (c < 0x80) {
-		*r = c;
-		return 1;
-	}
-	int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-	if (len == 0 || (size_t)len > n || c > 0xF4) {
-		*r = 0xFFFD;
-		return 1;
-	}
-	uint32_t v = c & (0x3F >> (len - 1));
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*r = 0xFFFD;
-			return 1;
-		}
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	static const uint32_t minv[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (v < minv[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-		*r = 0xFFFD;
-		return 1;
-	}
-	*r = v;
-	return len;
-}
 
 /* One (possibly escaped) character of a quoted literal. Returns bytes consumed or -1; *val is
  * the rune, *byte_val whether it is a single raw byte (\x, octal). */
@@ -206,7 +138,7 @@ static int unquote_char(const char *s, size_t n, char quote, uint32_t *val, bool
 	if (c == (unsigned char)quote && (quote == '\'' || quote == '"'))
 		return -1;
 	if (c >= 0x80) {
-		int l = utf8_dec((const unsigned char *)s, n, val);
+		int l = kd_utf8_decode(s, n, val);
 		if (*val == 0xFFFD && l == 1)
 			*raw_byte = true, *val = c;
 		return l;
@@ -241,7 +173,7 @@ static int unquote_char(const char *s, size_t n, char quote, uint32_t *val, bool
 			return -1;
 		uint32_t v = 0;
 		for (int i = 0; i < nd; i++) {
-			int h = hexval((unsigned char)s[2 + i]);
+			int h = kd_hex_digit((unsigned char)s[2 + i]);
 			if (h < 0)
 				return -1;
 			v = v * 16 + (uint32_t)h;
@@ -304,7 +236,7 @@ static bool unquote(kd_buf *b, const char *s, size_t n)
 		if (raw)
 			kd_buf_putc(b, (char)v);
 		else if (l == 1 || s[i] == '\\')
-			put_utf8(b, v);
+			kd_buf_put_utf8(b, v);
 		else
 			kd_buf_put(b, s + i, (size_t)l);
 		i += (size_t)l;
@@ -414,7 +346,7 @@ static void tok_string(kd_buf *b, const kd_tpl__tok *t)
 		size_t n = 0, runes = 0;
 		while (n < t->len && runes < 10) {
 			uint32_t r;
-			int l = utf8_dec((const unsigned char *)t->val + n, t->len - n, &r);
+			int l = kd_utf8_decode(t->val + n, t->len - n, &r);
 			n += (size_t)(l ? l : 1);
 			runes++;
 		}
