@@ -48,6 +48,7 @@ func runEtcd(args []string) error {
 	dataDir := fs.String("data-dir", "", "etcd data directory")
 	clientURL := fs.String("client-url", "http://127.0.0.1:2379", "client URL")
 	peerURL := fs.String("peer-url", "http://127.0.0.1:2380", "peer URL")
+	_ = fs.String("dir", "", "testenv state directory (only marks the process as belonging to it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,4 +94,3 @@ func runEtcd(args []string) error {
 		return err
 	}
 }
-

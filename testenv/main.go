@@ -7,6 +7,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"k8s.io/component-base/version"
 )
 
 func usage() {
@@ -19,7 +21,7 @@ commands:
   status --dir DIR    report whether the cluster is running and healthy
   proxy --listen ADDR --upstream URL [--reset P] [--status500 P] [--status429 P] [--delay D]
                       fault-injecting TCP/TLS pass-through proxy
-  kubectl ARGS...     the real kubectl
+  kubectl ARGS...     the real kubectl (uses $KUBECONFIG or --kubeconfig as usual)
   version             print the Kubernetes version this binary was built from
 `)
 }
@@ -40,9 +42,26 @@ func main() {
 		os.Exit(runControllerManager(args))
 	case "kubectl":
 		os.Exit(runKubectl(args))
+	case "up":
+		err = cmdUp(args)
+	case "down":
+		err = cmdDown(args)
+	case "status":
+		err = cmdStatus(args)
+	case "supervise":
+		err = cmdSupervise(args)
+	case "proxy":
+		err = cmdProxy(args)
+	case "version":
+		fmt.Println(version.Get().GitVersion)
+	case "help", "-h", "--help":
+		usage()
 	default:
 		usage()
 		os.Exit(2)
+	}
+	if e, ok := err.(errSilentExit); ok {
+		os.Exit(e.code)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testenv %s: %v\n", cmd, err)

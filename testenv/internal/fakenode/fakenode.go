@@ -8,7 +8,6 @@ package fakenode
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -27,7 +26,6 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	storagelisters "k8s.io/client-go/listers/storage/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 )
@@ -67,8 +65,9 @@ type Node struct {
 
 	queue workqueue.TypedRateLimitingInterface[string]
 
-	mu  sync.Mutex
-	ips map[string]bool // pod IPs in use
+	mu    sync.Mutex
+	ips   map[string]string // pod IP -> pod key
+	byKey map[string]string // pod key -> pod IP
 }
 
 // New wires the node's informers into factory; call Register, then
@@ -77,10 +76,14 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, k
 	n := &Node{
 		client:  client,
 		version: kubeletVersion,
+		// Short, bounded retries: a test cluster must not back off for
+		// minutes (the default limiter grows to 1000s and shares a 10 qps
+		// bucket across all items).
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](10*time.Millisecond, 2*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "fakenode"}),
-		ips: map[string]bool{},
+		ips:   map[string]string{},
+		byKey: map[string]string{},
 	}
 	podInf := factory.Core().V1().Pods()
 	pvcInf := factory.Core().V1().PersistentVolumeClaims()
@@ -206,6 +209,8 @@ func (n *Node) processNext(ctx context.Context) bool {
 	}
 	defer n.queue.Done(item)
 	kind, key, _ := strings.Cut(item, "|")
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	var after time.Duration
 	var err error
 	switch kind {
@@ -218,7 +223,7 @@ func (n *Node) processNext(ctx context.Context) bool {
 	}
 	if err != nil {
 		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-			klog.V(2).InfoS("fakenode sync failed", "item", item, "err", err)
+			klog.InfoS("fakenode sync failed, retrying", "item", item, "err", err)
 		}
 		n.queue.AddRateLimited(item)
 		return true
@@ -256,6 +261,9 @@ func (n *Node) syncPod(ctx context.Context, key string) (time.Duration, error) {
 		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 			return 0, nil
 		}
+		if err == nil {
+			klog.InfoS("pod deleted", "pod", key)
+		}
 		return 0, err
 	}
 	if pod.Spec.NodeName == "" {
@@ -275,6 +283,9 @@ func (n *Node) syncPod(ctx context.Context, key string) (time.Duration, error) {
 	upd.Status = *status
 	if _, err := n.client.CoreV1().Pods(ns).UpdateStatus(ctx, upd, metav1.UpdateOptions{}); err != nil {
 		return 0, err
+	}
+	if status.Phase != pod.Status.Phase || podReady(status) != podReady(&pod.Status) {
+		klog.InfoS("pod status", "pod", key, "phase", status.Phase, "ready", podReady(status))
 	}
 	return after, nil
 }
@@ -306,36 +317,57 @@ func (n *Node) schedule(ctx context.Context, pod *corev1.Pod) (time.Duration, er
 	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 		return 0, nil
 	}
+	if err == nil {
+		klog.InfoS("pod bound", "pod", pod.Namespace+"/"+pod.Name, "node", NodeName)
+	}
 	return 0, err
+}
+
+func podReady(st *corev1.PodStatus) bool {
+	for _, c := range st.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func (n *Node) allocIP(key string, pod *corev1.Pod) string {
 	if pod.Spec.HostNetwork {
 		return NodeIP
 	}
-	if pod.Status.PodIP != "" {
-		return pod.Status.PodIP
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if pod.Status.PodIP != "" {
+		n.ips[pod.Status.PodIP], n.byKey[key] = key, pod.Status.PodIP
+		return pod.Status.PodIP
+	}
+	if ip, ok := n.byKey[key]; ok {
+		return ip
+	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(pod.UID))
 	start := h.Sum32()
 	for i := uint32(0); i < 65000; i++ {
 		v := (start + i) % 65000
 		ip := fmt.Sprintf("10.244.%d.%d", v/250, v%250+2)
-		if !n.ips[ip] {
-			n.ips[ip] = true
-			n.ips[key] = true
+		if _, used := n.ips[ip]; !used {
+			n.ips[ip], n.byKey[key] = key, ip
 			return ip
 		}
 	}
 	return "10.244.255.254"
 }
 
-func (n *Node) releaseIP(string) {
-	// IPs are derived from the UID hash and checked only against live
-	// allocations of this process; leaking a few is harmless.
+func (n *Node) releaseIP(key string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ip, ok := n.byKey[key]; ok {
+		delete(n.byKey, key)
+		if n.ips[ip] == key {
+			delete(n.ips, ip)
+		}
+	}
 }
 
 func durationAnnotation(pod *corev1.Pod, key string, def time.Duration) time.Duration {
@@ -580,6 +612,3 @@ func (n *Node) syncVolume(ctx context.Context, name string) error {
 	}
 	return err
 }
-
-var _ = retry.RetryOnConflict
-var _ = binary.LittleEndian

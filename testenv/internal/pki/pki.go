@@ -1,9 +1,11 @@
-package main
+// Package pki creates the key material of one testenv cluster.
+package pki
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
@@ -16,23 +18,23 @@ import (
 	"time"
 )
 
-// pki holds the paths of the key material one cluster uses. Everything is
+// PKI holds the paths of the key material one cluster uses. Everything is
 // created fresh by each `up`: a CA, the apiserver serving certificate, an
 // admin client certificate (group system:masters), the service-account
 // signing key pair and an admin bearer token.
-type pki struct {
-	Dir                      string
-	CACert, CAKey            string
-	ServingCert, ServingKey  string
-	AdminCert, AdminKey      string
-	SAKey, SAPub             string
-	TokenFile                string
-	AdminToken               string
+type PKI struct {
+	Dir                     string
+	CACert, CAKey           string
+	ServingCert, ServingKey string
+	AdminCert, AdminKey     string
+	SAKey, SAPub            string
+	TokenFile               string
+	AdminToken              string
 }
 
-func newPKIPaths(dir string) *pki {
+func Paths(dir string) *PKI {
 	j := func(n string) string { return filepath.Join(dir, n) }
-	return &pki{
+	return &PKI{
 		Dir:    dir,
 		CACert: j("ca.crt"), CAKey: j("ca.key"),
 		ServingCert: j("apiserver.crt"), ServingKey: j("apiserver.key"),
@@ -61,7 +63,7 @@ func serial() *big.Int {
 }
 
 // generatePKI writes all key material into p.Dir.
-func generatePKI(p *pki) error {
+func Generate(p *PKI) error {
 	if err := os.MkdirAll(p.Dir, 0o700); err != nil {
 		return err
 	}
@@ -151,4 +153,57 @@ func generatePKI(p *pki) error {
 	p.AdminToken = hex.EncodeToString(tok)
 	line := fmt.Sprintf("%s,testenv-admin-token,testenv-admin-token-uid,\"system:masters\"\n", p.AdminToken)
 	return os.WriteFile(p.TokenFile, []byte(line), 0o600)
+}
+
+// LoadCA reads the CA certificate and key of a cluster.
+func LoadCA(certPath, keyPath string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	cb, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	kb, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cblk, _ := pem.Decode(cb)
+	kblk, _ := pem.Decode(kb)
+	if cblk == nil || kblk == nil {
+		return nil, nil, fmt.Errorf("bad PEM in %s or %s", certPath, keyPath)
+	}
+	cert, err := x509.ParseCertificate(cblk.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := x509.ParseECPrivateKey(kblk.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cert, key, nil
+}
+
+// IssueServing returns a serving certificate for the loopback addresses,
+// signed by the given CA, as a tls.Certificate.
+func IssueServing(ca *x509.Certificate, caKey *ecdsa.PrivateKey) (tls.Certificate, error) {
+	k, kder, err := newKey()
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now().Add(-time.Hour)
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: "testenv-proxy"},
+		NotBefore:    now,
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
 }
