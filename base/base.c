@@ -1,6 +1,8 @@
 #include "base.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -316,4 +318,96 @@ int kd_buf_put_utf8(kd_buf *b, uint32_t c)
 		n = 4;
 	}
 	return kd_buf_put(b, t, n);
+}
+
+int kd_base64_encode(kd_buf *out, const void *data, size_t len)
+{
+	/* libcrypto's encoder writes exactly 4*ceil(len/3) characters and a NUL. */
+	if (len > (size_t)INT_MAX / 2)
+		return kd_error_set(KD_ERR_INTERNAL, "base64: input of %zu bytes too large", len), KD_ELIMIT;
+	size_t need = 4 * ((len + 2) / 3);
+	int rc = kd_buf_grow(out, need);
+	if (rc)
+		return rc;
+	EVP_EncodeBlock((unsigned char *)out->ptr + out->len, (const unsigned char *)data, (int)len);
+	out->len += need;
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
+/* encoding/base64's StdEncoding decoder, checked against Go on sprig's b64dec cases. */
+static int b64val(unsigned char c)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c ? strchr(tab, c) : NULL;
+	return p ? (int)(p - tab) : -1;
+}
+
+int kd_base64_decode(kd_buf *b, const char *src, size_t n, size_t *bad)
+{
+	size_t si = 0, bad_at = 0;
+	while (si < n) {
+		unsigned char q[4];
+		int j = 0, dlen = 4;
+		for (j = 0; j < 4; j++) {
+			if (si == n) {
+				if (j == 0)
+					return 0;
+				bad_at = si - (size_t)j;
+				goto fail;
+			}
+			unsigned char in = (unsigned char)src[si++];
+			int v = b64val(in);
+			if (v >= 0) {
+				q[j] = (unsigned char)v;
+				continue;
+			}
+			if (in == '\n' || in == '\r') {
+				j--;
+				continue;
+			}
+			if (in != '=') {
+				bad_at = si - 1;
+				goto fail;
+			}
+			/* padding */
+			if (j == 0 || j == 1) {
+				bad_at = si - 1;
+				goto fail;
+			}
+			while (si < n && (src[si] == '\n' || src[si] == '\r'))
+				si++;
+			if (j == 2) {
+				if (si == n) {
+					bad_at = n;
+					goto fail;
+				}
+				if (src[si] != '=') {
+					bad_at = si - 1;
+					goto fail;
+				}
+				si++;
+				while (si < n && (src[si] == '\n' || src[si] == '\r'))
+					si++;
+			}
+			if (si < n) {
+				bad_at = si;
+				goto fail;
+			}
+			dlen = j;
+			break;
+		}
+		uint32_t v = 0;
+		for (int k = 0; k < 4; k++)
+			v = (v << 6) | (k < dlen ? q[k] : 0);
+		unsigned char o[3] = {(unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
+		kd_buf_put(b, o, (size_t)(dlen - 1));
+		if (dlen < 4)
+			return 0;
+	}
+	return 0;
+fail:
+	if (bad)
+		*bad = bad_at;
+	return KD_EINVALID;
 }

@@ -87,6 +87,14 @@ void kd_buf_truncate(kd_buf *b, size_t len);
 void kd_buf_clear(kd_buf *b);
 void kd_buf_free(kd_buf *b);
 
+/* Standard base64 with padding (Go's base64.StdEncoding), appended to `out`. */
+int kd_base64_encode(kd_buf *out, const void *data, size_t len);
+/* Decodes standard base64 as Go's StdEncoding.DecodeString does (\r and \n ignored, padding
+ * required and checked) and appends the bytes to `out`. On bad input returns KD_EINVALID and,
+ * when `bad` is not NULL, the input offset Go reports ("illegal base64 data at input byte N");
+ * `out` may then hold a partial result. */
+int kd_base64_decode(kd_buf *out, const char *src, size_t n, size_t *bad);
+
 /* The value of hex digit c, or -1. */
 static inline int kd_hex_digit(int c)
 {

@@ -677,55 +677,24 @@ const char *kd_kube_config_auth_kind(const kd_kube_config *cfg)
 	return "none";
 }
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
 
 int kd_kube__b64_decode(char **out, size_t *out_len, const char *in, size_t len)
 {
-	char *o = kd_malloc(len / 4 * 3 + 4);
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0, pad = 0;
+	/* Go's strict decoder, after dropping the white space YAML folding leaves in long values. */
+	kd_buf clean = KD_BUF_INIT, dec = KD_BUF_INIT;
 	*out = NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
-			continue;
-		if (ch == '=') {
-			pad++;
-			continue;
-		}
-		int v = b64val(ch);
-		if (v < 0 || pad) {
-			free(o);
-			return KD_EINVALID;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			o[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	if (bits >= 6 || pad > 2) {
-		free(o);
+	for (size_t i = 0; i < len; i++)
+		if (in[i] != ' ' && in[i] != '\t' && in[i] != '\n' && in[i] != '\r')
+			kd_buf_putc(&clean, in[i]);
+	kd_buf_puts(&dec, "");
+	int rc = kd_base64_decode(&dec, kd_buf_cstr(&clean), clean.len, NULL);
+	kd_buf_free(&clean);
+	if (rc) {
+		kd_buf_free(&dec);
 		return KD_EINVALID;
 	}
-	o[n] = '\0';
-	*out = o;
-	*out_len = n;
+	*out_len = dec.len;
+	*out = kd_buf_detach(&dec);
 	return 0;
 }
 

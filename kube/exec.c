@@ -108,20 +108,6 @@ done:
 	return rc;
 }
 
-static void b64_encode(kd_buf *out, const unsigned char *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
-			i + 2 < n ? tab[v & 63] : '='};
-		kd_buf_put(out, q, 4);
-	}
-}
 
 static char *exec_info(const kd_kube_config *cfg)
 {
@@ -150,7 +136,7 @@ static char *exec_info(const kd_kube_config *cfg)
 		kd_error_clear();
 		if (cad) {
 			kd_buf b = KD_BUF_INIT;
-			b64_encode(&b, (const unsigned char *)cad, cadl);
+			kd_base64_encode(&b, cad, cadl);
 			cJSON_AddStringToObject(cl, "certificate-authority-data", kd_buf_cstr(&b));
 			kd_buf_free(&b);
 		}

@@ -9,100 +9,15 @@
 #include "../base/yaml.h"
 #include "sprig_priv.h"
 
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 KD_SP_FN(b64enc)
 {
 	STR_ARG(s, 0);
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 	kd_buf b = KD_BUF_INIT;
 	kd_buf_puts(&b, "");
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		kd_buf_putc(&b, B64[(v >> 18) & 63]);
-		kd_buf_putc(&b, B64[(v >> 12) & 63]);
-		kd_buf_putc(&b, i + 1 < n ? B64[(v >> 6) & 63] : '=');
-		kd_buf_putc(&b, i + 2 < n ? B64[v & 63] : '=');
-	}
+	kd_base64_encode(&b, s, strlen(s));
 	*out = kd_tpl__sp_take_buf(&b);
-	return 0;
-}
-
-static int b64val(unsigned char c)
-{
-	const char *p = c ? strchr(B64, c) : NULL;
-	return p ? (int)(p - B64) : -1;
-}
-
-/* encoding/base64 StdEncoding.DecodeString: -1 and *bad (the offset Go reports) on error. */
-static int b64_decode(kd_buf *b, const char *src, size_t *bad)
-{
-	size_t n = strlen(src), si = 0;
-	while (si < n) {
-		unsigned char q[4];
-		int j = 0, dlen = 4;
-		for (j = 0; j < 4; j++) {
-			if (si == n) {
-				if (j == 0)
-					return 0;
-				*bad = si - (size_t)j;
-				return -1;
-			}
-			unsigned char in = (unsigned char)src[si++];
-			int v = b64val(in);
-			if (v >= 0) {
-				q[j] = (unsigned char)v;
-				continue;
-			}
-			if (in == '\n' || in == '\r') {
-				j--;
-				continue;
-			}
-			if (in != '=') {
-				*bad = si - 1;
-				return -1;
-			}
-			/* padding */
-			if (j == 0 || j == 1) {
-				*bad = si - 1;
-				return -1;
-			}
-			while (si < n && (src[si] == '\n' || src[si] == '\r'))
-				si++;
-			if (j == 2) {
-				if (si == n) {
-					*bad = n;
-					return -1;
-				}
-				if (src[si] != '=') {
-					*bad = si - 1;
-					return -1;
-				}
-				si++;
-				while (si < n && (src[si] == '\n' || src[si] == '\r'))
-					si++;
-			}
-			if (si < n) {
-				*bad = si;
-				return -1;
-			}
-			dlen = j;
-			break;
-		}
-		uint32_t v = 0;
-		for (int k = 0; k < 4; k++)
-			v = (v << 6) | (k < dlen ? q[k] : 0);
-		unsigned char o[3] = {(unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
-		kd_buf_put(b, o, (size_t)(dlen - 1 > 0 ? dlen - 1 : 0) + (dlen == 4 ? 0 : 0));
-		if (dlen < 4)
-			return 0;
-	}
 	return 0;
 }
 
@@ -112,7 +27,7 @@ KD_SP_FN(b64dec)
 	kd_buf b = KD_BUF_INIT;
 	kd_buf_puts(&b, "");
 	size_t bad = 0;
-	if (b64_decode(&b, s, &bad) < 0) {
+	if (kd_base64_decode(&b, s, strlen(s), &bad)) {
 		kd_buf_clear(&b);
 		kd_buf_printf(&b, "illegal base64 data at input byte %zu", bad);
 	}

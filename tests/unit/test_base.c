@@ -55,3 +55,23 @@ TEST(base_json_case_sensitive_get)
 	cJSON_Delete(i);
 	cJSON_Delete(d);
 }
+
+TEST(base_base64_as_go_std_encoding)
+{
+	kd_buf b = KD_BUF_INIT;
+	size_t bad = 0;
+	CHECK_INT(kd_base64_encode(&b, "world", 5), 0);
+	CHECK_STR(kd_buf_cstr(&b), "d29ybGQ=");
+	kd_buf_clear(&b);
+	CHECK_INT(kd_base64_encode(&b, "", 0), 0);
+	CHECK_STR(kd_buf_cstr(&b), "");
+	CHECK_INT(kd_base64_decode(&b, "aGVs\r\nbG8=", 10, &bad), 0);
+	CHECK_STR(kd_buf_cstr(&b), "hello");
+	kd_buf_clear(&b);
+	/* Unpadded input is refused, as Go's StdEncoding (and so kubectl) refuses it. */
+	CHECK_INT(kd_base64_decode(&b, "d29ybGQ", 7, &bad), KD_EINVALID);
+	CHECK_INT(bad, 4);
+	CHECK_INT(kd_base64_decode(&b, "ab!d", 4, &bad), KD_EINVALID);
+	CHECK_INT(bad, 2);
+	kd_buf_free(&b);
+}

@@ -177,9 +177,9 @@ TEST(kube_config_errors_have_positions)
 
 TEST(kube_config_data_fields_decode)
 {
-	/* "hello" and "world" in base64 */
+	/* "hello" and "world" in base64; a long value folded over lines by YAML still decodes */
 	const char *kc = "clusters:\n- name: c\n  cluster:\n    server: https://x:1\n    certificate-authority-data: aGVsbG8=\n"
-			 "users:\n- name: u\n  user:\n    client-certificate-data: d29ybGQ=\n    client-key-data: d29ybGQ\n"
+			 "users:\n- name: u\n  user:\n    client-certificate-data: d29ybGQ=\n    client-key-data: d29y\n      bGQ=\n"
 			 "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
 	kd_kube_config *cfg = NULL;
 	CHECK_INT(kd_kube_config_parse(&cfg, "kc", kc, strlen(kc), NULL), 0);
