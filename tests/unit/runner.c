@@ -1,7 +1,10 @@
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../base/base.h"
 #include "test.h"
@@ -44,6 +47,46 @@ const char *kd_test_kubeconfig(void)
 const char *kd_test_testenv_bin(void)
 {
 	return getenv("KUDOC_TESTENV_BIN");
+}
+
+static char tmpdir[256];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+__attribute__((destructor)) static void rm_tmpdir(void)
+{
+	if (tmpdir[0])
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *kd_test_tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/kudoc-test-XXXXXX");
+		if (!mkdtemp(tmpdir)) {
+			perror("mkdtemp");
+			abort();
+		}
+	}
+	return tmpdir;
+}
+
+void kd_test_write_file(const char *path, const char *text, int mode)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		abort();
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, (mode_t)mode);
 }
 
 bool kd_test_check(bool ok, const char *expr, const char *file, int line)

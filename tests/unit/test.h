@@ -19,6 +19,11 @@ const char *kd_test_exe(void);
  * (for its fault proxy and kubectl), from KUDOC_E2E_KUBECONFIG and KUDOC_TESTENV_BIN. */
 const char *kd_test_kubeconfig(void);
 const char *kd_test_testenv_bin(void);
+/* A scratch folder for this run of the test binary, made on first use and removed with
+ * everything in it when the binary exits. */
+const char *kd_test_tmpdir(void);
+/* Writes `text` to `path` with permissions `mode`; aborts the run if it cannot. */
+void kd_test_write_file(const char *path, const char *text, int mode);
 /* For data-driven suites: report one case as its own passed/failed entry. */
 void kd_test_case_result(const char *name, bool ok, const char *why);
 

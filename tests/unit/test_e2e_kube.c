@@ -26,37 +26,10 @@
 
 extern char **environ;
 
-static char e2e_tmp[256];
-
-static const char *etmp(void)
-{
-	if (!e2e_tmp[0]) {
-		snprintf(e2e_tmp, sizeof(e2e_tmp), "/tmp/kudoc-e2e-kube-XXXXXX");
-		if (!mkdtemp(e2e_tmp))
-			abort();
-	}
-	return e2e_tmp;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* The scratch folder goes when the test binary ends. */
-__attribute__((destructor)) static void rm_e2e_tmp(void)
-{
-	if (e2e_tmp[0])
-		nftw(e2e_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static char *epath(const char *name)
 {
 	kd_buf b = KD_BUF_INIT;
-	kd_buf_printf(&b, "%s/%s", etmp(), name);
+	kd_buf_printf(&b, "%s/%s", kd_test_tmpdir(), name);
 	return kd_buf_detach(&b);
 }
 
@@ -66,16 +39,6 @@ static char *testenv_dir(void)
 	const char *kc = kd_test_kubeconfig();
 	const char *slash = strrchr(kc, '/');
 	return slash ? kd_strndup(kc, (size_t)(slash - kc)) : kd_strdup(".");
-}
-
-static void wfile(const char *path, const char *text, int mode)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		abort();
-	fputs(text, f);
-	fclose(f);
-	chmod(path, (mode_t)mode);
 }
 
 static cJSON *yaml_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -225,7 +188,7 @@ static int copy_file(const char *from, const char *to)
 	size_t n;
 	int rc = kd_file_read(&t, &n, from, 0);
 	if (!rc)
-		wfile(to, t, 0600);
+		kd_test_write_file(to, t, 0600);
 	free(t);
 	return rc;
 }
@@ -266,7 +229,7 @@ TEST(e2e_kube_kubeconfig_cert_files)
 		"contexts:\n- name: files\n  context: {cluster: c, user: u, namespace: kube-system}\n",
 		server_of());
 	char *kcp = epath("files/kubeconfig");
-	wfile(kcp, kd_buf_cstr(&kc), 0600);
+	kd_test_write_file(kcp, kd_buf_cstr(&kc), 0600);
 	/* from another working directory: paths resolve against the kubeconfig's folder */
 	kd_kube_client *c = client_for(kcp, NULL, NULL);
 	CHECK(c != NULL);
@@ -294,7 +257,7 @@ TEST(e2e_kube_kubeconfig_exec_plugin)
 		"[ \"$1\" = get-token ] || exit 4\n"
 		"printf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%%s\"}}' \"$TESTENV_TOKEN\"\n",
 		count, count);
-	wfile(script, kd_buf_cstr(&s), 0700);
+	kd_test_write_file(script, kd_buf_cstr(&s), 0700);
 	unlink(count);
 	char *dir = testenv_dir();
 	kd_buf_printf(&kc,
@@ -305,7 +268,7 @@ TEST(e2e_kube_kubeconfig_exec_plugin)
 		"contexts:\n- name: ex\n  context: {cluster: c, user: u}\n",
 		server_of(), dir, tok ? tok : "");
 	char *kcp = epath("exec-kubeconfig");
-	wfile(kcp, kd_buf_cstr(&kc), 0600);
+	kd_test_write_file(kcp, kd_buf_cstr(&kc), 0600);
 	kd_kube_client *c = client_for(kcp, NULL, NULL);
 	CHECK(c != NULL);
 	if (c) {
@@ -341,14 +304,14 @@ TEST(e2e_kube_kubeconfig_exec_plugin_cert)
 		"printf '\"clientKeyData\":\"%%s\",' \"$(esc '%s/pki/admin.key')\"\n"
 		"printf '\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}'\n",
 		dir, dir);
-	wfile(script, kd_buf_cstr(&s), 0700);
+	kd_test_write_file(script, kd_buf_cstr(&s), 0700);
 	kd_buf_printf(&kc,
 		"current-context: ex\nclusters:\n- name: c\n  cluster:\n    server: %s\n    certificate-authority: %s/pki/ca.crt\n"
 		"users:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: '%s'}\n"
 		"contexts:\n- name: ex\n  context: {cluster: c, user: u}\n",
 		server_of(), dir, script);
 	char *kcp = epath("exec-cert-kubeconfig");
-	wfile(kcp, kd_buf_cstr(&kc), 0600);
+	kd_test_write_file(kcp, kd_buf_cstr(&kc), 0600);
 	kd_kube_client *c = client_for(kcp, NULL, NULL);
 	CHECK(c != NULL);
 	if (c)
@@ -376,9 +339,9 @@ TEST(e2e_kube_kubeconfig_list)
 		"current-context: decoy\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:9'}\n"
 		"users:\n- name: u\n  user: {token: '%s'}\n",
 		tok ? tok : "");
-	wfile(a, kd_buf_cstr(&ka), 0600);
-	wfile(b, kd_buf_cstr(&kb), 0600);
-	kd_buf_printf(&env, "%s:%s/does-not-exist:%s", a, etmp(), b);
+	kd_test_write_file(a, kd_buf_cstr(&ka), 0600);
+	kd_test_write_file(b, kd_buf_cstr(&kb), 0600);
+	kd_buf_printf(&env, "%s:%s/does-not-exist:%s", a, kd_test_tmpdir(), b);
 	char *old = getenv("KUBECONFIG") ? kd_strdup(getenv("KUBECONFIG")) : NULL;
 	setenv("KUBECONFIG", kd_buf_cstr(&env), 1);
 	kd_kube_client *c = client_for(NULL, NULL, NULL);
@@ -415,7 +378,7 @@ TEST(e2e_kube_kubeconfig_wrong_ca_fails)
 		"users:\n- name: u\n  user: {token: '%s'}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n",
 		server_of(), crt, tok ? tok : "");
 	char *kcp = epath("wrong-ca-kubeconfig");
-	wfile(kcp, kd_buf_cstr(&kc), 0600);
+	kd_test_write_file(kcp, kd_buf_cstr(&kc), 0600);
 	kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
 	o.discovery_ttl_s = -1;
 	o.budget_ms = 5000;
@@ -640,7 +603,7 @@ static bool proxy_start(proxy *p, int port, const char *const *faults)
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p->port);
 	if (!p->kubeconfig) {
 		kd_buf k = KD_BUF_INIT;
-		kd_buf_printf(&k, "%s/proxy-%d.kubeconfig", etmp(), p->port);
+		kd_buf_printf(&k, "%s/proxy-%d.kubeconfig", kd_test_tmpdir(), p->port);
 		p->kubeconfig = kd_buf_detach(&k);
 	}
 	unlink(p->kubeconfig);
@@ -652,7 +615,7 @@ static bool proxy_start(proxy *p, int port, const char *const *faults)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	kd_buf logp = KD_BUF_INIT;
-	kd_buf_printf(&logp, "%s/proxy-%d.log", etmp(), p->port);
+	kd_buf_printf(&logp, "%s/proxy-%d.log", kd_test_tmpdir(), p->port);
 	posix_spawn_file_actions_addopen(&fa, 1, kd_buf_cstr(&logp), O_WRONLY | O_CREAT | O_APPEND, 0600);
 	posix_spawn_file_actions_addopen(&fa, 2, kd_buf_cstr(&logp), O_WRONLY | O_CREAT | O_APPEND, 0600);
 	int err = posix_spawn(&p->pid, bin, &fa, NULL, (char *const *)argv, environ);
@@ -1017,7 +980,7 @@ TEST(e2e_kube_kubeconfig_tls_server_name_and_insecure)
 			server_of(), variants[i][0], insecure ? "" : "    certificate-authority: ", insecure ? "" : dir,
 			insecure ? "" : "/pki/ca.crt\n", tok ? tok : "");
 		char *kcp = epath("tls-kubeconfig");
-		wfile(kcp, kd_buf_cstr(&kc), 0600);
+		kd_test_write_file(kcp, kd_buf_cstr(&kc), 0600);
 		kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
 		o.discovery_ttl_s = -1;
 		o.budget_ms = 3000;

@@ -15,47 +15,10 @@
 #include "../../kube/kube.h"
 #include "test.h"
 
-static char tmpdir[256];
-
-static const char *tmp(void)
-{
-	if (!tmpdir[0]) {
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/kudoc-kube-test-XXXXXX");
-		if (!mkdtemp(tmpdir))
-			abort();
-	}
-	return tmpdir;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* The scratch folder goes when the test binary ends. */
-__attribute__((destructor)) static void rm_tmpdir(void)
-{
-	if (tmpdir[0])
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void write_file(const char *path, const char *text, int mode)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		abort();
-	fputs(text, f);
-	fclose(f);
-	chmod(path, (mode_t)mode);
-}
-
 static char *tpath(const char *name)
 {
 	kd_buf b = KD_BUF_INIT;
-	kd_buf_printf(&b, "%s/%s", tmp(), name);
+	kd_buf_printf(&b, "%s/%s", kd_test_tmpdir(), name);
 	return kd_buf_detach(&b);
 }
 
@@ -237,16 +200,16 @@ TEST(kube_config_kubeconfig_list_merge)
 	mkdir(sub, 0700);
 	char *c = tpath("sub/c.yaml");
 	/* a: no current-context; defines cluster "shared" -> https://a */
-	write_file(a, "clusters:\n- name: shared\n  cluster: {server: 'https://a:1'}\n"
+	kd_test_write_file(a, "clusters:\n- name: shared\n  cluster: {server: 'https://a:1'}\n"
 		      "contexts:\n- name: ctx-b\n  context: {cluster: shared, user: ub, namespace: from-a}\n",
 		0600);
 	/* b: current-context ctx-b; redefines "shared" (loses) and context ctx-b (loses) */
-	write_file(b, "current-context: ctx-b\nclusters:\n- name: shared\n  cluster: {server: 'https://b:1'}\n"
+	kd_test_write_file(b, "current-context: ctx-b\nclusters:\n- name: shared\n  cluster: {server: 'https://b:1'}\n"
 		      "users:\n- name: ub\n  user: {tokenFile: tok}\n"
 		      "contexts:\n- name: ctx-b\n  context: {cluster: shared, user: ub, namespace: from-b}\n",
 		0600);
 	/* c: a later current-context that must not win */
-	write_file(c, "current-context: other\nusers:\n- name: ub\n  user: {token: later}\n", 0600);
+	kd_test_write_file(c, "current-context: other\nusers:\n- name: ub\n  user: {token: later}\n", 0600);
 	kd_buf list = KD_BUF_INIT;
 	kd_buf_printf(&list, "%s:%s::%s:%s", a, missing, b, c);
 	setenv("KUBECONFIG", kd_buf_cstr(&list), 1);
@@ -277,7 +240,7 @@ TEST(kube_config_kubeconfig_list_merge)
 	char *kf = tpath("home/.kube/config");
 	mkdir(home, 0700);
 	mkdir(kd, 0700);
-	write_file(kf, "current-context: h\nclusters:\n- {name: hc, cluster: {server: 'http://127.0.0.1:9'}}\n"
+	kd_test_write_file(kf, "current-context: h\nclusters:\n- {name: hc, cluster: {server: 'http://127.0.0.1:9'}}\n"
 		       "contexts:\n- {name: h, context: {cluster: hc}}\n",
 		0600);
 	setenv("HOME", home, 1);
@@ -307,9 +270,9 @@ TEST(kube_config_in_cluster)
 	mkdir(sa, 0700);
 	mkdir(home, 0700);
 	char *t = tpath("sa/token"), *ca = tpath("sa/ca.crt"), *ns = tpath("sa/namespace");
-	write_file(t, "sa-token\n", 0600);
-	write_file(ca, "-----BEGIN CERTIFICATE-----\n", 0600);
-	write_file(ns, "spark-ns\n", 0600);
+	kd_test_write_file(t, "sa-token\n", 0600);
+	kd_test_write_file(ca, "-----BEGIN CERTIFICATE-----\n", 0600);
+	kd_test_write_file(ns, "spark-ns\n", 0600);
 	unsetenv("KUBECONFIG");
 	setenv("HOME", home, 1);
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
@@ -445,7 +408,7 @@ static int exec_runs(const char *counter)
 TEST(kube_exec_credential_cache)
 {
 	char *script = tpath("cred.sh"), *counter = tpath("cred.count");
-	write_file(script, EXEC_SCRIPT, 0700);
+	kd_test_write_file(script, EXEC_SCRIPT, 0700);
 	unlink(counter);
 	kd_buf kc = KD_BUF_INIT;
 	kd_buf_printf(&kc,
