@@ -77,6 +77,21 @@ static char *first_line(const char *s)
 	return kd_strndup(s, n);
 }
 
+/* Cuts a cell to `max` code points, ending it with "..." when cut (a map default would
+ * otherwise set the width of the whole column). */
+static char *cut(char *s, size_t max)
+{
+	if (width(s) <= max)
+		return s;
+	size_t cps = 0, i = 0;
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80 && ++cps > max - 3)
+			break;
+	s = kd_realloc(s, i + 4);
+	memcpy(s + i, "...", 4);
+	return s;
+}
+
 static char *value_text(const cJSON *v)
 {
 	char num[64];
@@ -91,7 +106,7 @@ static char *value_text(const cJSON *v)
 	char *p = cJSON_PrintUnformatted(v);
 	char *r = kd_strdup(p ? p : "");
 	free(p);
-	return r;
+	return cut(r, 40);
 }
 
 static int cmp_param(const void *a, const void *b)

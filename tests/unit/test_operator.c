@@ -518,3 +518,20 @@ TEST(operator_list_params_flags)
 	kd_buf_free(&b);
 	kd_pkg_free(pkg);
 }
+
+TEST(operator_list_params_cuts_long_defaults)
+{
+	const char *op = "apiVersion: kudo.dev/v1beta1\nname: x\noperatorVersion: 1.0.0\n";
+	const char *pa = "parameters:\n- name: big\n  type: map\n  default: {alpha: aaaaaaaaaaaa, beta: bbbbbbbbbbbbbb, gamma: cccccccccccccc}\n"
+			 "- name: small\n  default: ok\n";
+	kd_pkg_input_file f[] = {{"operator.yaml", op, strlen(op)}, {"params.yaml", pa, strlen(pa)}};
+	kd_pkg *pkg = NULL;
+	kd_buf b = KD_BUF_INIT;
+	CHECK_INT(kd_pkg_load_files(&pkg, "mem", f, KD_ARRAY_SIZE(f), NULL), 0);
+	CHECK_INT(kd_pkg_list_params(&b, pkg, 0), 0);
+	/* 37 characters of the JSON, then "...": the column stays 40 wide. */
+	CHECK(strstr(kd_buf_cstr(&b), "{\"alpha\":\"aaaaaaaaaaaa\",\"beta\":\"bbbbb...") != NULL);
+	CHECK(strstr(kd_buf_cstr(&b), "small   string   ok  ") != NULL);
+	kd_buf_free(&b);
+	kd_pkg_free(pkg);
+}
