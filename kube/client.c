@@ -35,6 +35,7 @@ struct kd_kube_client {
 	int max_retries;
 	char *cache_dir;
 	long ttl_s;
+	long settle_ms;
 	char *field_manager, *user_agent;
 	long attempts;
 	kd_kube__discovery *disc;
@@ -119,6 +120,10 @@ const char *kd_kube__client_cache_dir(const kd_kube_client *c)
 long kd_kube__client_ttl(const kd_kube_client *c)
 {
 	return c->ttl_s;
+}
+long kd_kube__client_settle_ms(const kd_kube_client *c)
+{
+	return c->settle_ms;
 }
 const char *kd_kube_client_namespace(const kd_kube_client *c)
 {
@@ -268,6 +273,7 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	c->budget_ms = opts->budget_ms > 0 ? opts->budget_ms : 60000;
 	c->max_retries = opts->max_retries == 0 ? 6 : opts->max_retries < 0 ? 0 : opts->max_retries;
 	c->ttl_s = opts->discovery_ttl_s ? opts->discovery_ttl_s : 600;
+	c->settle_ms = opts->discovery_settle_ms ? opts->discovery_settle_ms : 5000;
 	c->field_manager = kd_strdup(opts->field_manager ? opts->field_manager : "kudoc");
 	c->user_agent = kd_strdup(opts->user_agent ? opts->user_agent : "kubectl-kudo");
 	c->rng = (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -516,7 +522,7 @@ static long backoff_ms(kd_kube_client *c, int attempt)
 	return base / 2 + (long)((double)base * (double)rnd(c) / 32768.0);
 }
 
-static void sleep_ms(long ms)
+void kd_kube__sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -613,7 +619,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		if (why && wait >= 0 && attempt <= c->max_retries &&
 			kd_kube__now_ms() - start + wait < c->budget_ms) {
 			kd_kube__log(c, 1, "%s %s %s in %ld ms; retrying in %ld ms", method, kd_buf_cstr(&logurl), why, took, wait);
-			sleep_ms(wait);
+			kd_kube__sleep_ms(wait);
 			continue;
 		}
 		if (cr != CURLE_OK) {

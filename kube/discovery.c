@@ -223,13 +223,29 @@ int kd_kube_mapping_get(kd_kube_mapping *out, kd_kube_client *c, const char *api
 		res = find_kind(e->list, kind);
 	}
 	if (!res && (!e || !e->from_server || kd_kube__now_ms() - e->fetched_ms > 1000)) {
-		if ((rc = fetch_gv(&list, c, group, version, api_version)))
+		/* A miss asks the server again, and keeps asking for a moment: a CRD created an instant
+		 * ago may be Established before its group is served. */
+		long settle = kd_kube__client_settle_ms(c);
+		int64_t deadline = kd_kube__now_ms() + (settle > 0 ? settle : 0);
+		long pause = 50;
+		for (;;) {
+			rc = fetch_gv(&list, c, group, version, api_version);
+			if (rc && rc != KD_ENOTFOUND)
+				goto done;
+			if (rc == 0) {
+				e = put_gv(*dp, api_version, list, true);
+				list = NULL;
+				res = find_kind(e->list, kind);
+			}
+			if (res || kd_kube__now_ms() + pause > deadline)
+				break;
+			kd_kube__sleep_ms(pause);
+			pause = pause * 2 > 1000 ? 1000 : pause * 2;
+		}
+		if (rc)
 			goto done;
-		e = put_gv(*dp, api_version, list, true);
-		list = NULL;
 		if (use_disk)
 			cache_write(c, kd_buf_cstr(&file), e->list);
-		res = find_kind(e->list, kind);
 	}
 	if (!res) {
 		kd_error_set(KD_ERR_KUBE, "the server has no kind \"%s\" in apiVersion \"%s\"", kind, api_version);

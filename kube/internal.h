@@ -96,6 +96,8 @@ kd_kube__discovery **kd_kube__client_discovery(kd_kube_client *c);
 const char *kd_kube__client_server(const kd_kube_client *c);
 const char *kd_kube__client_cache_dir(const kd_kube_client *c);
 long kd_kube__client_ttl(const kd_kube_client *c);
+long kd_kube__client_settle_ms(const kd_kube_client *c);
+void kd_kube__sleep_ms(long ms);
 
 /* Resolves ref's mapping and namespace; `ns_out` borrowed (NULL for cluster-scoped). */
 int kd_kube__ref_path(kd_buf *out, kd_kube_client *c, const kd_kube_ref *ref, bool ns_all,

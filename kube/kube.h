@@ -96,8 +96,12 @@ typedef struct {
 	long discovery_ttl_s; /* 0: 600; < 0: no disk cache */
 	const char *field_manager; /* NULL: "kudoc" */
 	const char *user_agent;    /* NULL: "kubectl-kudo" */
+	/* How long discovery keeps asking when the server does not (yet) serve an apiVersion or
+	 * kind: for a moment after a CRD reports Established the apiserver may still answer 404
+	 * for its group. 0: 5000; < 0: ask once. */
+	long discovery_settle_ms;
 } kd_kube_client_options;
-#define KD_KUBE_CLIENT_OPTIONS_INIT {0, NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL}
+#define KD_KUBE_CLIENT_OPTIONS_INIT {0, NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0}
 
 /* A client for the cluster of `cfg`. The client copies what it needs from cfg (cfg may be freed
  * afterwards). Reads certificate/key/CA files now, into memory. *out belongs to the caller. */

@@ -385,3 +385,46 @@ TEST(kube_fake_token_file_rotation)
 	rmdir(dir);
 	kd_buf_free(&user);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * A group that is served only after a moment (a CRD just Established) */
+
+static void route_settle(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	(void)method;
+	(void)headers;
+	if (strcmp(target, "/apis/g.example/v1") == 0 && f->state++ >= 2)
+		respond(out, 200, NULL,
+			"{\"kind\":\"APIResourceList\",\"groupVersion\":\"g.example/v1\",\"resources\":["
+			"{\"name\":\"widgets\",\"namespaced\":true,\"kind\":\"Widget\",\"verbs\":[\"get\"]}]}");
+	else
+		respond(out, 404, NULL, "{\"kind\":\"Status\",\"reason\":\"NotFound\",\"message\":\"not found\",\"code\":404}");
+}
+
+TEST(kube_fake_discovery_waits_for_a_new_group)
+{
+	fake f;
+	if (!CHECK(fake_start(&f, route_settle)))
+		return;
+	kd_kube_client_options o = quiet();
+	kd_kube_client *c = fake_client(&f, NULL, &o);
+	kd_kube_mapping m = KD_KUBE_MAPPING_INIT;
+	if (CHECK(c != NULL)) {
+		CHECK_INT(kd_kube_mapping_get(&m, c, "g.example/v1", "Widget"), 0);
+		CHECK_STR(m.resource, "widgets");
+		CHECK_INT(kd_kube_client_attempts(c), 3); /* 404, 404, then served */
+		kd_kube_mapping_clear(&m);
+	}
+	kd_kube_client_free(c);
+	/* Without settling, the first 404 is the answer. */
+	f.state = 0;
+	o.discovery_settle_ms = -1;
+	c = fake_client(&f, NULL, &o);
+	if (CHECK(c != NULL)) {
+		CHECK_INT(kd_kube_mapping_get(&m, c, "g.example/v1", "Widget"), KD_ENOTFOUND);
+		CHECK_INT(kd_kube_client_attempts(c), 1);
+		CHECK(kd_error_last() && strstr(kd_error_last(), "g.example/v1") != NULL);
+	}
+	kd_kube_client_free(c);
+	fake_stop(&f);
+}
