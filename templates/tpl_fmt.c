@@ -166,36 +166,30 @@ static void pad_nozero(kd_buf *b, ff *f, const char *s, size_t n)
 	f->zero = z;
 }
 
+/* With a precision, the length of the first f->prec runes of s (Go's %.Ns, %.Nq, %.Nx). */
+static size_t prec_cut(const ff *f, const char *s, size_t n)
+{
+	if (!f->prec_present)
+		return n;
+	size_t i = 0;
+	for (int runes = 0; i < n && runes < f->prec; runes++) {
+		uint32_t r;
+		int l = dec_rune((const unsigned char *)s + i, n - i, &r);
+		i += l > 0 ? (size_t)l : 1;
+	}
+	return i;
+}
+
 /* ---- basic kinds ---- */
 static void fmt_s(kd_buf *b, ff *f, const char *s, size_t n)
 {
-	if (f->prec_present) {
-		size_t i = 0;
-		int runes = 0;
-		while (i < n && runes < f->prec) {
-			uint32_t r;
-			int l = dec_rune((const unsigned char *)s + i, n - i, &r);
-			i += l > 0 ? (size_t)l : 1;
-			runes++;
-		}
-		n = i;
-	}
+	n = prec_cut(f, s, n);
 	pad(b, f, s, n);
 }
 
 static void fmt_q(kd_buf *b, ff *f, const char *s, size_t n)
 {
-	if (f->prec_present) {
-		size_t i = 0;
-		int runes = 0;
-		while (i < n && runes < f->prec) {
-			uint32_t r;
-			int l = dec_rune((const unsigned char *)s + i, n - i, &r);
-			i += l > 0 ? (size_t)l : 1;
-			runes++;
-		}
-		n = i;
-	}
+	n = prec_cut(f, s, n);
 	kd_buf t = KD_BUF_INIT;
 	bool backq = f->sharp;
 	if (backq) {
