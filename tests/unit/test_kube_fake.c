@@ -274,9 +274,7 @@ static void route_auth(fake *f, const char *method, const char *target, const ch
 
 TEST(kube_fake_exec_credential_renewed_on_401)
 {
-	char dir[] = "/tmp/kudoc-kube-fake-XXXXXX";
-	if (!CHECK(mkdtemp(dir) != NULL))
-		return;
+	const char *dir = kd_test_tmpdir(); /* removed with its files when the run ends */
 	kd_buf script = KD_BUF_INIT, user = KD_BUF_INIT, body = KD_BUF_INIT, count = KD_BUF_INIT;
 	kd_buf_printf(&script, "%s/cred.sh", dir);
 	kd_buf_printf(&count, "%s/count", dir);
@@ -309,9 +307,6 @@ TEST(kube_fake_exec_credential_renewed_on_401)
 		kd_kube_client_free(c);
 		fake_stop(&f);
 	}
-	unlink(kd_buf_cstr(&script));
-	unlink(kd_buf_cstr(&count));
-	rmdir(dir);
 	kd_buf_free(&script);
 	kd_buf_free(&user);
 	kd_buf_free(&body);
@@ -341,9 +336,7 @@ static void route_rotate(fake *f, const char *method, const char *target, const 
 
 TEST(kube_fake_token_file_rotation)
 {
-	char dir[] = "/tmp/kudoc-kube-fake-XXXXXX";
-	if (!CHECK(mkdtemp(dir) != NULL))
-		return;
+	const char *dir = kd_test_tmpdir(); /* removed with its files when the run ends */
 	snprintf(rot_file, sizeof(rot_file), "%s/token", dir);
 	FILE *fp = fopen(rot_file, "w");
 	fputs("tok-A\n", fp);
@@ -381,8 +374,6 @@ TEST(kube_fake_token_file_rotation)
 		kd_kube_client_free(c);
 		fake_stop(&f);
 	}
-	unlink(rot_file);
-	rmdir(dir);
 	kd_buf_free(&user);
 }
 
