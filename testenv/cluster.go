@@ -78,6 +78,16 @@ func dirFlag(fs *flag.FlagSet) *string {
 	return fs.String("dir", def, "state directory (kubeconfig, logs, etcd data)")
 }
 
+// parseDirOnly parses the arguments of a command whose only flag is --dir.
+func parseDirOnly(name string, args []string) (paths, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	dir := dirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return paths{}, err
+	}
+	return absDir(*dir)
+}
+
 func absDir(d string) (paths, error) {
 	a, err := filepath.Abs(d)
 	return paths{a}, err
@@ -264,12 +274,7 @@ func tail(path string, n int) string {
 // ---- down / status ----
 
 func cmdDown(args []string) error {
-	fs := flag.NewFlagSet("down", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	p, err := absDir(*dir)
+	p, err := parseDirOnly("down", args)
 	if err != nil {
 		return err
 	}
@@ -344,12 +349,7 @@ func portListening(port int) bool {
 }
 
 func cmdStatus(args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	p, err := absDir(*dir)
+	p, err := parseDirOnly("status", args)
 	if err != nil {
 		return err
 	}
@@ -448,12 +448,7 @@ func (c *child) stop(grace time.Duration) {
 }
 
 func cmdSupervise(args []string) error {
-	fs := flag.NewFlagSet("supervise", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	p, err := absDir(*dir)
+	p, err := parseDirOnly("supervise", args)
 	if err != nil {
 		return err
 	}
