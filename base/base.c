@@ -11,57 +11,159 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ERR_MAX 4096
+/* Messages are formatted into a per-thread heap buffer. The cap keeps a runaway message (a
+ * quoted multi-megabyte value) from growing without bound; a cut message ends in "...". */
+#define ERR_MAX ((size_t)64 << 10)
 
-static _Thread_local char err_msg[ERR_MAX];
-static _Thread_local int err_set;
-static _Thread_local kd_error_class err_class;
+typedef struct {
+	char *msg, *file, *cause;
+	size_t cap;
+	kd_error info;
+	int set;
+} err_state;
+
+static _Thread_local err_state err;
+
+static char *dup_or_null(const char *s)
+{
+	return s ? kd_strdup(s) : NULL;
+}
+
+/* Appends to m (capacity ERR_MAX, length *n) what fits of the formatted text. */
+static void err_vappend(char *m, size_t *n, const char *fmt, va_list ap)
+{
+	if (*n + 1 >= ERR_MAX)
+		return;
+	int k = vsnprintf(m + *n, ERR_MAX - *n, fmt, ap);
+	if (k > 0)
+		*n = *n + (size_t)k < ERR_MAX ? *n + (size_t)k : ERR_MAX - 1;
+}
+
+static void err_append(char *m, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_vappend(m, n, fmt, ap);
+	va_end(ap);
+}
+
+static int err_store(kd_error_class klass, const char *file, int line, int col, const char *cause,
+	const char *fmt, va_list ap)
+{
+	/* Everything is formatted into fresh memory first: the arguments may point into the error
+	 * being replaced ("%s", kd_error_last()). No kd_buf here: its failures set errors. */
+	char *m = kd_malloc(ERR_MAX);
+	size_t n = 0;
+	m[0] = '\0';
+	if (file) {
+		if (line > 0 && col > 0)
+			err_append(m, &n, "%s:%d:%d: ", file, line, col);
+		else if (line > 0)
+			err_append(m, &n, "%s:%d: ", file, line);
+		else if (*file)
+			err_append(m, &n, "%s: ", file);
+	}
+	err_vappend(m, &n, fmt, ap);
+	if (cause && *cause)
+		err_append(m, &n, ": %s", cause);
+	if (n >= ERR_MAX - 1)
+		memcpy(m + ERR_MAX - 4, "...", 4); /* cut: say so */
+	char *nfile = dup_or_null(file), *ncause = dup_or_null(cause);
+	free(err.msg);
+	free(err.file);
+	free(err.cause);
+	err.msg = kd_realloc(m, strlen(m) + 1);
+	err.file = nfile;
+	err.cause = ncause;
+	err.info.klass = klass;
+	err.info.message = err.msg;
+	err.info.file = err.file;
+	err.info.line = file ? line : 0;
+	err.info.col = file ? col : 0;
+	err.info.cause = err.cause;
+	err.set = 1;
+	return KD_ERROR;
+}
 
 int kd_error_vset(kd_error_class klass, const char *fmt, va_list ap)
 {
-	char tmp[ERR_MAX];
-	/* Format into a temporary first: the message may quote the previous one. */
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	memcpy(err_msg, tmp, sizeof(tmp));
-	err_set = 1;
-	err_class = klass;
-	return KD_ERROR;
+	return err_store(klass, NULL, 0, 0, NULL, fmt, ap);
 }
 
 int kd_error_set(kd_error_class klass, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	kd_error_vset(klass, fmt, ap);
+	err_store(klass, NULL, 0, 0, NULL, fmt, ap);
+	va_end(ap);
+	return KD_ERROR;
+}
+
+int kd_error_set_at(kd_error_class klass, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_store(klass, file ? file : "", line, col, NULL, fmt, ap);
+	va_end(ap);
+	return KD_ERROR;
+}
+
+int kd_error_vset_at(kd_error_class klass, const char *file, int line, int col, const char *fmt, va_list ap)
+{
+	return err_store(klass, file ? file : "", line, col, NULL, fmt, ap);
+}
+
+int kd_error_set_cause(kd_error_class klass, const char *cause, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_store(klass, NULL, 0, 0, cause, fmt, ap);
 	va_end(ap);
 	return KD_ERROR;
 }
 
 int kd_error_set_os(int errnum, const char *fmt, ...)
 {
-	char tmp[ERR_MAX];
+	char cause[256];
+	/* strerror is not thread-safe; the GNU strerror_r returns the string it chose. */
+	const char *c = strerror_r(errnum, cause, sizeof(cause));
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	err_store(KD_ERR_OS, NULL, 0, 0, c, fmt, ap);
 	va_end(ap);
-	return kd_error_set(KD_ERR_OS, "%s: %s", tmp, strerror(errnum));
+	return KD_ERROR;
 }
 
 const char *kd_error_last(void)
 {
-	return err_set ? err_msg : NULL;
+	return err.set ? err.msg : NULL;
+}
+
+const kd_error *kd_error_last_info(void)
+{
+	return err.set ? &err.info : NULL;
 }
 
 kd_error_class kd_error_last_class(void)
 {
-	return err_set ? err_class : KD_ERR_NONE;
+	return err.set ? err.info.klass : KD_ERR_NONE;
 }
 
 void kd_error_clear(void)
 {
-	err_set = 0;
-	err_class = KD_ERR_NONE;
-	err_msg[0] = '\0';
+	free(err.msg);
+	free(err.file);
+	free(err.cause);
+	memset(&err, 0, sizeof(err));
+}
+
+int kd_buf_put_pos(kd_buf *b, const char *file, int line, int col)
+{
+	if (line > 0 && col > 0)
+		return kd_buf_printf(b, "%s:%d:%d: ", file, line, col);
+	if (line > 0)
+		return kd_buf_printf(b, "%s:%d: ", file, line);
+	return *file ? kd_buf_printf(b, "%s: ", file) : 0;
 }
 
 static void oom(size_t n)
@@ -121,18 +223,35 @@ void kd_base_init(void)
 
 int kd_buf_grow(kd_buf *b, size_t extra)
 {
+	if (b->err)
+		return b->err;
 	size_t max = b->max ? b->max : KD_BUF_DEFAULT_MAX;
-	if (extra > max || b->len > max - extra)
-		return kd_error_set(KD_ERR_INTERNAL, "buffer limit of %zu bytes exceeded", max), KD_ELIMIT;
+	if (extra > max || b->len > max - extra) {
+		b->err = KD_ELIMIT;
+		kd_error_set(KD_ERR_INTERNAL, "output exceeds the limit of %zu bytes", max);
+		return KD_ELIMIT;
+	}
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
-		cap = cap * 2;
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->ptr = kd_realloc(b->ptr, cap);
 	b->cap = cap;
 	return 0;
+}
+
+int kd_buf_check(const kd_buf *b, const char *what)
+{
+	if (!b->err)
+		return 0;
+	size_t max = b->max ? b->max : KD_BUF_DEFAULT_MAX;
+	if (what)
+		kd_error_set(KD_ERR_INTERNAL, "%s exceeds the limit of %zu bytes", what, max);
+	else
+		kd_error_set(KD_ERR_INTERNAL, "output exceeds the limit of %zu bytes", max);
+	return b->err;
 }
 
 int kd_buf_put(kd_buf *b, const void *data, size_t len)
@@ -159,6 +278,8 @@ int kd_buf_putc(kd_buf *b, char c)
 
 int kd_buf_vprintf(kd_buf *b, const char *fmt, va_list ap)
 {
+	if (b->err)
+		return b->err;
 	va_list cp;
 	va_copy(cp, ap);
 	int n = vsnprintf(NULL, 0, fmt, cp);
@@ -192,6 +313,7 @@ char *kd_buf_detach(kd_buf *b)
 	char *p = b->ptr ? b->ptr : kd_strdup("");
 	b->ptr = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 	return p;
 }
 
@@ -206,6 +328,7 @@ void kd_buf_truncate(kd_buf *b, size_t len)
 void kd_buf_clear(kd_buf *b)
 {
 	kd_buf_truncate(b, 0);
+	b->err = 0;
 }
 
 void kd_buf_free(kd_buf *b)
@@ -215,6 +338,7 @@ void kd_buf_free(kd_buf *b)
 	free(b->ptr);
 	b->ptr = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }
 
 int kd_file_read(char **out, size_t *len_out, const char *path, size_t max)

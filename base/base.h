@@ -21,6 +21,8 @@ enum {
 	KD_ETIMEOUT = -8,   /* a deadline passed */
 	KD_EUSAGE = -9,     /* bad command line */
 	KD_ELIMIT = -10,    /* a size or count cap was hit */
+	KD_ECANCELED = -11, /* stopped by the user (Ctrl-C, SIGTERM) */
+	KD_ELOCKED = -12,   /* another command holds the instance's lock */
 };
 
 /* Error classes say which layer found the problem. */
@@ -39,17 +41,40 @@ typedef enum {
 	KD_ERR_INTERNAL,
 } kd_error_class;
 
+/* The calling thread's last error, in parts. `message` is what the CLI prints: the position
+ * ("FILE:LINE:COL: ", formatted only here), the problem, then ": CAUSE" when there is one. */
+typedef struct {
+	kd_error_class klass;
+	const char *message; /* never NULL while an error is set */
+	const char *file;    /* NULL when the error has no source position */
+	int line, col;       /* 1-based; 0 when unknown */
+	const char *cause;   /* the lower-level reason (strerror, a server's Status message), or NULL */
+} kd_error;
+
 /* Sets the calling thread's last error, replacing any earlier one. Always returns KD_ERROR so
- * callers can write `return kd_error_set(...)`. */
+ * callers can write `return kd_error_set(...)`. The message may quote the previous one. */
 int kd_error_set(kd_error_class klass, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kd_error_vset(kd_error_class klass, const char *fmt, va_list ap);
-/* Like kd_error_set, appending ": strerror(errno)" for the errno given. */
+/* The same with a source position: the message becomes "FILE:LINE:COL: problem" ("FILE:LINE:"
+ * when col is 0, "FILE: " when line is 0 too). */
+int kd_error_set_at(kd_error_class klass, const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+int kd_error_vset_at(kd_error_class klass, const char *file, int line, int col, const char *fmt, va_list ap);
+/* The same with a cause appended (": cause"); `cause` may be NULL. */
+int kd_error_set_cause(kd_error_class klass, const char *cause, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like kd_error_set, with strerror(errnum) as the cause (class KD_ERR_OS). */
 int kd_error_set_os(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last error's message (borrowed, valid until the next set/clear), or NULL when none. */
 const char *kd_error_last(void);
+/* The last error in parts (borrowed, valid until the next set/clear), or NULL when none. */
+const kd_error *kd_error_last_info(void);
 kd_error_class kd_error_last_class(void);
+/* Forgets the last error. A thread that set errors calls it before it ends (the message lives
+ * on the heap, reached only from the thread's own storage). */
 void kd_error_clear(void);
+
 
 /* Allocation: abort with a message on exhaustion, so callers never check for NULL. */
 void *kd_malloc(size_t n);
@@ -61,16 +86,19 @@ char *kd_strndup(const char *s, size_t n);
 void kd_base_init(void);
 
 /* kd_buf: a growable byte buffer, always NUL-terminated once anything was written.
- * `max` caps its length (0 means KD_BUF_DEFAULT_MAX); writes past the cap fail with KD_ELIMIT
- * and leave the buffer as it was. */
+ * `max` caps its length (0 means KD_BUF_DEFAULT_MAX). A write past the cap fails with KD_ELIMIT
+ * and the failure is sticky, as in libgit2's git_str: every later write fails too and the
+ * contents are known to be incomplete, so a caller may ignore the results of single writes and
+ * check once with kd_buf_check before using the contents. kd_buf_clear and kd_buf_free reset it. */
 #define KD_BUF_DEFAULT_MAX ((size_t)1 << 30)
-typedef struct {
+typedef struct kd_buf {
 	char *ptr;
 	size_t len;
 	size_t cap;
 	size_t max;
+	int err; /* 0, or the sticky failure (KD_ELIMIT) */
 } kd_buf;
-#define KD_BUF_INIT {NULL, 0, 0, 0}
+#define KD_BUF_INIT {NULL, 0, 0, 0, 0}
 
 int kd_buf_put(kd_buf *b, const void *data, size_t len);
 int kd_buf_puts(kd_buf *b, const char *s);
@@ -79,6 +107,12 @@ int kd_buf_printf(kd_buf *b, const char *fmt, ...) __attribute__((format(printf,
 int kd_buf_vprintf(kd_buf *b, const char *fmt, va_list ap);
 /* Ensures room for `extra` more bytes (plus the NUL). */
 int kd_buf_grow(kd_buf *b, size_t extra);
+/* 0 when every write so far succeeded; otherwise sets the error ("... exceeds the limit of N
+ * bytes", naming `what` when not NULL) and returns the sticky code. */
+int kd_buf_check(const kd_buf *b, const char *what);
+/* Appends a position as every message writes it: "FILE:LINE:COL: " (see kd_error_set_at),
+ * for reports that gather several problems before setting one error. */
+int kd_buf_put_pos(kd_buf *b, const char *file, int line, int col);
 /* The contents as a C string; "" for an empty buffer (never NULL). Borrowed. */
 const char *kd_buf_cstr(const kd_buf *b);
 /* Hands the memory to the caller (free with free()); the buffer is left empty. Never NULL. */

@@ -85,16 +85,13 @@ static int pos_error(const kd_yaml_pos *pos, const char *file, const cJSON *node
 
 static int pos_error(const kd_yaml_pos *pos, const char *file, const cJSON *node, const char *fmt, ...)
 {
-	char msg[1024];
 	int line = 0, col = 0;
 	va_list ap;
+	if (!pos || !node || kd_yaml_pos_get(pos, node, &line, &col) != 0)
+		line = col = 0;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	kd_error_vset_at(KD_ERR_KUBE, file, line, col, fmt, ap);
 	va_end(ap);
-	if (pos && node && kd_yaml_pos_get(pos, node, &line, &col) == 0)
-		kd_error_set(KD_ERR_KUBE, "%s:%d:%d: %s", file, line, col, msg);
-	else
-		kd_error_set(KD_ERR_KUBE, "%s: %s", file, msg);
 	return KD_EINVALID;
 }
 

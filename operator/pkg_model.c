@@ -38,17 +38,10 @@ static int fail_at(const dec *d, kd_pkg_pos p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail_at(const dec *d, kd_pkg_pos p, const char *fmt, ...)
 {
-	kd_buf b = KD_BUF_INIT;
 	va_list ap;
-	if (p.line > 0)
-		kd_buf_printf(&b, "%s:%d:%d: ", d->file, p.line, p.col);
-	else
-		kd_buf_printf(&b, "%s: ", d->file);
 	va_start(ap, fmt);
-	kd_buf_vprintf(&b, fmt, ap);
+	kd_error_vset_at(KD_ERR_PACKAGE, d->file, p.line, p.col, fmt, ap);
 	va_end(ap);
-	kd_error_set(KD_ERR_PACKAGE, "%s", kd_buf_cstr(&b));
-	kd_buf_free(&b);
 	return KD_ERROR;
 }
 

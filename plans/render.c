@@ -71,8 +71,8 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 					const char *key = t->pipes[i].key.str ? t->pipes[i].key.str : "";
 					if (kd_json_get(pipes, key)) {
 						cJSON_Delete(pipes);
-						return kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: plan \"%s\" has the pipe key \"%s\" twice",
-							pkg->operator_file, t->pipes[i].pos.line, t->pipes[i].pos.col, pl->name.str, key);
+						return kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, t->pipes[i].pos.line,
+							t->pipes[i].pos.col, "plan \"%s\" has the pipe key \"%s\" twice", pl->name.str, key);
 					}
 					const char *parts[] = {instance, pl->name.str, ph->name.str, st->name.str, t->name.str, key};
 					kd_buf b = KD_BUF_INIT;
@@ -308,12 +308,12 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 {
 	const char *pn = t->parameter.str;
 	if (!pn || !*pn)
-		return kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: Toggle task \"%s\" names no parameter", pkg->operator_file,
-			t->pos.line, t->pos.col, t->name.str ? t->name.str : "");
+		return kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, t->pos.line, t->pos.col,
+			"Toggle task \"%s\" names no parameter", t->name.str ? t->name.str : "");
 	const cJSON *v = kd_json_get(params, pn);
 	if (!v)
-		return kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: Toggle task \"%s\" names parameter \"%s\", which is not defined",
-			pkg->operator_file, t->parameter.pos.line, t->parameter.pos.col, t->name.str ? t->name.str : "", pn);
+		return kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, t->parameter.pos.line, t->parameter.pos.col,
+			"Toggle task \"%s\" names parameter \"%s\", which is not defined", t->name.str ? t->name.str : "", pn);
 	if (cJSON_IsBool(v)) {
 		*on = cJSON_IsTrue(v);
 		return 0;
@@ -371,9 +371,8 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 				const char *tn = st->tasks[k].str ? st->tasks[k].str : "";
 				const kd_pkg_task *t = kd_pkg_find_task(pkg, tn);
 				if (!t) {
-					kd_error_set(KD_ERR_PACKAGE, "%s:%d:%d: step \"%s\" names task \"%s\", which is not defined",
-						pkg->operator_file, st->tasks[k].pos.line, st->tasks[k].pos.col,
-						st->name.str ? st->name.str : "", tn);
+					kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, st->tasks[k].pos.line, st->tasks[k].pos.col,
+						"step \"%s\" names task \"%s\", which is not defined", st->name.str ? st->name.str : "", tn);
 					cJSON_Delete(data);
 					rc = KD_ENOTFOUND;
 					goto done;

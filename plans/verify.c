@@ -21,10 +21,8 @@ typedef struct {
 static void add(char ***list, size_t *n, const char *file, kd_pkg_pos pos, const char *fmt, va_list ap)
 {
 	kd_buf b = KD_BUF_INIT;
-	if (file && pos.line)
-		kd_buf_printf(&b, "%s:%d:%d: ", file, pos.line, pos.col);
-	else if (file)
-		kd_buf_printf(&b, "%s: ", file);
+	if (file)
+		kd_buf_put_pos(&b, file, pos.line, pos.col);
 	kd_buf_vprintf(&b, fmt, ap);
 	*list = kd_realloc(*list, (*n + 1) * sizeof(**list));
 	(*list)[(*n)++] = kd_buf_detach(&b);

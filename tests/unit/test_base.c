@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../base/base.h"
@@ -24,6 +25,67 @@ TEST(base_error_keeps_last_message)
 	CHECK(kd_error_last_class() == KD_ERR_YAML);
 	kd_error_clear();
 	CHECK(kd_error_last() == NULL);
+}
+
+TEST(base_buf_failure_is_sticky)
+{
+	/* A caller that ignores single writes must still learn that the text is incomplete. */
+	kd_buf b = KD_BUF_INIT;
+	b.max = 4;
+	kd_buf_puts(&b, "ab");
+	kd_buf_puts(&b, "cdef"); /* over the cap */
+	CHECK(kd_buf_putc(&b, 'x') == KD_ELIMIT); /* would fit, but the buffer already failed */
+	CHECK(kd_buf_printf(&b, "%d", 1) == KD_ELIMIT);
+	CHECK_STR(kd_buf_cstr(&b), "ab");
+	kd_error_clear();
+	CHECK(kd_buf_check(&b, "the rendered template") == KD_ELIMIT);
+	CHECK_STR(kd_error_last(), "the rendered template exceeds the limit of 4 bytes");
+	kd_buf_clear(&b);
+	CHECK_INT(kd_buf_check(&b, NULL), 0);
+	CHECK_INT(kd_buf_puts(&b, "ok"), 0);
+	kd_buf_free(&b);
+}
+
+TEST(base_error_position_and_cause)
+{
+	kd_error_set_at(KD_ERR_YAML, "pkg/params.yaml", 7, 3, "bad %s", "value");
+	const kd_error *e = kd_error_last_info();
+	CHECK(e != NULL);
+	CHECK_STR(e->message, "pkg/params.yaml:7:3: bad value");
+	CHECK_STR(e->file, "pkg/params.yaml");
+	CHECK_INT(e->line, 7);
+	CHECK_INT(e->col, 3);
+	CHECK(e->cause == NULL);
+	kd_error_set_at(KD_ERR_YAML, "f", 2, 0, "x");
+	CHECK_STR(kd_error_last(), "f:2: x");
+	kd_error_set_cause(KD_ERR_KUBE, "connection refused", "GET /api: %s", "no answer");
+	CHECK_STR(kd_error_last(), "GET /api: no answer: connection refused");
+	CHECK_STR(kd_error_last_info()->cause, "connection refused");
+	/* The message may quote the one it replaces. */
+	kd_error_set(KD_ERR_PLAN, "step x: %s", kd_error_last());
+	CHECK_STR(kd_error_last(), "step x: GET /api: no answer: connection refused");
+	kd_buf b = KD_BUF_INIT;
+	kd_buf_put_pos(&b, "a.yaml", 1, 2);
+	kd_buf_put_pos(&b, "b.yaml", 0, 0);
+	CHECK_STR(kd_buf_cstr(&b), "a.yaml:1:2: b.yaml: ");
+	kd_buf_free(&b);
+	kd_error_clear();
+}
+
+TEST(base_error_long_message_is_cut_visibly)
+{
+	size_t n = (size_t)200 << 10;
+	char *big = kd_malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	kd_error_set(KD_ERR_TEMPLATE, "%s", big);
+	const char *m = kd_error_last();
+	size_t len = strlen(m);
+	CHECK(len < n);
+	CHECK(len > 1000);
+	CHECK(strcmp(m + len - 3, "...") == 0);
+	free(big);
+	kd_error_clear();
 }
 
 TEST(base_go_float_format)
