@@ -16,8 +16,16 @@ typedef struct {
 	const char *namespace; /* NULL: "default" */
 	const char *plan;      /* NULL: "deploy" */
 	const cJSON *params;   /* the .Params map (params/ builds it); borrowed */
+	/* Also render the templates of Delete tasks and of Toggle tasks whose parameter is false
+	 * (documents with action KD_RENDER_DELETE): what the plan executor deletes. */
+	bool with_deletes;
 } kd_render_options;
-#define KD_RENDER_OPTIONS_INIT {NULL, NULL, NULL, NULL}
+#define KD_RENDER_OPTIONS_INIT {NULL, NULL, NULL, NULL, false}
+
+typedef enum {
+	KD_RENDER_APPLY = 0,
+	KD_RENDER_DELETE,
+} kd_render_action;
 
 /* One document a template produced. */
 typedef struct {
@@ -26,6 +34,9 @@ typedef struct {
 	cJSON *object;       /* the parsed object */
 	char *phase, *step, *task;
 	int line;            /* where the document starts in the rendered file (1-based) */
+	kd_render_action action;
+	/* Indexes of the phase, step and task (in the step's list) that produced it. */
+	size_t phase_index, step_index, task_index;
 } kd_rendered;
 
 typedef struct {

@@ -166,6 +166,8 @@ typedef struct {
 	const char *tname;
 	const char *display;
 	const char *phase, *step, *task;
+	kd_render_action action;
+	size_t phase_index, step_index, task_index;
 } doc_ctx;
 
 static int check_object(const cJSON *o, const char *display, int line)
@@ -210,6 +212,10 @@ static int on_doc(const char *text, size_t len, int line, void *ud)
 	d->step = kd_strdup(c->step);
 	d->task = kd_strdup(c->task);
 	d->line = line;
+	d->action = c->action;
+	d->phase_index = c->phase_index;
+	d->step_index = c->step_index;
+	d->task_index = c->task_index;
 	return 0;
 }
 
@@ -238,7 +244,7 @@ static int plan_uses(const tpl_cache *c, const char *name)
 			const kd_pkg_step *st = &pl->phases[h].steps[s];
 			for (size_t k = 0; k < st->ntasks; k++) {
 				const kd_pkg_task *t = kd_pkg_find_task(c->pkg, st->tasks[k].str ? st->tasks[k].str : "");
-				if (!t || (t->kind != KD_TASK_APPLY && t->kind != KD_TASK_TOGGLE))
+				if (!t || (t->kind != KD_TASK_APPLY && t->kind != KD_TASK_TOGGLE && t->kind != KD_TASK_DELETE))
 					continue;
 				for (size_t r = 0; r < t->nresources; r++)
 					if (t->resources[r].str && strcmp(t->resources[r].str, name) == 0)
@@ -378,6 +384,7 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 					goto done;
 				}
 				bool apply = t->kind == KD_TASK_APPLY;
+				bool del = t->kind == KD_TASK_DELETE;
 				if (t->kind == KD_TASK_TOGGLE) {
 					rc = kd_plans__toggle_value(&apply, pkg, t, params);
 					if (rc) {
@@ -385,10 +392,12 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 						goto done;
 					}
 				}
-				if (!apply)
+				if (t->kind == KD_TASK_TOGGLE && !apply)
+					del = true;
+				if (!apply && !(del && opts && opts->with_deletes))
 					continue;
 				doc_ctx dc = {res, NULL, NULL, ph->name.str ? ph->name.str : "", st->name.str ? st->name.str : "",
-					tn};
+					tn, apply ? KD_RENDER_APPLY : KD_RENDER_DELETE, h, s, k};
 				for (size_t r = 0; r < t->nresources; r++) {
 					rc = render_resource(&dc, &cache, pkg, t->resources[r].str ? t->resources[r].str : "", data);
 					if (rc) {
