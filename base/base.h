@@ -121,6 +121,11 @@ void kd_buf_truncate(kd_buf *b, size_t len);
 void kd_buf_clear(kd_buf *b);
 void kd_buf_free(kd_buf *b);
 
+/* Appends `s` as one line a terminal shows as it is: newlines become spaces, other control
+ * characters (ESC, BEL, ...) are written as \xNN, so text from packages or servers cannot move
+ * the cursor or retitle the terminal. */
+int kd_buf_put_printable(kd_buf *b, const char *s);
+
 /* Standard base64 with padding (Go's base64.StdEncoding), appended to `out`. */
 int kd_base64_encode(kd_buf *out, const void *data, size_t len);
 /* Decodes standard base64 as Go's StdEncoding.DecodeString does (\r and \n ignored, padding
@@ -150,6 +155,10 @@ int kd_buf_put_utf8(kd_buf *b, uint32_t cp);
 /* Reads a whole file into `out` (NUL-terminated; *len_out without the NUL). Refuses files over
  * `max` bytes (0: 64 MiB) with KD_ELIMIT. KD_ENOTFOUND when it does not exist. */
 int kd_file_read(char **out, size_t *len_out, const char *path, size_t max);
+
+/* Go's time.ParseDuration ("1h30m", "15s", "1.5s", "300ms"): nanoseconds. KD_EINVALID when
+ * malformed or out of range. */
+int kd_duration_parse(int64_t *out, const char *s);
 
 #define KD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

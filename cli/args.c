@@ -1,24 +1,53 @@
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_internal.h"
+
+typedef enum {
+	F_VALUE, /* const char * */
+	F_LIST,  /* -p / -P: appended */
+	F_BOOL,  /* bool; --x=false turns it off */
+} flag_kind;
 
 typedef struct {
 	const char *name; /* as in `accepted` */
 	const char *shortf;
 	const char *longf;
-	bool takes_value;
+	flag_kind kind;
+	size_t off; /* of the field in kd_cli_opts */
 } flag_def;
 
+#define V(name, s, l, field) {name, s, l, F_VALUE, offsetof(kd_cli_opts, field)}
+#define B(name, s, l, field) {name, s, l, F_BOOL, offsetof(kd_cli_opts, field)}
+
 static const flag_def flags[] = {
-	{"instance", NULL, "--instance", true},
-	{"namespace", "-n", "--namespace", true},
-	{"plan", NULL, "--plan", true},
-	{"p", "-p", "--parameter", true},
-	{"P", "-P", "--parameter-file", true},
-	{"output", "-o", "--output", true},
+	V("instance", NULL, "--instance", instance),
+	V("namespace", "-n", "--namespace", namespace),
+	V("plan", NULL, "--plan", plan),
+	{"p", "-p", "--parameter", F_LIST, 0},
+	{"P", "-P", "--parameter-file", F_LIST, 0},
+	V("output", "-o", "--output", output),
+	V("kubeconfig", NULL, "--kubeconfig", kubeconfig),
+	V("context", NULL, "--context", context),
+	V("cluster", NULL, "--cluster", cluster),
+	V("user", NULL, "--user", user),
+	V("timeout", NULL, "--timeout", timeout),
+	V("history-max", NULL, "--history-max", history_max),
+	V("revision", NULL, "--revision", revision),
+	V("name", NULL, "--name", name),
+	B("atomic", NULL, "--atomic", atomic),
+	B("dry-run", NULL, "--dry-run", dry_run),
+	B("create-namespace", NULL, "--create-namespace", create_namespace),
+	B("force-conflicts", NULL, "--force-conflicts", force_conflicts),
+	B("force", NULL, "--force", force),
+	B("keep-history", NULL, "--keep-history", keep_history),
+	B("delete-crds", NULL, "--delete-crds", delete_crds),
+	B("wait", NULL, "--wait", wait),
+	B("all-namespaces", "-A", "--all-namespaces", all_namespaces),
 };
 
 static bool accepts(const char *accepted, const char *name)
@@ -42,18 +71,14 @@ static void push(const char ***arr, size_t *n, const char *v)
 
 static void set(kd_cli_opts *o, const flag_def *f, const char *v)
 {
-	if (strcmp(f->name, "instance") == 0)
-		o->instance = v;
-	else if (strcmp(f->name, "namespace") == 0)
-		o->namespace = v;
-	else if (strcmp(f->name, "plan") == 0)
-		o->plan = v;
-	else if (strcmp(f->name, "p") == 0)
-		push(&o->pflags, &o->npflags, v);
-	else if (strcmp(f->name, "P") == 0)
-		push(&o->pfiles, &o->npfiles, v);
-	else if (strcmp(f->name, "output") == 0)
-		o->output = v;
+	if (f->kind == F_LIST) {
+		if (strcmp(f->name, "p") == 0)
+			push(&o->pflags, &o->npflags, v);
+		else
+			push(&o->pfiles, &o->npfiles, v);
+	} else if (f->kind == F_VALUE) {
+		*(const char **)((char *)o + f->off) = v;
+	}
 }
 
 int kd_cli_parse(kd_cli_opts *o, int argc, char **argv, const char *accepted)
@@ -76,7 +101,12 @@ int kd_cli_parse(kd_cli_opts *o, int argc, char **argv, const char *accepted)
 		}
 		if (strcmp(a, "-v") == 0 || strncmp(a, "-v=", 3) == 0 || strncmp(a, "--v=", 4) == 0) {
 			const char *eq = strchr(a, '=');
-			o->verbosity = eq ? (int)strtol(eq + 1, NULL, 10) : o->verbosity + 1;
+			const char *num = eq ? eq + 1 : NULL;
+			/* -v, -v=N, --v=N, and kubectl's -v N */
+			if (!num && i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9' &&
+				strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]))
+				num = argv[++i];
+			o->verbosity = num ? (int)strtol(num, NULL, 10) : o->verbosity + 1;
 			continue;
 		}
 		const flag_def *f = NULL;
@@ -96,6 +126,15 @@ int kd_cli_parse(kd_cli_opts *o, int argc, char **argv, const char *accepted)
 		}
 		if (!f || !accepts(accepted, f->name))
 			return kd_cli_usage("unknown flag %s", a);
+		if (f->kind == F_BOOL) {
+			bool on = true;
+			if (value && strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+				return kd_cli_usage("flag %s takes true or false, not \"%s\"", f->longf, value);
+			if (value && strcmp(value, "false") == 0)
+				on = false;
+			*(bool *)((char *)o + f->off) = on;
+			continue;
+		}
 		if (!value) {
 			if (i + 1 >= argc)
 				return kd_cli_usage("flag %s needs a value", a);
@@ -118,14 +157,7 @@ int kd_cli_fail(int rc)
 {
 	const char *m = kd_error_last();
 	fprintf(stderr, "kubectl-kudo: %s\n", m ? m : "failed");
-	switch (rc) {
-	case KD_EUSAGE:
-		return KD_EXIT_USAGE;
-	case KD_ETIMEOUT:
-		return KD_EXIT_TIMEOUT;
-	default:
-		return KD_EXIT_FAILURE;
-	}
+	return kd_cli__exit_code(rc);
 }
 
 int kd_cli_usage(const char *fmt, ...)

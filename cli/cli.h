@@ -2,17 +2,20 @@
 #ifndef KD_CLI_H
 #define KD_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "../base/base.h"
 
-/* Exit codes, documented in README.md. */
+/* Exit codes, documented in README.md and every command's --help. */
 enum {
 	KD_EXIT_OK = 0,
 	KD_EXIT_FAILURE = 1,
 	KD_EXIT_USAGE = 2,
 	KD_EXIT_TIMEOUT = 3,
+	KD_EXIT_LOCKED = 4,
+	KD_EXIT_INTERRUPTED = 130, /* Ctrl-C / SIGTERM: the plan stopped cleanly and can be resumed */
 };
 
 /* Parsed flags common to commands. Strings are borrowed from argv. */
@@ -29,6 +32,15 @@ typedef struct {
 	int verbosity;
 	bool help;
 	const char *output; /* -o */
+	/* cluster connection, as kubectl takes them */
+	const char *kubeconfig, *context, *cluster, *user;
+	/* lifecycle */
+	const char *timeout;     /* Go duration */
+	const char *history_max;
+	const char *revision;
+	const char *name;        /* plan trigger --name */
+	bool atomic, dry_run, create_namespace, force_conflicts, force, keep_history, delete_crds, wait,
+		all_namespaces;
 } kd_cli_opts;
 
 /* Which flags a command accepts: a string of flag names separated by spaces, e.g.
@@ -42,7 +54,19 @@ int kd_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the last error as "kubectl-kudo: <message>" and returns the exit code for rc. */
 int kd_cli_fail(int rc);
 
+/* Ctrl-C and SIGTERM set this (the commands that change a cluster install the handler). */
+extern volatile sig_atomic_t kd_cli_interrupted;
+
 int kd_cmd_template(int argc, char **argv);
+int kd_cmd_install(int argc, char **argv);
+int kd_cmd_update(int argc, char **argv);
+int kd_cmd_upgrade(int argc, char **argv);
+int kd_cmd_rollback(int argc, char **argv);
+int kd_cmd_uninstall(int argc, char **argv);
+int kd_cmd_plan(int argc, char **argv);
+int kd_cmd_get(int argc, char **argv);
+int kd_cmd_diff(int argc, char **argv);
+int kd_cmd_completion(int argc, char **argv);
 int kd_cmd_package(int argc, char **argv);
 int kd_cmd_version(int argc, char **argv);
 

@@ -9,4 +9,47 @@ int kd_cli__template_run(kd_buf *out, const kd_cli_opts *o);
 /* `package verify`: the report into `out`; *errors_out gets the number of errors. */
 int kd_cli__verify_run(kd_buf *out, size_t *errors_out, const char *package);
 
+/* ---- the cluster commands' shared parts (connect.c) ---- */
+#include <stdio.h>
+#include <cjson/cJSON.h>
+#include "../kube/kube.h"
+#include "../plans/plans.h"
+
+/* Ctrl-C and SIGTERM set kd_cli_interrupted instead of killing the process. */
+void kd_cli__catch_signals(void);
+/* The kubeconfig of --kubeconfig/--context/--cluster/--user/-n, and client options with -v
+ * logging to stderr and Ctrl-C cancelling requests. */
+int kd_cli__connect(kd_kube_config **cfg, kd_kube_client_options *copts, const kd_cli_opts *o);
+/* --timeout as milliseconds (dflt_ms when not given); a usage error when malformed. */
+int kd_cli__timeout_ms(long *out, const kd_cli_opts *o, long dflt_ms);
+/* The documented exit code of a result code. */
+int kd_cli__exit_code(int rc);
+/* -o must be yaml or json when given. */
+int kd_cli__check_output(const kd_cli_opts *o);
+/* Prints `v` as -o asks (yaml or json). */
+int kd_cli__print_data(const kd_cli_opts *o, const cJSON *v);
+/* Writes to stdout and flushes, turning a failed write into an error. */
+int kd_cli__write_stdout(const char *data, size_t len);
+/* --instance and -n are DNS-1123 labels (usage errors otherwise). */
+bool kd_cli__valid_label(const char *s);
+int kd_cli__check_names(const kd_cli_opts *o);
+
+/* ---- lifecycle commands (cmd_lifecycle.c) ---- */
+typedef enum { OP_INSTALL, OP_UPDATE, OP_UPGRADE, OP_ROLLBACK, OP_UNINSTALL, OP_TRIGGER, OP_RESUME } kd_cli_op;
+/* Runs one operation with progress and prints its outcome; returns the result code. */
+int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd);
+/* Prints a command's help followed by the connection flags and the exit codes. */
+void kd_cli__put_help(const char *h);
+/* Loads PACKAGE (folder, .tgz or a shipped name); *source describes where it came from. */
+int kd_cli__load_package(kd_pkg **pkg, cJSON **source, const char *arg);
+
+/* ---- progress (progress.c) ---- */
+typedef struct kd_cli_progress kd_cli_progress;
+kd_cli_progress *kd_cli__progress_new(FILE *out);
+/* A kd_exec_observer; the payload is the kd_cli_progress. */
+void kd_cli__progress_observer(void *payload, kd_exec_event ev, const kd_revision *rev, const char *line);
+/* Stops redrawing; draws the final tree when show_tree. */
+void kd_cli__progress_finish(kd_cli_progress *p, bool show_tree);
+void kd_cli__progress_free(kd_cli_progress *p);
+
 #endif

@@ -11,6 +11,16 @@ static const char usage[] =
 	"  kubectl-kudo COMMAND [flags]\n"
 	"\n"
 	"Commands:\n"
+	"  install PACKAGE          install an operator package as an instance and run its deploy plan\n"
+	"  update --instance NAME   change parameters; runs the plan the change triggers\n"
+	"  upgrade PACKAGE          move an instance to another operator version\n"
+	"  rollback --instance NAME [REVISION]\n"
+	"                           return to an earlier revision's version and parameters\n"
+	"  uninstall --instance NAME\n"
+	"                           run the cleanup plan, delete the instance's objects and records\n"
+	"  plan status|history|trigger|resume --instance NAME\n"
+	"                           show, list, run or continue an instance's plans\n"
+	"  get instances            list the instances kudoc installed\n"
 	"  template PACKAGE         render the objects a plan would apply, offline\n"
 	"  package verify PACKAGE   check a package the way KUDO does\n"
 	"  package list params|plans|tasks PACKAGE\n"
@@ -18,7 +28,8 @@ static const char usage[] =
 	"  version                  print the version\n"
 	"\n"
 	"Run 'kubectl-kudo COMMAND --help' for a command's flags.\n"
-	"Exit codes: 0 success, 1 failure, 2 usage error, 3 timeout.\n";
+	"Exit codes: 0 success, 1 failure, 2 usage error, 3 timeout, 4 locked by another command,\n"
+	"130 interrupted.\n";
 
 int main(int argc, char **argv)
 {
@@ -28,6 +39,21 @@ int main(int argc, char **argv)
 		return argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK;
 	}
 	const char *cmd = argv[1];
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{"install", kd_cmd_install},
+		{"update", kd_cmd_update},
+		{"upgrade", kd_cmd_upgrade},
+		{"rollback", kd_cmd_rollback},
+		{"uninstall", kd_cmd_uninstall},
+		{"plan", kd_cmd_plan},
+		{"get", kd_cmd_get},
+	};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(cmds); i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
 	if (strcmp(cmd, "template") == 0)
 		return kd_cmd_template(argc - 2, argv + 2);
 	if (strcmp(cmd, "package") == 0)

@@ -16,6 +16,7 @@
 #define KD_KUBE_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,8 +101,11 @@ typedef struct {
 	 * kind: for a moment after a CRD reports Established the apiserver may still answer 404
 	 * for its group. 0: 5000; < 0: ask once. */
 	long discovery_settle_ms;
+	/* When set and *cancel becomes non-zero, requests, retries, watches and waits stop promptly
+	 * with KD_ECANCELED (Ctrl-C, or a plan that must stop its other steps). */
+	const volatile sig_atomic_t *cancel;
 } kd_kube_client_options;
-#define KD_KUBE_CLIENT_OPTIONS_INIT {0, NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0}
+#define KD_KUBE_CLIENT_OPTIONS_INIT {0, NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL}
 
 /* A client for the cluster of `cfg`. The client copies what it needs from cfg (cfg may be freed
  * afterwards). Reads certificate/key/CA files now, into memory. *out belongs to the caller. */
@@ -187,8 +191,11 @@ typedef struct {
 	bool force;    /* take over fields owned by other managers instead of KD_ECONFLICT */
 	bool dry_run;  /* dryRun=All */
 	const char *field_manager; /* NULL: the client's */
+	/* fieldValidation: NULL (the server's default, Warn), "Strict" (unknown or duplicate fields
+	 * are errors), "Ignore". */
+	const char *field_validation;
 } kd_kube_apply_options;
-#define KD_KUBE_APPLY_OPTIONS_INIT {false, false, NULL}
+#define KD_KUBE_APPLY_OPTIONS_INIT {false, false, NULL, NULL}
 
 /* Server-side apply of `obj` (apiVersion, kind, metadata.name; metadata.namespace or the
  * client's namespace for namespaced kinds). `out` (may be NULL) receives the object as the

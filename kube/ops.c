@@ -124,6 +124,7 @@ int kd_kube_apply(cJSON **out, kd_kube_client *c, const cJSON *obj, const kd_kub
 		{"fieldManager", opts->field_manager ? opts->field_manager : kd_kube__field_manager(c)},
 		{"force", opts->force ? "true" : NULL},
 		{"dryRun", opts->dry_run ? "All" : NULL},
+		{"fieldValidation", opts->field_validation},
 	};
 	return write_obj(out, c, obj, "PATCH", true, q, KD_ARRAY_SIZE(q), "application/apply-patch+yaml");
 }

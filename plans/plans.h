@@ -1,5 +1,7 @@
-/* plans: turning a package, its parameters and a plan into the objects it would apply, and
- * checking a package the way `package verify` does. Later: the plan executor and revisions. */
+/* plans: turning a package, its parameters and a plan into the objects it would apply, checking
+ * a package the way `package verify` does, and running plans against a cluster: the status
+ * tree, revision records, the instance lock, the executor and the lifecycle operations built on
+ * them (install, update, upgrade, rollback, uninstall, trigger, resume). */
 #ifndef KD_PLANS_H
 #define KD_PLANS_H
 
@@ -9,6 +11,8 @@
 
 #include "../base/base.h"
 #include "../operator/operator.h"
+#include "../kube/kube.h"
+#include <signal.h>
 
 /* What a render needs besides the package. */
 typedef struct {
@@ -87,5 +91,291 @@ typedef struct {
  * checks ran (even with errors found); *out is freed with kd_verify_result_free. */
 int kd_package_verify(kd_verify_result **out, const kd_pkg *pkg);
 void kd_verify_result_free(kd_verify_result *res);
+
+/* ---------------------------------------------------------------------------------------------
+ * Plan status: the tree plan -> phases -> steps -> tasks, as KUDO's `plan status` shows it. */
+
+typedef enum {
+	KD_EXEC_NEVER_RUN = 0,
+	KD_EXEC_PENDING,
+	KD_EXEC_IN_PROGRESS,
+	KD_EXEC_COMPLETE,
+	KD_EXEC_ERROR,       /* transient: the step is retried with backoff */
+	KD_EXEC_FATAL_ERROR, /* stops the plan */
+} kd_exec_state;
+
+/* "NEVER_RUN", "PENDING", "IN_PROGRESS", "COMPLETE", "ERROR", "FATAL_ERROR". */
+const char *kd_exec_state_name(kd_exec_state s);
+/* The state named `s`; KD_EINVALID for an unknown name. */
+int kd_exec_state_parse(kd_exec_state *out, const char *s);
+
+typedef struct {
+	char *name;
+	kd_exec_state state;
+	char *message;                     /* NULL or "" when none */
+	int64_t started_us, finished_us;   /* microseconds since the epoch; 0 when not yet */
+} kd_status_head;
+
+typedef struct {
+	kd_status_head h;
+	char *kind; /* "Apply", "Toggle", ... */
+} kd_task_status;
+
+typedef struct {
+	kd_status_head h;
+	kd_task_status *tasks;
+	size_t ntasks;
+	char **waiting; /* what the step waits for right now, one line an object; in memory only */
+	size_t nwaiting;
+	int attempts;   /* how many times the step ran (ERROR retries count) */
+	int64_t retry_at_us; /* after an ERROR: not before this time */
+} kd_step_status;
+
+typedef struct {
+	kd_status_head h;
+	kd_pkg_strategy strategy;
+	kd_step_status *steps;
+	size_t nsteps;
+} kd_phase_status;
+
+typedef struct {
+	kd_status_head h;
+	kd_pkg_strategy strategy;
+	kd_phase_status *phases;
+	size_t nphases;
+} kd_plan_status;
+
+/* A NEVER_RUN tree for plan `plan_name` of `pkg`. KD_ENOTFOUND (usage-class message listing the
+ * plans) when there is no such plan. Free with kd_plan_status_free. */
+int kd_plan_status_new(kd_plan_status **out, const kd_pkg *pkg, const char *plan_name);
+void kd_plan_status_free(kd_plan_status *st);
+/* JSON form stored in revision records (times as RFC 3339 with milliseconds). */
+cJSON *kd_plan_status_to_json(const kd_plan_status *st);
+int kd_plan_status_from_json(kd_plan_status **out, const cJSON *json);
+/* A deep copy, what steps wait for included; NULL only if `st` is damaged. */
+kd_plan_status *kd_plan_status_dup(const kd_plan_status *st);
+
+/* Appends the tree as KUDO's `plan status` draws it, with task lines and, when `now_us` is not
+ * 0, elapsed times of running parts and the objects running steps wait for. */
+typedef struct {
+	const char *instance;
+	const char *operator_version; /* "spark-1.0.0" */
+	int64_t now_us;               /* 0: no elapsed times */
+	bool tasks;                   /* task lines under each step */
+	bool color;                   /* ANSI colours for states (terminals only) */
+} kd_plan_status_print_options;
+int kd_plan_status_print(kd_buf *out, const kd_plan_status *st, const kd_plan_status_print_options *o);
+
+/* ---------------------------------------------------------------------------------------------
+ * Revisions: every install, update, upgrade, rollback and triggered plan of an instance is a
+ * revision, recorded in the instance's namespace as a Secret of type kudoc.dev/revision.v1
+ * holding gzipped JSON, and its package's files in Secrets of their own (so rollback needs
+ * nothing but the cluster). */
+
+#define KD_REVISION_SECRET_TYPE "kudoc.dev/revision.v1"
+
+/* One object a revision applies (or deleted), as recorded. */
+typedef struct {
+	char *api_version, *kind, *namespace_, *name; /* namespace_ "" for cluster-scoped kinds */
+	char *template_name;
+	size_t phase_index, step_index;
+	bool deleted; /* named by a Delete task or a Toggle task that was off */
+	bool keep;    /* annotation kudoc.dev/keep: "true": never pruned */
+} kd_rev_object;
+
+typedef struct kd_revision {
+	char *instance, *namespace_;
+	long number;
+	char *operation; /* "install", "update", "upgrade", "rollback", "trigger" */
+	char *operator_name, *operator_version, *app_version;
+	cJSON *source;      /* where the package came from: {"kind", "source", "url", "ref", "commit", "path"} */
+	cJSON *user_params; /* what the user gave (-p/-P), merged over earlier revisions' */
+	cJSON *params;      /* the resolved set, template form */
+	cJSON *changed;     /* names of the parameters this revision changed (array) */
+	long rollback_of;   /* rollback: the revision whose package and parameters it restored */
+	char *plan;
+	kd_plan_status *status;
+	kd_rev_object *objects;
+	size_t nobjects;
+	char *digest; /* sha256 of the rendered objects, hex */
+	int64_t created_us;
+	/* The package (files), loaded on demand: kd_revision_package. */
+	kd_pkg_input_file *files;
+	char **file_storage; /* owned copies behind files[] */
+	size_t nfiles;
+	bool files_loaded;
+	/* Bookkeeping of the record (not part of it). */
+	size_t package_parts;
+} kd_revision;
+
+void kd_revision_free(kd_revision *rev);
+/* The record's JSON (without the package files). New. */
+cJSON *kd_revision_to_json(const kd_revision *rev);
+int kd_revision_from_json(kd_revision **out, const cJSON *json);
+
+/* Copies the package's files into the revision (what rollback later loads). */
+void kd_revision_set_package(kd_revision *rev, const kd_pkg *pkg);
+
+/* Writes the revision's record (creating or replacing it); with `with_package`, also its
+ * package Secrets (split in parts under 1 MiB). */
+int kd_revision_save(kd_kube_client *c, kd_revision *rev, bool with_package);
+/* Reads revision `number` (0: the newest) of an instance. KD_ENOTFOUND when there is none. */
+int kd_revision_load(kd_revision **out, kd_kube_client *c, const char *ns, const char *instance, long number);
+/* Every revision of the instance, oldest first, without package files. *out is an array of
+ * *n pointers; free each with kd_revision_free and the array with free(). */
+int kd_revision_list(kd_revision ***out, size_t *n, kd_kube_client *c, const char *ns, const char *instance);
+/* The instances that have records in `ns` (NULL: all namespaces): their newest revisions. */
+int kd_revision_list_instances(kd_revision ***out, size_t *n, kd_kube_client *c, const char *ns);
+/* Loads the revision's package from its Secrets and builds it. *out belongs to the caller. */
+int kd_revision_package(kd_pkg **out, kd_kube_client *c, kd_revision *rev);
+/* Deletes the revision's record and package Secrets. */
+int kd_revision_delete(kd_kube_client *c, const kd_revision *rev);
+
+/* ---------------------------------------------------------------------------------------------
+ * The instance lock: a coordination.k8s.io/v1 Lease "kudoc.<instance>" in the instance's
+ * namespace, held and renewed by a thread while a command changes the instance. */
+
+typedef struct kd_plan_lock kd_plan_lock;
+
+typedef struct {
+	long lease_s;       /* 0: 30 */
+	const char *command; /* for the holder identity "host/pid/command" */
+} kd_plan_lock_options;
+#define KD_PLAN_LOCK_OPTIONS_INIT {0, NULL}
+
+/* Takes the lock. KD_ELOCKED when another live holder has it (the message names the holder and
+ * since when, and how long until it expires). A Lease whose holder stopped renewing, or whose
+ * holder is a process of this host that no longer runs, is taken over. The renewing thread uses
+ * its own client made from `cfg` (which must outlive the lock). */
+int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd_kube_client_options *copts,
+	const char *ns, const char *instance, const kd_plan_lock_options *opts);
+/* True once renewing failed for longer than the lease: another command may have taken over. */
+bool kd_plan_lock_lost(const kd_plan_lock *l);
+/* Releases the lock (clears the holder) and frees `l`. NULL does nothing. */
+void kd_plan_lock_release(kd_plan_lock *l);
+
+/* ---------------------------------------------------------------------------------------------
+ * Executing a plan. */
+
+/* Every object of one run of a plan, rendered, labelled and mapped before the first write. */
+typedef struct kd_exec_plan kd_exec_plan;
+
+/* Renders rev->plan of `pkg` with rev->params (Apply, Toggle and Delete tasks), adds kudoc's
+ * labels and the revision annotation (on pod templates too), sets the namespace of namespaced
+ * objects, and maps every object through discovery: an apiVersion/kind that the server does not
+ * serve and no CRD of the plan provides fails naming the template, the apiVersion and kind and
+ * what the server serves instead. Refuses plans with Pipe tasks. Fills rev->objects and
+ * rev->digest, and rev->status when it is NULL. Reads only. */
+int kd_exec_prepare(kd_exec_plan **out, const kd_pkg *pkg, kd_revision *rev, kd_kube_client *c);
+void kd_exec_plan_free(kd_exec_plan *p);
+/* Objects of the prepared plan, in plan order: count, and the i-th (borrowed). */
+size_t kd_exec_plan_size(const kd_exec_plan *p);
+size_t kd_exec_plan_count(const kd_exec_plan *p, bool deletes);
+const cJSON *kd_exec_plan_object(const kd_exec_plan *p, size_t i, bool *deleted, const char **template_name);
+/* --dry-run: a server-side dry run of every object the plan applies, printed as a YAML stream
+ * (each after "# Source: templates/FILE"), managed fields left out. Writes nothing. */
+int kd_exec_dry_run(kd_buf *out, kd_exec_plan *p, kd_kube_client *c);
+
+typedef enum {
+	KD_EXEC_EV_STATUS,  /* the status tree changed (and was written) */
+	KD_EXEC_EV_WAITING, /* what a step waits for changed */
+	KD_EXEC_EV_LOG,     /* a line worth showing (`line`) */
+} kd_exec_event;
+
+/* Called with the executor's lock held, from any of its threads: `rev` is stable during the
+ * call; do not keep pointers into it. */
+typedef void (*kd_exec_observer)(void *payload, kd_exec_event ev, const kd_revision *rev, const char *line);
+
+/* Runs after a step's objects are applied and healthy (Lua health hooks). Returns 0 when the
+ * step is healthy, KD_ETIMEOUT at the deadline, KD_ECANCELED when *stop became set, KD_ERROR
+ * (fatal, message in `err`) when a hook failed. */
+typedef int (*kd_exec_step_hook)(void *payload, kd_kube_client *c, const kd_revision *rev, const kd_pkg *pkg,
+	size_t phase, size_t step, int64_t deadline_us, const volatile sig_atomic_t *stop, kd_buf *err);
+
+typedef struct {
+	kd_kube_client *client;          /* records (the caller's thread) */
+	const kd_kube_config *config;    /* each running step makes its own client from it */
+	kd_kube_client_options client_options;
+	long timeout_ms;                 /* the whole plan; 0: 10 minutes */
+	bool force_conflicts;            /* take over fields other managers own */
+	bool dry_run;                    /* write no records (used by tests of the scheduler) */
+	const volatile sig_atomic_t *interrupt; /* Ctrl-C: stop at once, leave a resumable record */
+	kd_plan_lock *lock;              /* a lost lock stops the run */
+	kd_exec_observer observer;
+	void *observer_payload;
+	kd_exec_step_hook step_hook;
+	void *step_hook_payload;
+} kd_exec_options;
+#define KD_EXEC_OPTIONS_INIT {0}
+
+/* Runs the prepared plan as revision `rev`, from its first step that is not COMPLETE (a resumed
+ * revision continues where it stopped), writing rev's record after every status change.
+ * Returns 0 when the plan is COMPLETE; KD_ERROR when it ended in FATAL_ERROR (message: the step
+ * and why), KD_ETIMEOUT (message: what it still waits for), KD_ECANCELED when interrupted,
+ * KD_ELOCKED when the lock was lost. */
+int kd_exec_run(kd_exec_plan *p, kd_revision *rev, const kd_exec_options *o);
+
+/* ---------------------------------------------------------------------------------------------
+ * Lifecycle operations. Each reads the instance's records, resolves parameters and prepares
+ * every object before the first write; then takes the instance's lock, records a new revision
+ * and runs its plan. After a COMPLETE plan, objects earlier revisions applied that this one does
+ * not are deleted (unless annotated kudoc.dev/keep: "true") and revisions beyond the history
+ * limit are dropped (never the newest good one). An unfinished latest revision (a killed or
+ * interrupted command) is resumed first. */
+
+typedef struct {
+	const kd_kube_config *config; /* must outlive the call */
+	kd_kube_client_options client_options;
+	const char *instance;   /* install: NULL gives "<operator>-instance" */
+	const char *namespace_; /* NULL: the context's namespace */
+	const char *const *pflags; /* -p name=value */
+	size_t npflags;
+	const char *const *pfiles; /* -P files */
+	size_t npfiles;
+	const cJSON *source;    /* install/upgrade: where the package came from (recorded) */
+	const char *plan;       /* trigger: the plan */
+	long revision;          /* rollback: the target (0: the previous good one) */
+	long timeout_ms;        /* the plan; 0: 10 minutes */
+	int history_max;        /* 0: 10; < 0: keep all */
+	bool atomic, dry_run, force_conflicts, create_namespace, force, keep_history, delete_crds;
+	const volatile sig_atomic_t *interrupt;
+	const char *command;    /* for the lock's holder identity */
+	kd_buf *dry_run_out;    /* --dry-run: the objects, as the server would store them */
+	kd_exec_observer observer;
+	void *observer_payload;
+	kd_exec_step_hook step_hook;
+	void *step_hook_payload;
+} kd_op_options;
+
+typedef struct {
+	long revision;       /* the revision that ran (or the current one for a no-op) */
+	char *plan;
+	kd_exec_state state;
+	bool noop;           /* nothing to do (update without changes, resume of a COMPLETE plan) */
+	long rolled_back_to; /* rollback, or --atomic after a failure */
+	char *message;
+} kd_op_result;
+
+void kd_op_result_clear(kd_op_result *r);
+
+/* Errors of all: KD_ELOCKED (another command holds the instance), KD_ETIMEOUT, KD_ECANCELED,
+ * KD_EUSAGE (a plan or revision that does not exist), KD_ENOTFOUND (no such instance), else
+ * KD_ERROR/KD_EINVALID with the message. */
+int kd_op_install(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o);
+/* Runs the plan the changed parameters trigger; no change is a no-op. */
+int kd_op_update(kd_op_result *res, const kd_op_options *o);
+/* A new operator version: `upgrade`, else `update`, else `deploy`; earlier user values kept,
+ * the new version's defaults for the rest; a downgrade or the same version needs o->force. */
+int kd_op_upgrade(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o);
+/* The package and parameters of o->revision (0: the previous good one) as a new revision,
+ * running that package's deploy plan. */
+int kd_op_rollback(kd_op_result *res, const kd_op_options *o);
+int kd_op_trigger(kd_op_result *res, const kd_op_options *o);
+/* Continues the latest revision at its first step not COMPLETE (a FATAL_ERROR plan too). */
+int kd_op_resume(kd_op_result *res, const kd_op_options *o);
+/* Runs the cleanup plan when the package has one, deletes the instance's objects in reverse
+ * apply order (CRDs only with delete_crds) and waits until they are gone, then its records
+ * (unless keep_history) and its lock. */
+int kd_op_uninstall(kd_op_result *res, const kd_op_options *o);
 
 #endif

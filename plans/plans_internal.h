@@ -3,6 +3,7 @@
 #define KD_PLANS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "plans.h"
 
@@ -12,5 +13,23 @@ int kd_plans__parse_bool(const char *s, bool *out);
 int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const kd_pkg_plan *plan);
 /* Whether a Toggle task's parameter is on, from the .Params map. */
 int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, const cJSON *params);
+
+/* Times: now, RFC 3339 UTC with milliseconds, and "5s", "2m03s", "1h02m" for durations. */
+int64_t kd_plans__now_us(void);
+void kd_plans__fmt_time(char *buf, size_t size, int64_t us);
+void kd_plans__fmt_duration(char *buf, size_t size, int64_t us);
+void kd_plans__step_waiting_clear(kd_step_status *ss);
+
+/* gzip (RFC 1952) of data, and back; inflating stops at `max` bytes with KD_ELIMIT. */
+int kd_plans__gzip(kd_buf *out, const void *data, size_t len);
+int kd_plans__gunzip(kd_buf *out, const void *data, size_t len, size_t max);
+
+/* Name of an instance's Lease and of its records. */
+void kd_plans__lease_name(kd_buf *out, const char *instance);
+
+/* Orders two operator versions as Masterminds/semver does: <0, 0, >0. */
+int kd_plans__semver_compare(const char *a, const char *b);
+/* Adds kudoc's labels and the revision annotation to an object (and its pod template). */
+void kd_plans__enhance(cJSON *obj, const struct kd_exec_plan *p);
 
 #endif

@@ -286,47 +286,7 @@ KD_SP_FN(htmlDateInZone)
 /* time.ParseDuration: 0 and nanoseconds, or -1. */
 static int parse_duration(const char *s, int64_t *out)
 {
-	const char *p = s;
-	bool neg = false;
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	if (strcmp(p, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (!*p)
-		return -1;
-	double total = 0;
-	while (*p) {
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			return -1;
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p)
-			return -1;
-		p = end;
-		static const struct {
-			const char *u;
-			double ns;
-		} units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-			{"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-		size_t best = 0, i;
-		int found = -1;
-		for (i = 0; i < KD_ARRAY_SIZE(units); i++) {
-			size_t n = strlen(units[i].u);
-			if (strncmp(p, units[i].u, n) == 0 && n > best &&
-				!(p[n] >= 'a' && p[n] <= 'z' && p[n] != 0 && strchr("0123456789.", p[n]) == NULL))
-				best = n, found = (int)i;
-		}
-		if (found < 0)
-			return -1;
-		total += v * units[found].ns;
-		p += best;
-	}
-	if (total > 9.223372036854775807e18)
-		return -1;
-	*out = (int64_t)(neg ? -total : total);
-	return 0;
+	return kd_duration_parse(out, s) == 0 ? 0 : -1;
 }
 
 KD_SP_FN(dateModify)

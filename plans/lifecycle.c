@@ -1,0 +1,956 @@
+/* Lifecycle operations on an instance: install, update, upgrade, rollback, trigger, resume and
+ * uninstall. Each reads what it needs, resolves parameters and prepares every object before the
+ * first write, then takes the instance's lock, records a revision and runs its plan; once the
+ * plan is COMPLETE, objects that earlier revisions applied and this one no longer has are
+ * pruned, and old revisions beyond the history limit are dropped. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "../params/params.h"
+#include "plans.h"
+#include "plans_internal.h"
+
+#define DEFAULT_HISTORY 10
+
+typedef struct {
+	const kd_op_options *o;
+	kd_kube_client *c; /* this thread's: records, preflight, pruning */
+	const char *ns;
+	kd_revision **revs; /* the instance's revisions, oldest first */
+	size_t nrevs;
+} op_ctx;
+
+static void say(op_ctx *x, const kd_revision *rev, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(op_ctx *x, const kd_revision *rev, const char *fmt, ...)
+{
+	if (!x->o->observer)
+		return;
+	kd_buf b = KD_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	kd_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	x->o->observer(x->o->observer_payload, KD_EXEC_EV_LOG, rev, kd_buf_cstr(&b));
+	kd_buf_free(&b);
+}
+
+static void revs_free(op_ctx *x)
+{
+	for (size_t i = 0; i < x->nrevs; i++)
+		kd_revision_free(x->revs[i]);
+	free(x->revs);
+	x->revs = NULL;
+	x->nrevs = 0;
+}
+
+static int ctx_open(op_ctx *x, const kd_op_options *o)
+{
+	memset(x, 0, sizeof(*x));
+	x->o = o;
+	kd_kube_client_options co = o->client_options;
+	co.discovery_settle_ms = -1; /* preflight: an unserved kind is an answer, not a wait */
+	int rc = kd_kube_client_new(&x->c, o->config, &co);
+	if (rc)
+		return rc;
+	x->ns = o->namespace_ && *o->namespace_ ? o->namespace_ : kd_kube_client_namespace(x->c);
+	return 0;
+}
+
+static void ctx_close(op_ctx *x)
+{
+	revs_free(x);
+	kd_kube_client_free(x->c);
+	x->c = NULL;
+}
+
+static int load_revs(op_ctx *x, const char *instance)
+{
+	revs_free(x);
+	return kd_revision_list(&x->revs, &x->nrevs, x->c, x->ns, instance);
+}
+
+static kd_revision *latest(op_ctx *x)
+{
+	return x->nrevs ? x->revs[x->nrevs - 1] : NULL;
+}
+
+static bool finished(const kd_revision *r)
+{
+	return r->status && (r->status->h.state == KD_EXEC_COMPLETE || r->status->h.state == KD_EXEC_FATAL_ERROR);
+}
+
+static bool good(const kd_revision *r)
+{
+	return r->status && r->status->h.state == KD_EXEC_COMPLETE;
+}
+
+/* The newest COMPLETE revision older than `before` (0: any). */
+static kd_revision *last_good(op_ctx *x, long before)
+{
+	for (size_t i = x->nrevs; i-- > 0;)
+		if (good(x->revs[i]) && (before == 0 || x->revs[i]->number < before))
+			return x->revs[i];
+	return NULL;
+}
+
+void kd_op_result_clear(kd_op_result *r)
+{
+	free(r->message);
+	free(r->plan);
+	memset(r, 0, sizeof(*r));
+}
+
+static void result_set(kd_op_result *res, const kd_revision *rev)
+{
+	free(res->plan);
+	res->revision = rev->number;
+	res->plan = kd_strdup(rev->plan);
+	res->state = rev->status ? rev->status->h.state : KD_EXEC_NEVER_RUN;
+}
+
+/* Values the user set: what came from -p, -P or an earlier revision's user values. */
+static cJSON *user_values(const kd_params *p, const kd_pkg *pkg)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < pkg->nparams; i++) {
+		const char *name = pkg->params[i].name.str;
+		kd_param_source s = kd_params_source(p, name);
+		const cJSON *v = kd_params_get(p, name);
+		if (v && (s == KD_PARAM_SRC_FLAG || s == KD_PARAM_SRC_FILE || s == KD_PARAM_SRC_PREVIOUS))
+			cJSON_AddItemToObject(o, name, cJSON_Duplicate(v, 1));
+	}
+	return o;
+}
+
+static int resolve(cJSON **user, cJSON **resolved, const kd_pkg *pkg, const kd_op_options *o, const cJSON *previous)
+{
+	kd_params *p = NULL;
+	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
+	po.flags = o->pflags;
+	po.nflags = o->npflags;
+	po.files = o->pfiles;
+	po.nfiles = o->npfiles;
+	po.previous = previous;
+	*user = *resolved = NULL;
+	int rc = kd_params_resolve(&p, pkg, &po);
+	if (!rc)
+		rc = kd_params_to_template(resolved, p);
+	if (!rc)
+		*user = user_values(p, pkg);
+	kd_params_free(p);
+	return rc;
+}
+
+static kd_revision *new_revision(op_ctx *x, const kd_pkg *pkg, const char *instance, const char *operation,
+	const char *plan)
+{
+	kd_revision *rev = kd_calloc(1, sizeof(*rev));
+	kd_revision *last = latest(x);
+	rev->instance = kd_strdup(instance);
+	rev->namespace_ = kd_strdup(x->ns);
+	rev->number = last ? last->number + 1 : 1;
+	rev->operation = kd_strdup(operation);
+	rev->operator_name = kd_strdup(pkg->name.str ? pkg->name.str : "");
+	rev->operator_version = kd_strdup(pkg->operator_version.str ? pkg->operator_version.str : "");
+	rev->app_version = pkg->app_version.str ? kd_strdup(pkg->app_version.str) : NULL;
+	rev->plan = kd_strdup(plan);
+	rev->created_us = kd_plans__now_us();
+	rev->changed = cJSON_CreateArray();
+	return rev;
+}
+
+/* ---- pruning -------------------------------------------------------------------------------- */
+
+static bool in_revision(const kd_revision *rev, const kd_rev_object *o)
+{
+	for (size_t i = 0; i < rev->nobjects; i++) {
+		const kd_rev_object *r = &rev->objects[i];
+		if (!r->deleted && strcmp(r->kind, o->kind) == 0 && strcmp(r->name, o->name) == 0 &&
+			strcmp(r->namespace_, o->namespace_) == 0) {
+			/* the same group: apiVersions may differ in version only */
+			const char *a = strchr(r->api_version, '/'), *b = strchr(o->api_version, '/');
+			size_t la = a ? (size_t)(a - r->api_version) : 0, lb = b ? (size_t)(b - o->api_version) : 0;
+			if (la == lb && strncmp(r->api_version, o->api_version, la) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Deletes `o` if it still is ours and not marked to keep; adds it to the wait list. */
+static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, kd_kube_ref **refs, size_t *n,
+	bool crds)
+{
+	kd_kube_ref ref = {o->api_version, o->kind, *o->namespace_ ? o->namespace_ : NULL, o->name, NULL};
+	cJSON *live = NULL;
+	if (!crds && strcmp(o->kind, "CustomResourceDefinition") == 0)
+		return 0;
+	int rc = kd_kube_get(&live, x->c, &ref);
+	if (rc == KD_ENOTFOUND) {
+		kd_error_clear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	const cJSON *md = kd_json_get(live, "metadata");
+	const char *owner = kd_json_get_str(kd_json_get(md, "labels"), "kudoc.dev/instance");
+	const char *keep = kd_json_get_str(kd_json_get(md, "annotations"), "kudoc.dev/keep");
+	bool ours = owner && strcmp(owner, instance) == 0;
+	cJSON_Delete(live);
+	if (!ours || (keep && strcmp(keep, "true") == 0))
+		return 0;
+	kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
+	d.propagation_policy = "Background";
+	rc = kd_kube_delete(x->c, &ref, &d);
+	if (rc == KD_ENOTFOUND) {
+		kd_error_clear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*refs = kd_realloc(*refs, (*n + 1) * sizeof(**refs));
+	(*refs)[(*n)++] = ref;
+	return 0;
+}
+
+static int wait_gone(op_ctx *x, kd_kube_ref *refs, size_t n)
+{
+	if (!n)
+		return 0;
+	kd_kube_wait_options wo = KD_KUBE_WAIT_OPTIONS_INIT;
+	wo.predicate = kd_kube_wait_deleted;
+	wo.timeout_ms = x->o->timeout_ms > 0 ? x->o->timeout_ms : 600000;
+	return kd_kube_wait(x->c, refs, n, &wo);
+}
+
+/* After `rev` completed: objects of the revisions since the last good one before it (that one
+ * included) that `rev` does not apply. */
+static int prune(op_ctx *x, const kd_revision *rev)
+{
+	kd_kube_ref *refs = NULL;
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = x->nrevs; i-- > 0 && !rc;) {
+		const kd_revision *old = x->revs[i];
+		if (old->number >= rev->number)
+			continue;
+		for (size_t k = old->nobjects; k-- > 0 && !rc;) {
+			const kd_rev_object *o = &old->objects[k];
+			if (o->deleted || o->keep || in_revision(rev, o))
+				continue;
+			bool dup = false;
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = strcmp(refs[j].kind, o->kind) == 0 && strcmp(refs[j].name, o->name) == 0;
+			if (dup)
+				continue;
+			size_t before = n;
+			rc = delete_ours(x, o, rev->instance, &refs, &n, true);
+			if (n > before) {
+				say(x, rev, "pruned %s %s%s%s (not in revision %ld)", o->kind, o->namespace_,
+					*o->namespace_ ? "/" : "", o->name, rev->number);
+			}
+		}
+		if (good(old))
+			break;
+	}
+	if (!rc)
+		rc = wait_gone(x, refs, n);
+	free(refs);
+	return rc;
+}
+
+/* Keeps the newest history_max revisions, and always the newest good one. */
+static int prune_history(op_ctx *x, const kd_revision *current)
+{
+	int max = x->o->history_max == 0 ? DEFAULT_HISTORY : x->o->history_max;
+	if (max < 0)
+		return 0;
+	if (max < 1)
+		max = 1;
+	/* x->revs holds the revisions before `current`; current counts as one. */
+	size_t keep = (size_t)max;
+	size_t total = x->nrevs + 1;
+	if (total <= keep)
+		return 0;
+	size_t drop = total - keep;
+	const kd_revision *lg = good(current) ? current : last_good(x, 0);
+	for (size_t i = 0; i < x->nrevs && drop > 0; i++) {
+		kd_revision *r = x->revs[i];
+		if (r == lg)
+			continue;
+		int rc = kd_revision_delete(x->c, r);
+		if (rc)
+			return rc;
+		drop--;
+	}
+	return 0;
+}
+
+/* ---- running a revision --------------------------------------------------------------------- */
+
+static int ensure_namespace(op_ctx *x, bool create)
+{
+	kd_kube_ref ref = {"v1", "Namespace", NULL, x->ns, NULL};
+	cJSON *got = NULL;
+	int rc = kd_kube_get(&got, x->c, &ref);
+	cJSON_Delete(got);
+	if (rc == 0 || rc == KD_EFORBIDDEN) {
+		kd_error_clear();
+		return 0; /* there, or we may not look: the first write will tell */
+	}
+	if (rc != KD_ENOTFOUND)
+		return rc;
+	if (!create)
+		return kd_error_set(KD_ERR_PLAN, "namespace %s does not exist (add --create-namespace to create it)", x->ns),
+		       KD_ENOTFOUND;
+	cJSON *ns = cJSON_CreateObject();
+	cJSON_AddStringToObject(ns, "apiVersion", "v1");
+	cJSON_AddStringToObject(ns, "kind", "Namespace");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(ns, "metadata"), "name", x->ns);
+	rc = kd_kube_create(NULL, x->c, ns);
+	cJSON_Delete(ns);
+	if (rc == KD_EEXISTS)
+		rc = 0;
+	return rc;
+}
+
+typedef struct {
+	op_ctx *x;
+	const kd_pkg *pkg;
+} hook_ctx;
+
+static int take_lock(op_ctx *x, const char *instance, kd_plan_lock **lock)
+{
+	kd_plan_lock_options lo = KD_PLAN_LOCK_OPTIONS_INIT;
+	lo.command = x->o->command;
+	kd_kube_client_options co = x->o->client_options;
+	co.cancel = NULL; /* the lock outlives an interrupted plan long enough to record it */
+	return kd_plan_lock_acquire(lock, x->o->config, &co, x->ns, instance, &lo);
+}
+
+/* Refuses to go on when another command recorded a revision since we looked. */
+static int check_unchanged(op_ctx *x, const char *instance, long expected_latest)
+{
+	kd_revision *cur = NULL;
+	int rc = kd_revision_load(&cur, x->c, x->ns, instance, 0);
+	long have = rc == 0 ? cur->number : 0;
+	kd_revision_free(cur);
+	if (rc && rc != KD_ENOTFOUND)
+		return rc;
+	kd_error_clear();
+	if (have != expected_latest)
+		return kd_error_set(KD_ERR_PLAN,
+			       "instance %s/%s changed while this command prepared (now at revision %ld): run it again", x->ns,
+			       instance, have),
+		       KD_ECONFLICT;
+	return 0;
+}
+
+static int exec_revision(op_ctx *x, kd_revision *rev, const kd_pkg *pkg, kd_exec_plan *plan, bool new_record,
+	kd_plan_lock *lock)
+{
+	kd_exec_options eo = KD_EXEC_OPTIONS_INIT;
+	eo.client = x->c;
+	eo.config = x->o->config;
+	eo.client_options = x->o->client_options;
+	eo.timeout_ms = x->o->timeout_ms;
+	eo.force_conflicts = x->o->force_conflicts;
+	eo.interrupt = x->o->interrupt;
+	eo.lock = lock;
+	eo.observer = x->o->observer;
+	eo.observer_payload = x->o->observer_payload;
+	eo.step_hook = x->o->step_hook;
+	eo.step_hook_payload = x->o->step_hook_payload;
+	if (new_record) {
+		kd_revision_set_package(rev, pkg);
+		int rc = kd_revision_save(x->c, rev, true);
+		if (rc)
+			return rc;
+	}
+	return kd_exec_run(plan, rev, &eo);
+}
+
+/* The shared tail of every changing operation: prepare, (dry run), lock, record, run, prune. */
+static int run_new(op_ctx *x, kd_op_result *res, kd_revision *rev, const kd_pkg *pkg, bool *ran);
+
+static int rollback_to(op_ctx *x, kd_op_result *res, const kd_revision *target, const char *why);
+
+static int finish_run(op_ctx *x, kd_op_result *res, kd_revision *rev, int rc)
+{
+	result_set(res, rev);
+	if (rc == 0) {
+		int prc = prune(x, rev);
+		if (!prc)
+			prc = prune_history(x, rev);
+		if (prc)
+			say(x, rev, "warning: revision %ld is COMPLETE, but cleaning up after it failed: %s", rev->number,
+				kd_error_last() ? kd_error_last() : "");
+		kd_error_clear();
+		return 0;
+	}
+	return rc;
+}
+
+static int run_new(op_ctx *x, kd_op_result *res, kd_revision *rev, const kd_pkg *pkg, bool *ran)
+{
+	kd_exec_plan *plan = NULL;
+	kd_plan_lock *lock = NULL;
+	long expected = latest(x) ? latest(x)->number : 0;
+	*ran = false;
+	int rc = kd_exec_prepare(&plan, pkg, rev, x->c);
+	if (rc)
+		goto done;
+	if (x->o->dry_run) {
+		rc = x->o->dry_run_out ? kd_exec_dry_run(x->o->dry_run_out, plan, x->c) : 0;
+		result_set(res, rev);
+		goto done;
+	}
+	if ((rc = ensure_namespace(x, x->o->create_namespace && rev->number == 1)))
+		goto done;
+	if ((rc = take_lock(x, rev->instance, &lock)))
+		goto done;
+	if ((rc = check_unchanged(x, rev->instance, expected)))
+		goto done;
+	say(x, rev, "revision %ld: %s of %s %s (plan %s) in namespace %s", rev->number, rev->operation,
+		rev->operator_name, rev->operator_version, rev->plan, rev->namespace_);
+	*ran = true;
+	rc = exec_revision(x, rev, pkg, plan, true, lock);
+	rc = finish_run(x, res, rev, rc);
+done:
+	kd_plan_lock_release(lock);
+	kd_exec_plan_free(plan);
+	return rc;
+}
+
+/* --atomic: after a failed revision, back to the last good one (a failed install is removed). */
+static int atomic_recover(op_ctx *x, kd_op_result *res, const kd_revision *failed, int rc)
+{
+	if (!x->o->atomic || rc == KD_ECANCELED || rc == KD_ELOCKED)
+		return rc;
+	char *why = kd_strdup(kd_error_last() ? kd_error_last() : "failed");
+	kd_revision *lg = last_good(x, failed->number);
+	int rrc;
+	if (lg) {
+		say(x, failed, "--atomic: revision %ld failed (%s); rolling back to revision %ld", failed->number, why,
+			lg->number);
+		long lgn = lg->number;
+		rrc = rollback_to(x, res, lg, why);
+		if (rrc == 0) {
+			res->rolled_back_to = lgn;
+			kd_error_set(KD_ERR_PLAN, "revision %ld failed and was rolled back to revision %ld: %s", failed->number,
+				lgn, why);
+			rrc = rc == KD_ETIMEOUT ? KD_ETIMEOUT : KD_ERROR;
+		}
+	} else {
+		say(x, failed, "--atomic: the install failed (%s); uninstalling", why);
+		kd_op_options o2 = *x->o;
+		o2.instance = failed->instance;
+		o2.namespace_ = x->ns;
+		o2.keep_history = false;
+		kd_op_result r2 = {0};
+		rrc = kd_op_uninstall(&r2, &o2);
+		kd_op_result_clear(&r2);
+		if (rrc == 0) {
+			kd_error_set(KD_ERR_PLAN, "the install failed and was removed (--atomic): %s", why);
+			rrc = rc == KD_ETIMEOUT ? KD_ETIMEOUT : KD_ERROR;
+		}
+	}
+	free(why);
+	return rrc;
+}
+
+static int rollback_to(op_ctx *x, kd_op_result *res, const kd_revision *target_c, const char *why)
+{
+	kd_revision *target = (kd_revision *)target_c;
+	kd_pkg *pkg = NULL;
+	kd_revision *rev = NULL;
+	bool ran = false;
+	int rc = kd_revision_package(&pkg, x->c, target);
+	if (rc)
+		return rc;
+	/* `target` may be one of x->revs, which the reload below replaces: copy what we need. */
+	char *instance = kd_strdup(target->instance);
+	long number = target->number;
+	cJSON *source = cJSON_Duplicate(target->source, 1), *user = cJSON_Duplicate(target->user_params, 1),
+	      *params = cJSON_Duplicate(target->params, 1);
+	if ((rc = load_revs(x, instance)))
+		goto done;
+	rev = new_revision(x, pkg, instance, "rollback", "deploy");
+	rev->rollback_of = number;
+	rev->source = source;
+	rev->user_params = user;
+	rev->params = params;
+	source = user = params = NULL;
+	kd_revision *last = latest(x);
+	if (last) {
+		/* what the rollback changes, against the revision it replaces */
+		cJSON *changed = cJSON_CreateArray();
+		const cJSON *v;
+		cJSON_ArrayForEach(v, rev->params)
+		{
+			const cJSON *old = kd_json_get(last->params, v->string);
+			if (!old || !kd_json_equal(old, v))
+				cJSON_AddItemToArray(changed, cJSON_CreateString(v->string));
+		}
+		cJSON_Delete(rev->changed);
+		rev->changed = changed;
+	}
+	(void)why;
+	rc = run_new(x, res, rev, pkg, &ran);
+done:
+	cJSON_Delete(source);
+	cJSON_Delete(user);
+	cJSON_Delete(params);
+	free(instance);
+	kd_revision_free(rev);
+	kd_pkg_free(pkg);
+	return rc;
+}
+
+/* An unfinished latest revision (a command was killed or interrupted) is resumed before anything
+ * else happens to the instance. */
+static int resume_latest(op_ctx *x, kd_op_result *res, kd_revision *rev, bool fatal_too)
+{
+	kd_pkg *pkg = NULL;
+	kd_exec_plan *plan = NULL;
+	kd_plan_lock *lock = NULL;
+	int rc = kd_revision_package(&pkg, x->c, rev);
+	if (rc)
+		return rc;
+	if (fatal_too && rev->status && rev->status->h.state == KD_EXEC_FATAL_ERROR) {
+		kd_plan_status *st = rev->status;
+		for (size_t h = 0; h < st->nphases; h++) {
+			if (st->phases[h].h.state == KD_EXEC_FATAL_ERROR)
+				st->phases[h].h.state = KD_EXEC_IN_PROGRESS;
+			for (size_t s = 0; s < st->phases[h].nsteps; s++)
+				if (st->phases[h].steps[s].h.state == KD_EXEC_FATAL_ERROR)
+					st->phases[h].steps[s].h.state = KD_EXEC_PENDING;
+		}
+	}
+	if ((rc = kd_exec_prepare(&plan, pkg, rev, x->c)))
+		goto done;
+	if (x->o->dry_run) {
+		rc = x->o->dry_run_out ? kd_exec_dry_run(x->o->dry_run_out, plan, x->c) : 0;
+		goto done;
+	}
+	if ((rc = take_lock(x, rev->instance, &lock)))
+		goto done;
+	if ((rc = check_unchanged(x, rev->instance, rev->number)))
+		goto done;
+	const char *from = "its first step";
+	for (size_t h = 0; h < rev->status->nphases && !strcmp(from, "its first step"); h++)
+		for (size_t s = 0; s < rev->status->phases[h].nsteps; s++)
+			if (rev->status->phases[h].steps[s].h.state != KD_EXEC_COMPLETE) {
+				from = rev->status->phases[h].steps[s].h.name;
+				break;
+			}
+	say(x, rev, "revision %ld: resuming plan %s of %s %s at step %s", rev->number, rev->plan, rev->operator_name,
+		rev->operator_version, from);
+	rc = exec_revision(x, rev, pkg, plan, false, lock);
+	/* The list holds `rev` itself: pruning compares against the revisions before it. */
+	rc = finish_run(x, res, rev, rc);
+done:
+	kd_plan_lock_release(lock);
+	kd_exec_plan_free(plan);
+	kd_pkg_free(pkg);
+	return rc;
+}
+
+static int resume_if_unfinished(op_ctx *x, kd_op_result *res, const char *instance)
+{
+	kd_revision *last = latest(x);
+	if (!last || finished(last))
+		return 0;
+	int rc = resume_latest(x, res, last, false);
+	if (rc)
+		return rc;
+	return load_revs(x, instance);
+}
+
+/* ---- the operations ------------------------------------------------------------------------- */
+
+static char *default_instance(const kd_pkg *pkg)
+{
+	kd_buf b = KD_BUF_INIT;
+	kd_buf_printf(&b, "%s-instance", pkg->name.str ? pkg->name.str : "operator");
+	return kd_buf_detach(&b);
+}
+
+int kd_op_install(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o)
+{
+	op_ctx x;
+	kd_revision *rev = NULL;
+	char *instance = o->instance ? kd_strdup(o->instance) : default_instance(pkg);
+	bool ran = false;
+	memset(res, 0, sizeof(*res));
+	int rc = ctx_open(&x, o);
+	if (rc)
+		goto done;
+	if ((rc = load_revs(&x, instance)))
+		goto done;
+	if (x.nrevs) {
+		kd_revision *last = latest(&x);
+		if (x.nrevs == 1 && !finished(last)) {
+			/* the install itself was interrupted: finish it */
+			rc = resume_latest(&x, res, last, false);
+			goto done;
+		}
+		rc = kd_error_set(KD_ERR_PLAN,
+			"instance %s already exists in namespace %s (revision %ld, %s %s): use update, upgrade or "
+			"uninstall",
+			instance, x.ns, last->number, last->operator_name, last->operator_version);
+		rc = KD_EEXISTS;
+		goto done;
+	}
+	if (!kd_pkg_find_plan(pkg, "deploy")) {
+		rc = kd_error_set(KD_ERR_PACKAGE, "%s: operator %s has no deploy plan", pkg->operator_file, pkg->name.str);
+		goto done;
+	}
+	rev = new_revision(&x, pkg, instance, "install", "deploy");
+	rev->source = o->source ? cJSON_Duplicate(o->source, 1) : cJSON_CreateObject();
+	if ((rc = resolve(&rev->user_params, &rev->params, pkg, o, NULL)))
+		goto done;
+	cJSON_Delete(rev->changed);
+	rev->changed = cJSON_CreateArray();
+	rc = run_new(&x, res, rev, pkg, &ran);
+	if (rc && ran)
+		rc = atomic_recover(&x, res, rev, rc);
+done:
+	kd_revision_free(rev);
+	free(instance);
+	ctx_close(&x);
+	return rc;
+}
+
+/* Update and upgrade: a new revision over the latest one. */
+static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options *o, bool upgrade)
+{
+	op_ctx x;
+	kd_revision *rev = NULL;
+	kd_pkg *old_pkg = NULL;
+	kd_params *np = NULL;
+	cJSON *changed = NULL;
+	bool ran = false;
+	memset(res, 0, sizeof(*res));
+	if (!o->instance)
+		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
+	int rc = ctx_open(&x, o);
+	if (rc)
+		goto done;
+	if ((rc = load_revs(&x, o->instance)))
+		goto done;
+	if (!x.nrevs) {
+		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
+	if ((rc = resume_if_unfinished(&x, res, o->instance)))
+		goto done;
+	kd_revision *last = latest(&x);
+	if ((rc = kd_revision_package(&old_pkg, x.c, last)))
+		goto done;
+	const kd_pkg *pkg = upgrade ? new_pkg : old_pkg;
+	if (upgrade) {
+		if (pkg->name.str && last->operator_name && strcmp(pkg->name.str, last->operator_name) != 0) {
+			rc = kd_error_set(KD_ERR_PLAN, "instance %s runs operator %s; the package is operator %s", o->instance,
+				last->operator_name, pkg->name.str);
+			goto done;
+		}
+		int cmp = kd_plans__semver_compare(pkg->operator_version.str, last->operator_version);
+		if (cmp < 0 && !o->force) {
+			rc = kd_error_set(KD_ERR_PLAN,
+				"%s %s is older than the installed %s: a downgrade needs --force (or use rollback)",
+				pkg->name.str, pkg->operator_version.str, last->operator_version);
+			goto done;
+		}
+		if (cmp == 0 && !o->force) {
+			rc = kd_error_set(KD_ERR_PLAN,
+				"%s %s is already installed: use update to change parameters, or --force to run the upgrade "
+				"again",
+				pkg->name.str, last->operator_version);
+			goto done;
+		}
+	}
+	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
+	po.flags = o->pflags;
+	po.nflags = o->npflags;
+	po.files = o->pfiles;
+	po.nfiles = o->npfiles;
+	po.previous = last->user_params;
+	if ((rc = kd_params_resolve(&np, pkg, &po)))
+		goto done;
+	if ((rc = kd_params_check_immutable(np, last->params)))
+		goto done;
+	if ((rc = kd_params_changed(&changed, np, last->params)))
+		goto done;
+	const char *plan = NULL;
+	if (upgrade) {
+		plan = kd_pkg_find_plan(pkg, "upgrade") ? "upgrade" : kd_pkg_find_plan(pkg, "update") ? "update" : "deploy";
+	} else {
+		if (cJSON_GetArraySize(changed) == 0) {
+			res->noop = true;
+			result_set(res, last);
+			say(&x, last, "no parameter changes: instance %s/%s stays at revision %ld", x.ns, o->instance,
+				last->number);
+			rc = 0;
+			goto done;
+		}
+		if ((rc = kd_params_plan_for_change(&plan, pkg, changed)))
+			goto done;
+	}
+	rev = new_revision(&x, pkg, o->instance, upgrade ? "upgrade" : "update", plan);
+	rev->source = upgrade && o->source ? cJSON_Duplicate(o->source, 1) : cJSON_Duplicate(last->source, 1);
+	rev->user_params = user_values(np, pkg);
+	if ((rc = kd_params_to_template(&rev->params, np)))
+		goto done;
+	cJSON_Delete(rev->changed);
+	rev->changed = changed;
+	changed = NULL;
+	rc = run_new(&x, res, rev, pkg, &ran);
+	if (rc && ran)
+		rc = atomic_recover(&x, res, rev, rc);
+done:
+	cJSON_Delete(changed);
+	kd_params_free(np);
+	kd_revision_free(rev);
+	kd_pkg_free(old_pkg);
+	ctx_close(&x);
+	return rc;
+}
+
+int kd_op_update(kd_op_result *res, const kd_op_options *o)
+{
+	return change(res, NULL, o, false);
+}
+
+int kd_op_upgrade(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o)
+{
+	return change(res, pkg, o, true);
+}
+
+int kd_op_rollback(kd_op_result *res, const kd_op_options *o)
+{
+	op_ctx x;
+	memset(res, 0, sizeof(*res));
+	if (!o->instance)
+		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
+	int rc = ctx_open(&x, o);
+	if (rc)
+		goto done;
+	if ((rc = load_revs(&x, o->instance)))
+		goto done;
+	if (!x.nrevs) {
+		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
+	kd_revision *last = latest(&x), *target = NULL;
+	if (o->revision > 0) {
+		for (size_t i = 0; i < x.nrevs; i++)
+			if (x.revs[i]->number == o->revision)
+				target = x.revs[i];
+		if (!target) {
+			kd_buf have = KD_BUF_INIT;
+			for (size_t i = 0; i < x.nrevs; i++)
+				kd_buf_printf(&have, "%s%ld", i ? ", " : "", x.revs[i]->number);
+			kd_error_set(KD_ERR_PLAN, "instance %s/%s has no revision %ld (it has %s)", x.ns, o->instance,
+				o->revision, kd_buf_cstr(&have));
+			kd_buf_free(&have);
+			rc = KD_ENOTFOUND;
+			goto done;
+		}
+	} else {
+		target = last_good(&x, good(last) ? last->number : 0);
+		if (!target) {
+			rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s has no earlier good revision to roll back to", x.ns,
+				o->instance);
+			goto done;
+		}
+	}
+	long target_number = target->number;
+	rc = rollback_to(&x, res, target, NULL);
+	if (rc == 0)
+		res->rolled_back_to = target_number;
+done:
+	ctx_close(&x);
+	return rc;
+}
+
+int kd_op_trigger(kd_op_result *res, const kd_op_options *o)
+{
+	op_ctx x;
+	kd_pkg *pkg = NULL;
+	kd_revision *rev = NULL;
+	bool ran = false;
+	memset(res, 0, sizeof(*res));
+	if (!o->instance || !o->plan)
+		return kd_error_set(KD_ERR_USAGE, "--instance and --name are required"), KD_EUSAGE;
+	int rc = ctx_open(&x, o);
+	if (rc)
+		goto done;
+	if ((rc = load_revs(&x, o->instance)))
+		goto done;
+	if (!x.nrevs) {
+		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
+	if ((rc = resume_if_unfinished(&x, res, o->instance)))
+		goto done;
+	kd_revision *last = latest(&x);
+	if ((rc = kd_revision_package(&pkg, x.c, last)))
+		goto done;
+	if (!kd_pkg_find_plan(pkg, o->plan)) {
+		kd_plan_status *tmp = NULL;
+		rc = kd_plan_status_new(&tmp, pkg, o->plan);
+		rc = KD_EUSAGE;
+		goto done;
+	}
+	rev = new_revision(&x, pkg, o->instance, "trigger", o->plan);
+	rev->source = cJSON_Duplicate(last->source, 1);
+	rev->user_params = cJSON_Duplicate(last->user_params, 1);
+	rev->params = cJSON_Duplicate(last->params, 1);
+	rc = run_new(&x, res, rev, pkg, &ran);
+	if (rc && ran)
+		rc = atomic_recover(&x, res, rev, rc);
+done:
+	kd_revision_free(rev);
+	kd_pkg_free(pkg);
+	ctx_close(&x);
+	return rc;
+}
+
+int kd_op_resume(kd_op_result *res, const kd_op_options *o)
+{
+	op_ctx x;
+	memset(res, 0, sizeof(*res));
+	if (!o->instance)
+		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
+	int rc = ctx_open(&x, o);
+	if (rc)
+		goto done;
+	if ((rc = load_revs(&x, o->instance)))
+		goto done;
+	kd_revision *last = latest(&x);
+	if (!last) {
+		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
+	if (good(last)) {
+		result_set(res, last);
+		res->noop = true;
+		say(&x, last, "revision %ld (plan %s) is already COMPLETE: nothing to resume", last->number, last->plan);
+		goto done;
+	}
+	rc = resume_latest(&x, res, last, true);
+done:
+	ctx_close(&x);
+	return rc;
+}
+
+int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
+{
+	op_ctx x;
+	kd_pkg *pkg = NULL;
+	kd_plan_lock *lock = NULL;
+	kd_kube_ref *refs = NULL;
+	size_t nrefs = 0;
+	memset(res, 0, sizeof(*res));
+	if (!o->instance)
+		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
+	int rc = ctx_open(&x, o);
+	if (rc)
+		goto done;
+	if ((rc = load_revs(&x, o->instance)))
+		goto done;
+	kd_revision *last = latest(&x);
+	if (!last) {
+		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
+	if (o->dry_run) {
+		say(&x, last, "would uninstall %s/%s (%zu revisions)", x.ns, o->instance, x.nrevs);
+		goto done;
+	}
+	if ((rc = kd_revision_package(&pkg, x.c, last)))
+		goto done;
+	if (kd_pkg_find_plan(pkg, "cleanup")) {
+		/* The cleanup plan runs as a revision of its own, then everything goes. */
+		kd_revision *rev = new_revision(&x, pkg, o->instance, "cleanup", "cleanup");
+		rev->source = cJSON_Duplicate(last->source, 1);
+		rev->user_params = cJSON_Duplicate(last->user_params, 1);
+		rev->params = cJSON_Duplicate(last->params, 1);
+		bool ran = false;
+		kd_op_result r2 = {0};
+		kd_op_options o2 = *o;
+		o2.history_max = -1;
+		x.o = &o2;
+		rc = run_new(&x, &r2, rev, pkg, &ran);
+		x.o = o;
+		kd_op_result_clear(&r2);
+		if (rc) {
+			kd_error_set(KD_ERR_PLAN, "the cleanup plan failed, nothing else was deleted: %s",
+				kd_error_last() ? kd_error_last() : "");
+			kd_revision_free(rev);
+			goto done;
+		}
+		kd_revision_free(rev);
+		if ((rc = load_revs(&x, o->instance)))
+			goto done;
+	}
+	if ((rc = take_lock(&x, o->instance, &lock)))
+		goto done;
+	/* Every object any revision applied, newest revision first and in reverse apply order. */
+	for (size_t i = x.nrevs; i-- > 0 && !rc;) {
+		const kd_revision *r = x.revs[i];
+		for (size_t k = r->nobjects; k-- > 0 && !rc;) {
+			const kd_rev_object *ob = &r->objects[k];
+			if (ob->deleted || ob->keep)
+				continue;
+			bool dup = false;
+			for (size_t j = 0; j < nrefs && !dup; j++)
+				dup = strcmp(refs[j].kind, ob->kind) == 0 && strcmp(refs[j].name, ob->name) == 0 &&
+					strcmp(refs[j].namespace_ ? refs[j].namespace_ : "", ob->namespace_) == 0;
+			if (dup)
+				continue;
+			size_t before = nrefs;
+			rc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds);
+			if (nrefs > before)
+				say(&x, last, "deleted %s %s%s%s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name);
+		}
+	}
+	if (!rc)
+		rc = wait_gone(&x, refs, nrefs);
+	if (rc)
+		goto done;
+	if (!o->keep_history) {
+		for (size_t i = 0; i < x.nrevs && !rc; i++)
+			rc = kd_revision_delete(x.c, x.revs[i]);
+	}
+	if (rc)
+		goto done;
+	kd_plan_lock_release(lock);
+	lock = NULL;
+	if (!o->keep_history) {
+		kd_buf ln = KD_BUF_INIT;
+		kd_plans__lease_name(&ln, o->instance);
+		kd_kube_ref lref = {"coordination.k8s.io/v1", "Lease", x.ns, kd_buf_cstr(&ln), NULL};
+		kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
+		rc = kd_kube_delete(x.c, &lref, &d);
+		if (rc == KD_ENOTFOUND)
+			rc = 0;
+		kd_buf_free(&ln);
+	}
+	result_set(res, last);
+	say(&x, last, "instance %s/%s uninstalled%s", x.ns, o->instance, o->keep_history ? " (history kept)" : "");
+done:
+	free(refs);
+	kd_plan_lock_release(lock);
+	kd_pkg_free(pkg);
+	ctx_close(&x);
+	return rc;
+}
