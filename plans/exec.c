@@ -682,6 +682,8 @@ static bool stopped(exec_ctx *x)
 	return x->stop != 0;
 }
 
+static void timeout_message(kd_buf *err, kd_kube_client *c, wait_state *ws, long waited_ms);
+
 /* Applies and deletes the step's objects of one pass (CRDs and Namespaces first, then the
  * rest), then waits for them. */
 static int run_pass(worker *w, kd_kube_client *c, bool first_pass, bool *any, kd_buf *err)
@@ -789,7 +791,7 @@ static int run_pass(worker *w, kd_kube_client *c, bool first_pass, bool *any, kd
 		wo.progress_payload = &ws;
 		rc = kd_kube_wait(c, ws.refs, n, &wo);
 		if (rc == KD_ETIMEOUT) {
-			kd_buf_puts(err, kd_error_last() ? kd_error_last() : "timed out");
+			timeout_message(err, c, &ws, wo.timeout_ms);
 		} else if (rc && ws.failed) {
 			kd_buf_puts(err, kd_error_last() ? kd_error_last() : "failed");
 			rc = KD_EINVALID; /* a Failed object: fatal */
@@ -805,6 +807,35 @@ done:
 	free(ws.task_of);
 	free(ws.reasons);
 	return rc;
+}
+
+/* What a timed-out step still waits for: every pending object with its reason, and for
+ * workloads the pod that holds each back and why. */
+static void timeout_message(kd_buf *err, kd_kube_client *c, wait_state *ws, long waited_ms)
+{
+	kd_buf_printf(err, "timed out after %lds waiting for ", (waited_ms + 500) / 1000);
+	bool first = true;
+	for (size_t i = 0; i < ws->n; i++) {
+		if (!ws->reasons[i])
+			continue;
+		const kd_kube_ref *r = &ws->refs[i];
+		if (!first)
+			kd_buf_puts(err, "; ");
+		first = false;
+		cJSON *obj = NULL, *pods = NULL;
+		kd_kube_status st;
+		if (!ws->is_delete[i] && kd_kube_get(&obj, c, r) == 0 && kd_kube_workload_pods(&pods, c, obj) == 0 &&
+			cJSON_GetArraySize(pods) > 0) {
+			kd_kube_status_compute(&st, obj, pods);
+			kd_buf_printf(err, "%s/%s (namespace %s): %s", r->kind, r->name, r->namespace_ ? r->namespace_ : "",
+				st.reason[0] ? st.reason : kd_kube_state_name(st.state));
+		} else {
+			kd_buf_puts(err, ws->reasons[i]);
+		}
+		kd_error_clear();
+		cJSON_Delete(obj);
+		cJSON_Delete(pods);
+	}
 }
 
 static step_result run_dummies(worker *w, kd_buf *err, bool *pending)

@@ -311,8 +311,17 @@ static int ensure_namespace(op_ctx *x, bool create)
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(ns, "metadata"), "name", x->ns);
 	rc = kd_kube_create(NULL, x->c, ns);
 	cJSON_Delete(ns);
+	if (rc && rc != KD_EEXISTS) {
+		/* a create is not retried on a server error: it may have landed all the same */
+		cJSON *again = NULL;
+		if (kd_kube_get(&again, x->c, &ref) == 0)
+			rc = 0;
+		cJSON_Delete(again);
+	}
 	if (rc == KD_EEXISTS)
 		rc = 0;
+	if (rc == 0)
+		kd_error_clear();
 	return rc;
 }
 

@@ -219,22 +219,26 @@ int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd
 			long transitions = cJSON_IsNumber(tr) && tr->valuedouble >= 0 && tr->valuedouble < 1e9
 				? (long)tr->valuedouble
 				: 0;
-			bool held = holder && *holder && renew + (int64_t)dur_s * 1000000 > now && !holder_dead_here(holder);
+			/* Our own identity: a retried write of ours that landed (the answer was lost). */
+			bool mine = holder && strcmp(holder, l->identity) == 0;
+			bool held = !mine && holder && *holder && renew + (int64_t)dur_s * 1000000 > now &&
+				!holder_dead_here(holder);
 			if (held) {
 				rc = locked_error(ns, instance, holder, acq, renew, dur_s);
 				cJSON_Delete(cur);
 				goto fail;
 			}
-			l->transitions = transitions + (holder && *holder ? 1 : 0);
+			l->transitions = transitions + (holder && *holder && !mine ? 1 : 0);
 			body = lease_body(l, l->identity, now, now, l->transitions,
 				kd_json_get_str(kd_json_get(cur, "metadata"), "resourceVersion"));
 			rc = kd_kube_replace(&got, l->client, body);
 		}
 		cJSON_Delete(cur);
 		cJSON_Delete(body);
-		if (rc == KD_EEXISTS || rc == KD_ECONFLICT) {
+		if (rc == KD_EEXISTS || rc == KD_ECONFLICT || rc == KD_ERROR || rc == KD_ETIMEOUT) {
+			/* someone was quicker, or the answer was lost on the way: look again */
 			cJSON_Delete(got);
-			continue; /* someone was quicker: look again */
+			continue;
 		}
 		if (rc) {
 			cJSON_Delete(got);

@@ -111,7 +111,8 @@ static void objects_free(kd_revision *rev)
 
 static void files_free(kd_revision *rev)
 {
-	for (size_t i = 0; i < rev->nfiles; i++)
+	/* two strings a file: its path and its bytes */
+	for (size_t i = 0; rev->file_storage && i < 2 * rev->nfiles; i++)
 		free(rev->file_storage[i]);
 	free(rev->file_storage);
 	free(rev->files);

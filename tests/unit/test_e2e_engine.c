@@ -1,0 +1,803 @@
+/* End-to-end tests of the plan engine and the lifecycle commands: the built kubectl-kudo
+ * against testenv's real control plane, checked through exit codes, output, the revision
+ * records and the real kubectl. Packages under tests/e2e/packages/. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../base/json.h"
+#include "../../plans/plans.h"
+#include "e2e.h"
+#include "test.h"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static kd_revision *record(const char *ns, const char *instance, long n)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	kd_revision *rev = NULL;
+	if (c && kd_revision_load(&rev, c, ns, instance, n) != 0)
+		rev = NULL;
+	kd_error_clear();
+	kd_kube_client_free(c);
+	return rev;
+}
+
+static const kd_step_status *step_of(const kd_revision *rev, const char *phase, const char *step)
+{
+	if (!rev || !rev->status)
+		return NULL;
+	for (size_t h = 0; h < rev->status->nphases; h++) {
+		const kd_phase_status *ps = &rev->status->phases[h];
+		if (strcmp(ps->h.name, phase) != 0)
+			continue;
+		for (size_t s = 0; s < ps->nsteps; s++)
+			if (strcmp(ps->steps[s].h.name, step) == 0)
+				return &ps->steps[s];
+	}
+	return NULL;
+}
+
+static kd_exec_state step_state(const kd_revision *rev, const char *phase, const char *step)
+{
+	const kd_step_status *s = step_of(rev, phase, step);
+	return s ? s->h.state : (kd_exec_state)-1;
+}
+
+static kd_exec_state plan_state(const kd_revision *rev)
+{
+	return rev && rev->status ? rev->status->h.state : (kd_exec_state)-1;
+}
+
+/* The object as JSON (NULL when absent). */
+static cJSON *get(const char *ns, const char *api_version, const char *kind, const char *name)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	cJSON *o = NULL;
+	kd_kube_ref r = {api_version, kind, ns, name, NULL};
+	if (c && kd_kube_get(&o, c, &r) != 0)
+		o = NULL;
+	kd_error_clear();
+	kd_kube_client_free(c);
+	return o;
+}
+
+static bool exists(const char *ns, const char *api_version, const char *kind, const char *name)
+{
+	cJSON *o = get(ns, api_version, kind, name);
+	bool yes = o != NULL;
+	cJSON_Delete(o);
+	return yes;
+}
+
+static int count_labelled(const char *ns, const char *api_version, const char *kind, const char *selector)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	kd_kube_ref r = {api_version, kind, ns, NULL, NULL};
+	kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
+	cJSON *list = NULL;
+	int n = -1;
+	lo.label_selector = selector;
+	if (c && kd_kube_list(&list, c, &r, &lo) == 0)
+		n = cJSON_GetArraySize(kd_json_get(list, "items"));
+	cJSON_Delete(list);
+	kd_error_clear();
+	kd_kube_client_free(c);
+	return n;
+}
+
+/* kubectl get KIND NAME -n NS -o jsonpath=PATH */
+static char *kubectl_jsonpath(const char *ns, const char *what, const char *path)
+{
+	kd_buf out = KD_BUF_INIT, jp = KD_BUF_INIT;
+	kd_buf_printf(&jp, "jsonpath=%s", path);
+	const char *argv[] = {"get", what, "-n", ns, "-o", kd_buf_cstr(&jp), NULL};
+	int rc = kd_e2e_kubectl(&out, argv);
+	kd_buf_free(&jp);
+	if (rc != 0) {
+		kd_buf_free(&out);
+		return NULL;
+	}
+	return kd_buf_detach(&out);
+}
+
+static bool contains(const kd_buf *b, const char *s)
+{
+	return strstr(kd_buf_cstr(b), s) != NULL;
+}
+
+#define CHECK_CONTAINS(buf, s)                                                                  \
+	do {                                                                                        \
+		if (!CHECK(contains(&(buf), s)))                                                        \
+			fprintf(stderr, "  expected \"%s\" in:\n%s\n", s, kd_buf_cstr(&(buf)));             \
+	} while (0)
+
+#define KUDO(code, ...)                                                                         \
+	do {                                                                                        \
+		const char *argv_[] = {__VA_ARGS__, NULL};                                              \
+		int rc_ = kd_e2e_kudo(&out, &err, NULL, argv_);                                         \
+		if (!CHECK_INT(rc_, code))                                                              \
+			fprintf(stderr, "  stdout:\n%s\n  stderr:\n%s\n", kd_buf_cstr(&out), kd_buf_cstr(&err)); \
+	} while (0)
+
+/* ---- plans: serial, parallel, fatal ----------------------------------------------------------- */
+
+TEST(e2e_engine_serial_and_parallel_steps)
+{
+	char *ns = kd_e2e_ns("kd-eng");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(0, "install", kd_e2e_pkg("engine"), "-n", ns);
+	CHECK_CONTAINS(out, "revision 1: plan deploy COMPLETE");
+	kd_revision *r1 = record(ns, "engine-instance", 1);
+	CHECK_INT(plan_state(r1), KD_EXEC_COMPLETE);
+	const kd_step_status *a = step_of(r1, "one", "first"), *b = step_of(r1, "one", "second"),
+			     *c = step_of(r1, "one", "third");
+	if (CHECK(a && b && c)) {
+		CHECK(a->h.state == KD_EXEC_COMPLETE && b->h.state == KD_EXEC_COMPLETE && c->h.state == KD_EXEC_COMPLETE);
+		/* serial: each starts after the one before it finished */
+		CHECK(b->h.started_us >= a->h.finished_us);
+		CHECK(c->h.started_us >= b->h.finished_us);
+	}
+
+	/* A phase with parallel steps: the three Deployments wait together. */
+	KUDO(0, "plan", "trigger", "--instance", "engine-instance", "-n", ns, "--name", "parallel");
+	kd_revision *r2 = record(ns, "engine-instance", 2);
+	CHECK_INT(plan_state(r2), KD_EXEC_COMPLETE);
+	a = step_of(r2, "together", "a");
+	b = step_of(r2, "together", "b");
+	c = step_of(r2, "together", "c");
+	if (CHECK(a && b && c)) {
+		int64_t last_start = a->h.started_us, first_end = a->h.finished_us;
+		const kd_step_status *all[] = {a, b, c};
+		for (int i = 0; i < 3; i++) {
+			if (all[i]->h.started_us > last_start)
+				last_start = all[i]->h.started_us;
+			if (all[i]->h.finished_us < first_end)
+				first_end = all[i]->h.finished_us;
+		}
+		/* every step was running before any finished: they overlapped */
+		CHECK(last_start < first_end);
+	}
+	CHECK(exists(ns, "apps/v1", "Deployment", "engine-instance-c"));
+
+	/* The same Deployments with a serial phase: b starts once a is done. */
+	KUDO(0, "plan", "trigger", "--instance", "engine-instance", "-n", ns, "--name", "serial");
+	kd_revision *r3 = record(ns, "engine-instance", 3);
+	a = step_of(r3, "inturn", "a");
+	b = step_of(r3, "inturn", "b");
+	if (CHECK(a && b))
+		CHECK(b->h.started_us >= a->h.finished_us);
+	/* engine-instance-c is not in the serial plan: pruned once it completed */
+	CHECK(!exists(ns, "apps/v1", "Deployment", "engine-instance-c"));
+
+	kd_revision_free(r1);
+	kd_revision_free(r2);
+	kd_revision_free(r3);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_fatal_error_stops_the_plan)
+{
+	char *ns = kd_e2e_ns("kd-fatal");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(0, "install", kd_e2e_pkg("engine"), "-n", ns, "--instance", "f");
+	KUDO(1, "plan", "trigger", "--instance", "f", "-n", ns, "--name", "fatal");
+	CHECK_CONTAINS(err, "step main/boom failed");
+	CHECK_CONTAINS(err, "dummy error");
+	kd_revision *r = record(ns, "f", 2);
+	CHECK_INT(plan_state(r), KD_EXEC_FATAL_ERROR);
+	CHECK_INT(step_state(r, "main", "fine"), KD_EXEC_COMPLETE);
+	CHECK_INT(step_state(r, "main", "boom"), KD_EXEC_FATAL_ERROR);
+	CHECK_INT(step_state(r, "main", "never"), KD_EXEC_NEVER_RUN);
+	/* plan status shows the same, in KUDO's layout */
+	KUDO(0, "plan", "status", "--instance", "f", "-n", ns);
+	CHECK_CONTAINS(out, "Plan fatal (serial strategy) [FATAL_ERROR]");
+	CHECK_CONTAINS(out, "Step boom [FATAL_ERROR]");
+	CHECK_CONTAINS(out, "Step never [NEVER_RUN]");
+	CHECK_CONTAINS(out, "Plan deploy (serial strategy) [NOT ACTIVE]");
+	kd_revision_free(r);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* ---- ERROR, then recovery ----------------------------------------------------------------------- */
+
+typedef struct {
+	const char *ns, *instance;
+} rec_ref;
+
+static bool step_errored(void *arg)
+{
+	rec_ref *r = arg;
+	kd_revision *rev = record(r->ns, r->instance, 1);
+	const kd_step_status *s = step_of(rev, "main", "elsewhere");
+	bool yes = s && s->h.state == KD_EXEC_ERROR && s->attempts >= 1;
+	kd_revision_free(rev);
+	return yes;
+}
+
+TEST(e2e_engine_error_is_retried_until_it_recovers)
+{
+	char *ns = kd_e2e_ns("kd-recover");
+	char later[128];
+	snprintf(later, sizeof(later), "%s-later", ns);
+	char *log = kd_e2e_tmp("recover.log"), param[200];
+	snprintf(param, sizeof(param), "otherNamespace=%s", later);
+	const char *argv[] = {"install", kd_e2e_pkg("recover"), "-n", ns, "-p", param, "--timeout", "2m", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	rec_ref rr = {ns, "recover-instance"};
+	/* the namespace the ConfigMap goes to does not exist yet: the step fails, transiently */
+	CHECK(kd_e2e_eventually(step_errored, &rr, 60));
+	kd_revision *r = record(ns, "recover-instance", 1);
+	const kd_step_status *s = step_of(r, "main", "elsewhere");
+	if (CHECK(s && s->h.message))
+		CHECK(strstr(s->h.message, "not found") != NULL);
+	CHECK_INT(plan_state(r), KD_EXEC_IN_PROGRESS);
+	kd_revision_free(r);
+	char *ns2 = kd_strdup(later);
+	{
+		kd_kube_client *c = kd_e2e_client(NULL);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "apiVersion", "v1");
+		cJSON_AddStringToObject(o, "kind", "Namespace");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "metadata"), "name", ns2);
+		CHECK_INT(kd_kube_create(NULL, c, o), 0);
+		cJSON_Delete(o);
+		kd_kube_client_free(c);
+	}
+	CHECK_INT(kd_e2e_wait(pid, 120), 0);
+	r = record(ns, "recover-instance", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	s = step_of(r, "main", "elsewhere");
+	if (CHECK(s))
+		CHECK(s->attempts >= 2);
+	CHECK(exists(later, "v1", "ConfigMap", "recover-instance-elsewhere"));
+	kd_revision_free(r);
+	kd_e2e_ns_drop(ns2);
+	free(log);
+	kd_e2e_ns_drop(ns);
+}
+
+/* ---- the lifecycle of a package with real objects ------------------------------------------------ */
+
+static char *cm_value(const char *ns, const char *name, const char *key)
+{
+	kd_buf p = KD_BUF_INIT;
+	kd_buf_printf(&p, "{.data.%s}", key);
+	kd_buf what = KD_BUF_INIT;
+	kd_buf_printf(&what, "configmap/%s", name);
+	char *v = kubectl_jsonpath(ns, kd_buf_cstr(&what), kd_buf_cstr(&p));
+	kd_buf_free(&p);
+	kd_buf_free(&what);
+	return v;
+}
+
+#define CHECK_CM(ns, name, key, want)                       \
+	do {                                                    \
+		char *v_ = cm_value(ns, name, key);                 \
+		CHECK_STR(v_ ? v_ : "(missing)", want);             \
+		free(v_);                                           \
+	} while (0)
+
+#define CHECK_JP(ns, what, path, want)                      \
+	do {                                                    \
+		char *v_ = kubectl_jsonpath(ns, what, path);        \
+		CHECK_STR(v_ ? v_ : "(missing)", want);             \
+		free(v_);                                           \
+	} while (0)
+
+TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
+{
+	char *ns = kd_e2e_ns("kd-life");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char p01[4096], p02[4096], p03[4096];
+	snprintf(p01, sizeof(p01), "%s", kd_e2e_pkg("app-0.1.0"));
+	snprintf(p02, sizeof(p02), "%s", kd_e2e_pkg("app-0.2.0"));
+	snprintf(p03, sizeof(p03), "%s", kd_e2e_pkg("app-0.3.0"));
+
+	/* install: objects, labels on them and on pod templates, the revision annotation */
+	KUDO(0, "install", p01, "-n", ns, "--instance", "web", "-p", "greeting=hi");
+	CHECK_CM(ns, "web-config", "greeting", "hi");
+	CHECK_CM(ns, "web-config", "version", "0.1.0");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
+	CHECK_JP(ns, "deployment/web-web", "{.metadata.labels.app\\.kubernetes\\.io/managed-by}", "kudoc");
+	CHECK_JP(ns, "deployment/web-web", "{.metadata.labels.kudoc\\.dev/instance}", "web");
+	CHECK_JP(ns, "deployment/web-web", "{.metadata.labels.kudoc\\.dev/operator}", "app");
+	CHECK_JP(ns, "deployment/web-web", "{.metadata.annotations.kudoc\\.dev/revision}", "1");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.template.metadata.labels.kudoc\\.dev/instance}", "web");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.selector.matchLabels}", "{\"app\":\"web-web\"}");
+	CHECK_JP(ns, "service/web-web", "{.metadata.labels.kudoc\\.dev/instance}", "web");
+	CHECK_INT(count_labelled(ns, "v1", "Pod", "kudoc.dev/instance=web"), 2);
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-extra"));
+	/* the same install again is refused */
+	KUDO(1, "install", p01, "-n", ns, "--instance", "web");
+	CHECK_CONTAINS(err, "already exists");
+
+	/* update: the changed parameter's plan (deploy: the package has no update plan) */
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "replicas=3");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "3");
+	CHECK_JP(ns, "deployment/web-web", "{.metadata.annotations.kudoc\\.dev/revision}", "2");
+	CHECK_CM(ns, "web-config", "greeting", "hi"); /* kept */
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "replicas=3");
+	CHECK_CONTAINS(out, "no parameter changes");
+	KUDO(1, "update", "--instance", "web", "-n", ns, "-p", "storageClass=fast");
+	CHECK_CONTAINS(err, "storageClass");
+	CHECK_CONTAINS(err, "immutable");
+	/* a Toggle: on applies, off deletes */
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "withExtra=true");
+	CHECK(exists(ns, "v1", "ConfigMap", "web-extra"));
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "withExtra=false");
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-extra"));
+
+	/* upgrade: the upgrade plan, the user's values kept, the new version's defaults */
+	KUDO(0, "upgrade", p02, "--instance", "web", "-n", ns);
+	kd_revision *r = record(ns, "web", 0);
+	if (CHECK(r)) {
+		CHECK_STR(r->plan, "upgrade");
+		CHECK_STR(r->operation, "upgrade");
+		CHECK_STR(r->operator_version, "0.2.0");
+	}
+	kd_revision_free(r);
+	CHECK_CM(ns, "web-config", "greeting", "hi");
+	CHECK_CM(ns, "web-config", "version", "0.2.0");
+	CHECK_CM(ns, "web-v2", "color", "blue");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "3");
+	/* 0.3.0 drops the Service: pruned after its plan completes */
+	KUDO(0, "upgrade", p03, "--instance", "web", "-n", ns, "-p", "color=red");
+	CHECK(!exists(ns, "v1", "Service", "web-web"));
+	CHECK_CM(ns, "web-v2", "color", "red");
+	/* a downgrade needs --force; the same version too */
+	KUDO(1, "upgrade", p02, "--instance", "web", "-n", ns);
+	CHECK_CONTAINS(err, "--force");
+	KUDO(1, "upgrade", p03, "--instance", "web", "-n", ns);
+	CHECK_CONTAINS(err, "already installed");
+
+	/* rollback to revision 1: its version, objects and parameters; later objects deleted */
+	KUDO(0, "rollback", "--instance", "web", "-n", ns, "1");
+	r = record(ns, "web", 0);
+	long rb = r ? r->number : 0;
+	if (CHECK(r)) {
+		CHECK_STR(r->operation, "rollback");
+		CHECK_INT(r->rollback_of, 1);
+		CHECK_STR(r->operator_version, "0.1.0");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	CHECK_CM(ns, "web-config", "version", "0.1.0");
+	CHECK_CM(ns, "web-config", "greeting", "hi");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
+	CHECK(exists(ns, "v1", "Service", "web-web"));
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-v2"));
+
+	/* history: every revision with what it changed */
+	KUDO(0, "plan", "history", "--instance", "web", "-n", ns);
+	CHECK_CONTAINS(out, "install");
+	CHECK_CONTAINS(out, "replicas");
+	CHECK_CONTAINS(out, "rollback to 1");
+	KUDO(0, "plan", "history", "--instance", "web", "-n", ns, "-o", "json");
+	cJSON *hist = cJSON_Parse(kd_buf_cstr(&out));
+	CHECK(cJSON_GetArraySize(kd_json_get(hist, "items")) == (int)rb);
+	cJSON_Delete(hist);
+	KUDO(0, "get", "instances", "-n", ns);
+	CHECK_CONTAINS(out, "web");
+	CHECK_CONTAINS(out, "COMPLETE");
+
+	/* uninstall: nothing of the instance is left (checked through the real kubectl) */
+	KUDO(0, "uninstall", "--instance", "web", "-n", ns);
+	kd_buf kout = KD_BUF_INIT;
+	const char *argv[] = {"get", "all,configmaps,secrets,leases", "-n", ns, "-l", "kudoc.dev/instance=web", "-o", "name",
+		NULL};
+	CHECK_INT(kd_e2e_kubectl(&kout, argv), 0);
+	CHECK_STR(kd_buf_cstr(&kout), "");
+	const char *argv2[] = {"get", "leases,secrets", "-n", ns, "-o", "name", NULL};
+	CHECK_INT(kd_e2e_kubectl(&kout, argv2), 0);
+	CHECK(!strstr(kd_buf_cstr(&kout), "kudoc."));
+	KUDO(1, "plan", "status", "--instance", "web", "-n", ns);
+	CHECK_CONTAINS(err, "does not exist");
+	kd_buf_free(&kout);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_history_limit_and_large_records)
+{
+	char *ns = kd_e2e_ns("kd-hist");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	/* a package with a 1.5 MB file (random, so gzip cannot shrink it): records split */
+	char *dir = kd_e2e_tmp("bigpkg");
+	kd_buf cmd = KD_BUF_INIT;
+	kd_buf_printf(&cmd, "rm -rf '%s' && cp -r '%s' '%s' && head -c 1100000 /dev/urandom | base64 > '%s/NOTES.txt'", dir,
+		kd_e2e_pkg("app-0.1.0"), dir, dir);
+	CHECK_INT(system(kd_buf_cstr(&cmd)), 0);
+	kd_buf_free(&cmd);
+	KUDO(0, "install", dir, "-n", ns, "--instance", "big", "--history-max", "2");
+	kd_revision *r = record(ns, "big", 1);
+	if (CHECK(r))
+		CHECK(r->package_parts >= 2);
+	kd_revision_free(r);
+	KUDO(0, "update", "--instance", "big", "-n", ns, "-p", "greeting=a", "--history-max", "2");
+	KUDO(0, "update", "--instance", "big", "-n", ns, "-p", "greeting=b", "--history-max", "2");
+	KUDO(0, "update", "--instance", "big", "-n", ns, "-p", "greeting=c", "--history-max", "2");
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=big,kudoc.dev/record=revision"), 2);
+	CHECK(record(ns, "big", 1) == NULL);
+	/* the package of a split record loads back: roll back to the oldest kept revision */
+	KUDO(0, "rollback", "--instance", "big", "-n", ns, "3");
+	CHECK_CM(ns, "big-config", "greeting", "b");
+	free(dir);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* ---- health: timeouts and failures ----------------------------------------------------------------- */
+
+TEST(e2e_engine_never_ready_times_out_naming_it)
+{
+	char *ns = kd_e2e_ns("kd-stuck");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(3, "install", kd_e2e_pkg("never-ready"), "-n", ns, "--timeout", "8s");
+	CHECK_CONTAINS(err, "Deployment/never-ready-instance-stuck");
+	CHECK_CONTAINS(err, "pod never-ready-instance-stuck-");
+	CHECK_CONTAINS(err, "plan resume --instance never-ready-instance");
+	kd_revision *r = record(ns, "never-ready-instance", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_IN_PROGRESS);
+	kd_revision_free(r);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_failing_job_fails_the_plan)
+{
+	char *ns = kd_e2e_ns("kd-job");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(1, "install", kd_e2e_pkg("failing-job"), "-n", ns, "--timeout", "5m");
+	CHECK_CONTAINS(err, "Job/failing-job-instance-migrate");
+	CHECK_CONTAINS(err, "BackoffLimitExceeded");
+	kd_revision *r = record(ns, "failing-job-instance", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_FATAL_ERROR);
+	CHECK_INT(step_state(r, "main", "migrate"), KD_EXEC_FATAL_ERROR);
+	CHECK_INT(step_state(r, "main", "after"), KD_EXEC_NEVER_RUN);
+	CHECK(!exists(ns, "v1", "ConfigMap", "failing-job-instance-after"));
+	kd_revision_free(r);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_unserved_api_fails_before_any_write)
+{
+	char *ns = kd_e2e_ns("kd-unserved");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(1, "install", kd_e2e_pkg("unserved"), "-n", ns);
+	CHECK_CONTAINS(err, "templates/pdb.yaml");
+	CHECK_CONTAINS(err, "policy/v1beta1 PodDisruptionBudget is not served");
+	CHECK_CONTAINS(err, "PodDisruptionBudget policy/v1");
+	CHECK_CONTAINS(err, "nothing was applied");
+	CHECK(!exists(ns, "v1", "ConfigMap", "unserved-instance-config"));
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=unserved-instance"), 0);
+	CHECK(!exists(ns, "coordination.k8s.io/v1", "Lease", "kudoc.unserved-instance"));
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* ---- the lock ----------------------------------------------------------------------------------- */
+
+typedef struct {
+	const char *ns, *name;
+} lease_ref;
+
+static bool lease_held(void *arg)
+{
+	lease_ref *l = arg;
+	cJSON *o = get(l->ns, "coordination.k8s.io/v1", "Lease", l->name);
+	const char *h = kd_json_get_str(kd_json_get(o, "spec"), "holderIdentity");
+	bool yes = h && *h;
+	cJSON_Delete(o);
+	return yes;
+}
+
+static void put_lease(const char *ns, const char *name, const char *holder, long age_s)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	char t[64];
+	time_t when = time(NULL) - age_s;
+	struct tm tm;
+	gmtime_r(&when, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "apiVersion", "coordination.k8s.io/v1");
+	cJSON_AddStringToObject(o, "kind", "Lease");
+	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(md, "name", name);
+	cJSON_AddStringToObject(md, "namespace", ns);
+	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
+	cJSON_AddStringToObject(spec, "holderIdentity", holder);
+	cJSON_AddNumberToObject(spec, "leaseDurationSeconds", 30);
+	cJSON_AddStringToObject(spec, "acquireTime", t);
+	cJSON_AddStringToObject(spec, "renewTime", t);
+	kd_kube_apply_options ao = KD_KUBE_APPLY_OPTIONS_INIT;
+	ao.force = true;
+	ao.field_manager = "someone-else";
+	CHECK_INT(kd_kube_apply(NULL, c, o, &ao), 0);
+	cJSON_Delete(o);
+	kd_kube_client_free(c);
+}
+
+TEST(e2e_engine_lock_refuses_a_second_command_and_expires)
+{
+	char *ns = kd_e2e_ns("kd-lock");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("lock.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=8s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	lease_ref l = {ns, "kudoc.slow-instance"};
+	CHECK(kd_e2e_eventually(lease_held, &l, 30));
+	char pidstr[32];
+	snprintf(pidstr, sizeof(pidstr), "/%ld/install", (long)pid);
+	KUDO(4, "update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=1s");
+	CHECK_CONTAINS(err, "locked by another command");
+	CHECK_CONTAINS(err, pidstr);
+	CHECK_INT(kd_e2e_wait(pid, 120), 0);
+	/* released: the next command goes ahead */
+	CHECK(!lease_held(&l));
+
+	/* a holder on another host that stopped renewing an hour ago: taken over */
+	put_lease(ns, "kudoc.slow-instance", "elsewhere/4242/install", 3600);
+	KUDO(0, "update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=1s");
+	/* a fresh holder on another host: refused */
+	put_lease(ns, "kudoc.slow-instance", "elsewhere/4242/install", 0);
+	KUDO(4, "update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=2s");
+	CHECK_CONTAINS(err, "elsewhere/4242/install");
+	/* a fresh holder that was a process of this host that is gone: taken over at once */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	char host[256] = "", holder[512];
+	gethostname(host, sizeof(host) - 1);
+	snprintf(holder, sizeof(holder), "%s/%ld/install", host, (long)dead);
+	put_lease(ns, "kudoc.slow-instance", holder, 0);
+	KUDO(0, "update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=2s");
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* ---- SIGKILL at any point, then resume ------------------------------------------------------------- */
+
+typedef struct {
+	const char *ns, *instance, *phase, *step;
+	kd_exec_state want;
+} step_wait;
+
+static bool step_reached(void *arg)
+{
+	step_wait *w = arg;
+	kd_revision *r = record(w->ns, w->instance, 1);
+	bool yes = step_state(r, w->phase, w->step) == w->want;
+	kd_revision_free(r);
+	return yes;
+}
+
+/* Every object of the slow package exists exactly once and the plan is COMPLETE. */
+static void check_slow_complete(const char *ns, int configmaps)
+{
+	kd_revision *r = record(ns, "slow-instance", 0);
+	CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	kd_revision_free(r);
+	CHECK_INT(count_labelled(ns, "v1", "ConfigMap", "kudoc.dev/instance=slow-instance"), configmaps + 1);
+	CHECK_INT(count_labelled(ns, "batch/v1", "Job", "kudoc.dev/instance=slow-instance"), 1);
+	CHECK_INT(count_labelled(ns, "apps/v1", "Deployment", "kudoc.dev/instance=slow-instance"), 1);
+}
+
+TEST(e2e_engine_sigkill_during_a_wait_then_resume)
+{
+	char *ns = kd_e2e_ns("kd-kill1");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("kill1.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=6s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	step_wait w = {ns, "slow-instance", "main", "wait", KD_EXEC_IN_PROGRESS};
+	CHECK(kd_e2e_eventually(step_reached, &w, 30));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	KUDO(0, "plan", "resume", "--instance", "slow-instance", "-n", ns);
+	CHECK_CONTAINS(out, "resuming plan deploy");
+	CHECK_CONTAINS(out, "at step wait");
+	check_slow_complete(ns, 3);
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_sigkill_between_steps_then_next_command_resumes)
+{
+	char *ns = kd_e2e_ns("kd-kill2");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("kill2.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=1s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	step_wait w = {ns, "slow-instance", "main", "first", KD_EXEC_COMPLETE};
+	CHECK(kd_e2e_eventually(step_reached, &w, 30));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* the next command on the instance finishes the interrupted install first */
+	KUDO(0, "update", "--instance", "slow-instance", "-n", ns, "-p", "configMaps=4");
+	CHECK_CONTAINS(out, "resuming plan deploy");
+	kd_revision *r = record(ns, "slow-instance", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	kd_revision_free(r);
+	check_slow_complete(ns, 4);
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* The fault proxy slows every request, so the kill lands while objects are being applied. */
+typedef struct {
+	pid_t pid;
+	char *kubeconfig;
+} fproxy;
+
+static bool proxy_up(fproxy *p, const char *const *faults)
+{
+	const char *bin = kd_test_testenv_bin();
+	char *dir = kd_strdup(kd_test_kubeconfig());
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	static int n;
+	kd_buf k = KD_BUF_INIT, lg = KD_BUF_INIT;
+	kd_buf_printf(&k, "%s/fproxy-%d.kubeconfig", kd_test_tmpdir(), ++n);
+	kd_buf_printf(&lg, "%s/fproxy-%d.log", kd_test_tmpdir(), n);
+	p->kubeconfig = kd_buf_detach(&k);
+	const char *argv[32] = {bin, "proxy", "--listen", "127.0.0.1:0", "--dir", dir, "--kubeconfig-out", p->kubeconfig};
+	int a = 8;
+	for (size_t i = 0; faults[i] && a < 30; i++)
+		argv[a++] = faults[i];
+	argv[a] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(kd_buf_cstr(&lg), "w", stdout);
+		(void)f;
+		dup2(1, 2);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	p->pid = pid;
+	kd_buf_free(&lg);
+	free(dir);
+	for (int i = 0; i < 200; i++) {
+		if (access(p->kubeconfig, R_OK) == 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+static void proxy_down(fproxy *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
+	free(p->kubeconfig);
+}
+
+typedef struct {
+	const char *ns;
+	int at_least;
+} cm_count;
+
+static bool some_applied(void *arg)
+{
+	cm_count *c = arg;
+	return count_labelled(c->ns, "v1", "ConfigMap", "kudoc.dev/instance=slow-instance") >= c->at_least;
+}
+
+TEST(e2e_engine_sigkill_during_apply_then_resume)
+{
+	char *ns = kd_e2e_ns("kd-kill3");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	fproxy p = {0};
+	const char *faults[] = {"--delay", "250ms", "--delay-rate", "1", NULL};
+	if (!CHECK(proxy_up(&p, faults)))
+		goto done;
+	char *log = kd_e2e_tmp("kill3.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "configMaps=16", "-p", "readyAfter=1s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(p.kubeconfig, argv, log);
+	cm_count cc = {ns, 3};
+	CHECK(kd_e2e_eventually(some_applied, &cc, 60));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	kd_revision *r = record(ns, "slow-instance", 1);
+	CHECK_INT(step_state(r, "main", "first"), KD_EXEC_IN_PROGRESS);
+	kd_revision_free(r);
+	CHECK(count_labelled(ns, "v1", "ConfigMap", "kudoc.dev/instance=slow-instance") < 16);
+	KUDO(0, "plan", "resume", "--instance", "slow-instance", "-n", ns);
+	check_slow_complete(ns, 16);
+	free(log);
+done:
+	proxy_down(&p);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_install_through_faults)
+{
+	char *ns = kd_e2e_ns("kd-faults");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	fproxy p = {0};
+	const char *faults[] = {"--reset", "0.1", "--status500", "0.1", "--status429", "0.1", "--retry-after", "1", "--seed",
+		"11", NULL};
+	if (!CHECK(proxy_up(&p, faults)))
+		goto done;
+	const char *argv[] = {"install", kd_e2e_pkg("app-0.1.0"), "-n", ns, "--instance", "faulty", NULL};
+	int rc = kd_e2e_kudo(&out, &err, p.kubeconfig, argv);
+	if (!CHECK_INT(rc, 0))
+		fprintf(stderr, "%s\n%s\n", kd_buf_cstr(&out), kd_buf_cstr(&err));
+	kd_revision *r = record(ns, "faulty", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	kd_revision_free(r);
+	CHECK(exists(ns, "apps/v1", "Deployment", "faulty-web"));
+	CHECK(exists(ns, "v1", "Service", "faulty-web"));
+done:
+	proxy_down(&p);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_atomic_rolls_back)
+{
+	char *ns = kd_e2e_ns("kd-atomic");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(0, "install", kd_e2e_pkg("app-0.1.0"), "-n", ns, "--instance", "at", "-p", "greeting=good");
+	/* an update whose pods never become ready, with --atomic: back to revision 1 */
+	KUDO(3, "update", "--instance", "at", "-n", ns, "-p", "stuck=true", "--timeout", "6s", "--atomic");
+	CHECK_CONTAINS(err, "rolled back to revision 1");
+	kd_revision *r = record(ns, "at", 0);
+	if (CHECK(r)) {
+		CHECK_INT(r->number, 3);
+		CHECK_STR(r->operation, "rollback");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	CHECK_JP(ns, "deployment/at-web", "{.spec.replicas}", "2");
+	/* an install that fails with --atomic leaves nothing */
+	KUDO(1, "install", kd_e2e_pkg("failing-job"), "-n", ns, "--atomic");
+	CHECK_CONTAINS(err, "removed (--atomic)");
+	CHECK(!exists(ns, "batch/v1", "Job", "failing-job-instance-migrate"));
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=failing-job-instance"), 0);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+TEST(e2e_engine_dry_run_writes_nothing)
+{
+	char *ns = kd_e2e_ns("kd-dry");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(0, "install", kd_e2e_pkg("app-0.1.0"), "-n", ns, "--instance", "dry", "--dry-run");
+	CHECK_CONTAINS(out, "# Source: templates/deployment.yaml");
+	CHECK_CONTAINS(out, "uid:"); /* as the server would store it */
+	CHECK(!exists(ns, "apps/v1", "Deployment", "dry-web"));
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=dry"), 0);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
