@@ -865,12 +865,44 @@ static step_result run_dummies(worker *w, kd_buf *err, bool *pending)
 	return STEP_OK;
 }
 
+/* KudoOperator tasks: child instances, one after the other. */
+static step_result run_children(worker *w, kd_buf *err)
+{
+	exec_ctx *x = w->x;
+	const kd_pkg_step *st = &x->p->plan->phases[w->phase].steps[w->step];
+	for (size_t k = 0; k < st->ntasks; k++) {
+		const kd_pkg_task *t = kd_pkg_find_task(x->p->pkg, st->tasks[k].str ? st->tasks[k].str : "");
+		if (!t || t->kind != KD_TASK_KUDO_OPERATOR)
+			continue;
+		if (!x->o->child_hook) {
+			kd_buf_printf(err, "task %s: KudoOperator tasks need the lifecycle commands", t->name.str);
+			return STEP_FATAL;
+		}
+		int rc = x->o->child_hook(x->o->child_hook_payload, x->rev, w->phase, w->step, k, x->deadline_us, &x->stop,
+			err);
+		if (rc == KD_ETIMEOUT)
+			return STEP_TIMEOUT;
+		if (rc == KD_ECANCELED || stopped(x))
+			return rc ? STEP_CANCELED : STEP_OK;
+		if (rc)
+			return rc == KD_ERROR || rc == KD_EINVALID ? STEP_FATAL : classify(rc);
+		pthread_mutex_lock(&x->mu);
+		kd_task_status *ts = &x->rev->status->phases[w->phase].steps[w->step].tasks[k];
+		set_state(&ts->h, KD_EXEC_COMPLETE, NULL);
+		x->dirty = true;
+		pthread_mutex_unlock(&x->mu);
+	}
+	return STEP_OK;
+}
+
 static step_result run_step(worker *w, kd_kube_client *c, kd_buf *err)
 {
 	exec_ctx *x = w->x;
 	bool pending = false, any = false;
 	step_result r = run_dummies(w, err, &pending);
 	if (r != STEP_OK)
+		return r;
+	if ((r = run_children(w, err)) != STEP_OK)
 		return r;
 	int rc = run_pass(w, c, true, &any, err);
 	if (!rc)

@@ -9,14 +9,26 @@
 
 #include "../base/json.h"
 #include "../params/params.h"
+#include "../templates/templates.h"
 #include "plans.h"
 #include "plans_internal.h"
 
 #define DEFAULT_HISTORY 10
 
+/* A KudoOperator task of the plan being run, resolved before the first write. */
+typedef struct {
+	size_t phase, step, task;
+	char *task_name;
+	char *instance;
+	kd_pkg *pkg;
+	char *param_text, *param_name; /* the rendered parameterFile; NULL when none */
+} child_spec;
+
 typedef struct {
 	const kd_op_options *o;
 	kd_kube_client *c; /* this thread's: records, preflight, pruning */
+	child_spec *children;
+	size_t nchildren;
 	const char *ns;
 	kd_revision **revs; /* the instance's revisions, oldest first */
 	size_t nrevs;
@@ -58,8 +70,24 @@ static int ctx_open(op_ctx *x, const kd_op_options *o)
 	return 0;
 }
 
+static void children_free(op_ctx *x)
+{
+	for (size_t i = 0; i < x->nchildren; i++) {
+		child_spec *c = &x->children[i];
+		free(c->task_name);
+		free(c->instance);
+		kd_pkg_free(c->pkg);
+		free(c->param_text);
+		free(c->param_name);
+	}
+	free(x->children);
+	x->children = NULL;
+	x->nchildren = 0;
+}
+
 static void ctx_close(op_ctx *x)
 {
+	children_free(x);
 	revs_free(x);
 	kd_kube_client_free(x->c);
 	x->c = NULL;
@@ -124,17 +152,34 @@ static cJSON *user_values(const kd_params *p, const kd_pkg *pkg)
 	return o;
 }
 
+/* defaults <- previous <- -P files <- the in-memory file <- -p */
+static int params_of(kd_params **out, const kd_pkg *pkg, const kd_op_options *o, const cJSON *previous)
+{
+	kd_params *p = NULL;
+	int rc = kd_params_new(&p, pkg);
+	if (rc)
+		return rc;
+	if (previous)
+		kd_params_add_previous(p, previous);
+	for (size_t i = 0; i < o->npfiles; i++)
+		kd_params_add_file(p, o->pfiles[i]);
+	if (o->pfile_text)
+		kd_params_add_file_text(p, o->pfile_name ? o->pfile_name : "parameters", o->pfile_text, strlen(o->pfile_text));
+	for (size_t i = 0; i < o->npflags; i++)
+		kd_params_add_flag(p, o->pflags[i]);
+	if ((rc = kd_params_finish(p))) {
+		kd_params_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
 static int resolve(cJSON **user, cJSON **resolved, const kd_pkg *pkg, const kd_op_options *o, const cJSON *previous)
 {
 	kd_params *p = NULL;
-	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
-	po.flags = o->pflags;
-	po.nflags = o->npflags;
-	po.files = o->pfiles;
-	po.nfiles = o->npfiles;
-	po.previous = previous;
 	*user = *resolved = NULL;
-	int rc = kd_params_resolve(&p, pkg, &po);
+	int rc = params_of(&p, pkg, o, previous);
 	if (!rc)
 		rc = kd_params_to_template(resolved, p);
 	if (!rc)
@@ -163,6 +208,9 @@ static kd_revision *new_revision(op_ctx *x, const kd_pkg *pkg, const char *insta
 
 /* ---- pruning -------------------------------------------------------------------------------- */
 
+static bool is_child_ref(const char *api_version, const char *kind);
+static void child_relay(void *payload, kd_exec_event ev, const kd_revision *rev, const char *line);
+
 static bool in_revision(const kd_revision *rev, const kd_rev_object *o)
 {
 	for (size_t i = 0; i < rev->nobjects; i++) {
@@ -187,6 +235,24 @@ static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, 
 	cJSON *live = NULL;
 	if (!crds && strcmp(o->kind, "CustomResourceDefinition") == 0)
 		return 0;
+	if (is_child_ref(o->api_version, o->kind)) {
+		/* a child instance: uninstalled with everything it has */
+		if (!kd_plans__dns_label(o->name))
+			return 0; /* never a valid instance: nothing was made of it */
+		kd_op_options co = *x->o;
+		co.instance = o->name;
+		co.namespace_ = o->namespace_;
+		co.observer = child_relay;
+		co.observer_payload = x;
+		kd_op_result r = {0};
+		int rc = kd_op_uninstall(&r, &co);
+		kd_op_result_clear(&r);
+		if (rc == KD_ENOTFOUND) {
+			kd_error_clear();
+			rc = 0;
+		}
+		return rc;
+	}
 	int rc = kd_kube_get(&live, x->c, &ref);
 	if (rc == KD_ENOTFOUND) {
 		kd_error_clear();
@@ -288,6 +354,246 @@ static int prune_history(op_ctx *x, const kd_revision *current)
 	return 0;
 }
 
+/* ---- child instances (KudoOperator tasks) ----------------------------------------------------- */
+
+static bool is_child_ref(const char *api_version, const char *kind)
+{
+	return strcmp(api_version, "kudoc.dev/v1") == 0 && strcmp(kind, "Instance") == 0;
+}
+
+/* The package of a KudoOperator task: a folder of the parent package ("./child", "child"). */
+static int child_package(kd_pkg **out, const kd_pkg *parent, const kd_pkg_task *t)
+{
+	const char *p = t->package.str ? t->package.str : "";
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	size_t len = strlen(p);
+	while (len && p[len - 1] == '/')
+		len--;
+	*out = NULL;
+	if (!len || p[0] == '/' || strstr(p, "..") || strncmp(p, "templates", 9) == 0)
+		return kd_error_set_at(KD_ERR_PACKAGE, parent->operator_file, t->package.pos.line, t->package.pos.col,
+			       "KudoOperator task \"%s\": package \"%s\" must be a folder inside this package (for example "
+			       "./%s)",
+			       t->name.str, t->package.str ? t->package.str : "", t->package.str ? t->package.str : "child"),
+		       KD_EINVALID;
+	kd_pkg_input_file *files = kd_calloc(parent->nfiles ? parent->nfiles : 1, sizeof(*files));
+	size_t n = 0;
+	for (size_t i = 0; i < parent->nfiles; i++) {
+		const kd_pkg_file *f = &parent->files[i];
+		if (strncmp(f->path, p, len) == 0 && f->path[len] == '/') {
+			files[n].path = f->path + len + 1;
+			files[n].data = f->data;
+			files[n].len = f->len;
+			n++;
+		}
+	}
+	int rc;
+	if (n == 0) {
+		rc = kd_error_set_at(KD_ERR_PACKAGE, parent->operator_file, t->package.pos.line, t->package.pos.col,
+			"KudoOperator task \"%s\": the package has no folder \"%.*s\" holding the child operator "
+			"(kudoc resolves KudoOperator packages from folders inside the parent package)",
+			t->name.str, (int)len, p);
+		rc = KD_ENOTFOUND;
+	} else {
+		kd_buf src = KD_BUF_INIT;
+		kd_buf_printf(&src, "%s (%.*s/)", parent->source ? parent->source : "package", (int)len, p);
+		rc = kd_pkg_load_files(out, kd_buf_cstr(&src), files, n, NULL);
+		kd_buf_free(&src);
+	}
+	free(files);
+	return rc;
+}
+
+static int render_param_file(char **out, const kd_pkg *pkg, const kd_revision *rev, const char *name,
+	const char *phase, const char *step)
+{
+	const kd_pkg_template *t = kd_pkg_find_template(pkg, name);
+	kd_tpl_set *set = NULL;
+	kd_buf b = KD_BUF_INIT;
+	*out = NULL;
+	if (!t)
+		return kd_error_set(KD_ERR_PACKAGE, "%s: parameterFile \"%s\" is not in templates/", pkg->operator_file, name),
+		       KD_ENOTFOUND;
+	int rc = kd_tpl_parse(&set, name, t->file->data, t->file->len);
+	if (!rc) {
+		cJSON *data =
+			kd_plan_template_data(pkg, rev->instance, rev->namespace_, rev->plan, phase, step, rev->params, NULL);
+		rc = kd_tpl_execute(&b, set, data);
+		cJSON_Delete(data);
+	}
+	kd_tpl_set_free(set);
+	if (!rc)
+		rc = kd_buf_check(&b, "the rendered parameter file");
+	if (!rc)
+		*out = kd_buf_detach(&b);
+	kd_buf_free(&b);
+	return rc;
+}
+
+/* Resolves every KudoOperator task of rev's plan (package, instance name, parameters) and
+ * checks the child's parameters, before anything is written; records each child instance as an
+ * object of the revision (kudoc.dev/v1 Instance) so pruning and uninstall reach it. */
+static int prepare_children(op_ctx *x, const kd_pkg *pkg, kd_revision *rev)
+{
+	children_free(x);
+	const kd_pkg_plan *pl = kd_pkg_find_plan(pkg, rev->plan);
+	int rc = 0;
+	for (size_t h = 0; pl && h < pl->nphases && !rc; h++)
+		for (size_t s = 0; s < pl->phases[h].nsteps && !rc; s++) {
+			const kd_pkg_step *st = &pl->phases[h].steps[s];
+			for (size_t k = 0; k < st->ntasks && !rc; k++) {
+				const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[k].str ? st->tasks[k].str : "");
+				if (!t || t->kind != KD_TASK_KUDO_OPERATOR)
+					continue;
+				child_spec c = {h, s, k, kd_strdup(t->name.str ? t->name.str : ""), NULL, NULL, NULL, NULL};
+				rc = child_package(&c.pkg, pkg, t);
+				if (!rc && t->operator_version.str && *t->operator_version.str &&
+					strcmp(t->operator_version.str, c.pkg->operator_version.str ? c.pkg->operator_version.str : "") != 0)
+					rc = kd_error_set(KD_ERR_PACKAGE,
+						"KudoOperator task \"%s\" asks for operatorVersion %s; its package is %s", t->name.str,
+						t->operator_version.str, c.pkg->operator_version.str);
+				if (!rc && t->app_version.str && *t->app_version.str &&
+					strcmp(t->app_version.str, c.pkg->app_version.str ? c.pkg->app_version.str : "") != 0)
+					rc = kd_error_set(KD_ERR_PACKAGE, "KudoOperator task \"%s\" asks for appVersion %s; its package is %s",
+						t->name.str, t->app_version.str, c.pkg->app_version.str ? c.pkg->app_version.str : "none");
+				if (!rc) {
+					kd_buf b = KD_BUF_INIT;
+					if (t->instance_name.str && *t->instance_name.str)
+						kd_buf_puts(&b, t->instance_name.str);
+					else
+						kd_buf_printf(&b, "%s-%s", rev->instance, c.pkg->name.str ? c.pkg->name.str : "child");
+					c.instance = kd_buf_detach(&b);
+					if (!kd_plans__dns_label(c.instance))
+						rc = kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, t->instance_name.pos.line,
+							t->instance_name.pos.col,
+							"KudoOperator task \"%s\": the child instance name \"%s\" is not a DNS-1123 label "
+							"(lower-case letters, digits and '-', at most 63 characters)",
+							t->name.str, c.instance);
+				}
+				if (!rc && t->parameter_file.str && *t->parameter_file.str) {
+					rc = render_param_file(&c.param_text, pkg, rev, t->parameter_file.str, pl->phases[h].name.str,
+						st->name.str);
+					kd_buf pn = KD_BUF_INIT;
+					kd_buf_printf(&pn, "templates/%s (rendered)", t->parameter_file.str);
+					c.param_name = kd_buf_detach(&pn);
+				}
+				if (!rc) {
+					/* the child's parameters must resolve now, not halfway through the plan */
+					kd_op_options co = {0};
+					co.pfile_text = c.param_text;
+					co.pfile_name = c.param_name;
+					kd_params *p = NULL;
+					rc = params_of(&p, c.pkg, &co, NULL);
+					if (rc)
+						kd_error_set(KD_ERR_PARAMS, "KudoOperator task \"%s\" (instance %s): %s", t->name.str,
+							c.instance, kd_error_last());
+					kd_params_free(p);
+				}
+				x->children = kd_realloc(x->children, (x->nchildren + 1) * sizeof(*x->children));
+				x->children[x->nchildren++] = c;
+				if (!rc) {
+					/* in apply order: after the objects of earlier steps, before later ones */
+					rev->objects = kd_realloc(rev->objects, (rev->nobjects + 1) * sizeof(*rev->objects));
+					size_t at = 0;
+					while (at < rev->nobjects && (rev->objects[at].phase_index < h ||
+									     (rev->objects[at].phase_index == h && rev->objects[at].step_index <= s)))
+						at++;
+					memmove(&rev->objects[at + 1], &rev->objects[at], (rev->nobjects - at) * sizeof(*rev->objects));
+					rev->nobjects++;
+					kd_rev_object *ro = &rev->objects[at];
+					memset(ro, 0, sizeof(*ro));
+					ro->api_version = kd_strdup("kudoc.dev/v1");
+					ro->kind = kd_strdup("Instance");
+					ro->namespace_ = kd_strdup(rev->namespace_);
+					ro->name = kd_strdup(c.instance);
+					ro->template_name = kd_strdup(t->name.str ? t->name.str : "");
+					ro->phase_index = h;
+					ro->step_index = s;
+				}
+			}
+		}
+	return rc;
+}
+
+static void child_relay(void *payload, kd_exec_event ev, const kd_revision *rev, const char *line)
+{
+	op_ctx *x = payload;
+	if (ev != KD_EXEC_EV_LOG || !line || !x->o->observer)
+		return;
+	kd_buf b = KD_BUF_INIT;
+	kd_buf_printf(&b, "child %s: %s", rev && rev->instance ? rev->instance : "", line);
+	x->o->observer(x->o->observer_payload, KD_EXEC_EV_LOG, NULL, kd_buf_cstr(&b));
+	kd_buf_free(&b);
+}
+
+/* Child runs use a copy of the parent's options, with their own instance and parameters. */
+static void child_options(kd_op_options *co, const op_ctx *x, const char *ns, const child_spec *c,
+	int64_t deadline_us, const volatile sig_atomic_t *stop)
+{
+	*co = *x->o;
+	co->instance = c->instance;
+	co->namespace_ = ns;
+	co->pflags = NULL;
+	co->npflags = 0;
+	co->pfiles = NULL;
+	co->npfiles = 0;
+	co->pfile_text = c->param_text;
+	co->pfile_name = c->param_name;
+	co->atomic = false;
+	co->force = true; /* the parent decides the child's version, up or down */
+	co->create_namespace = false;
+	co->history_max = 0;
+	co->interrupt = stop;
+	co->observer = child_relay;
+	co->observer_payload = (void *)x;
+	int64_t left = deadline_us - kd_plans__now_us();
+	co->timeout_ms = left > 1000 ? (long)(left / 1000) : 1000;
+}
+
+static int child_hook(void *payload, const kd_revision *rev, size_t phase, size_t step, size_t task,
+	int64_t deadline_us, const volatile sig_atomic_t *stop, kd_buf *err)
+{
+	op_ctx *x = payload;
+	const child_spec *c = NULL;
+	for (size_t i = 0; i < x->nchildren; i++)
+		if (x->children[i].phase == phase && x->children[i].step == step && x->children[i].task == task)
+			c = &x->children[i];
+	if (!c)
+		return kd_buf_printf(err, "KudoOperator task %zu of step %zu: not prepared", task, step), KD_ERROR;
+	kd_op_options co;
+	child_options(&co, x, rev->namespace_, c, deadline_us, stop);
+	cJSON *src = cJSON_CreateObject();
+	cJSON_AddStringToObject(src, "kind", "child");
+	cJSON_AddStringToObject(src, "parent", rev->instance);
+	co.source = src;
+	kd_op_result res = {0};
+	/* Its own records tell whether the child exists and at which version. */
+	kd_kube_client *c2 = NULL;
+	kd_revision *last = NULL;
+	int rc = kd_kube_client_new(&c2, x->o->config, &x->o->client_options);
+	if (!rc) {
+		rc = kd_revision_load(&last, c2, rev->namespace_, c->instance, 0);
+		if (rc == KD_ENOTFOUND) {
+			kd_error_clear();
+			rc = kd_op_install(&res, c->pkg, &co);
+		} else if (rc == 0) {
+			if (kd_plans__semver_compare(last->operator_version, c->pkg->operator_version.str) != 0)
+				rc = kd_op_upgrade(&res, c->pkg, &co);
+			else
+				rc = kd_op_update(&res, &co);
+		}
+	}
+	if (rc)
+		kd_buf_printf(err, "task %s: child instance %s: %s", c->task_name, c->instance,
+			kd_error_last() ? kd_error_last() : "failed");
+	kd_revision_free(last);
+	kd_kube_client_free(c2);
+	kd_op_result_clear(&res);
+	cJSON_Delete(src);
+	return rc;
+}
+
 /* ---- running a revision --------------------------------------------------------------------- */
 
 static int ensure_namespace(op_ctx *x, bool create)
@@ -372,6 +678,8 @@ static int exec_revision(op_ctx *x, kd_revision *rev, const kd_pkg *pkg, kd_exec
 	eo.observer_payload = x->o->observer_payload;
 	eo.step_hook = x->o->step_hook;
 	eo.step_hook_payload = x->o->step_hook_payload;
+	eo.child_hook = child_hook;
+	eo.child_hook_payload = x;
 	if (new_record) {
 		kd_revision_set_package(rev, pkg);
 		int rc = kd_revision_save(x->c, rev, true);
@@ -409,10 +717,27 @@ static int run_new(op_ctx *x, kd_op_result *res, kd_revision *rev, const kd_pkg 
 	long expected = latest(x) ? latest(x)->number : 0;
 	*ran = false;
 	int rc = kd_exec_prepare(&plan, pkg, rev, x->c);
+	if (!rc)
+		rc = prepare_children(x, pkg, rev);
 	if (rc)
 		goto done;
 	if (x->o->dry_run) {
 		rc = x->o->dry_run_out ? kd_exec_dry_run(x->o->dry_run_out, plan, x->c) : 0;
+		for (size_t i = 0; !rc && i < x->nchildren; i++) {
+			/* what each child would apply, after its parent's objects */
+			kd_op_options co;
+			child_options(&co, x, rev->namespace_, &x->children[i], kd_plans__now_us() + 600000000, NULL);
+			co.observer = NULL;
+			kd_op_result r = {0};
+			kd_buf_printf(x->o->dry_run_out, "---\n# child instance %s (%s %s)\n", x->children[i].instance,
+				x->children[i].pkg->name.str, x->children[i].pkg->operator_version.str);
+			rc = kd_op_install(&r, x->children[i].pkg, &co);
+			if (rc == KD_EEXISTS) {
+				kd_error_clear();
+				rc = kd_op_update(&r, &co);
+			}
+			kd_op_result_clear(&r);
+		}
 		result_set(res, rev);
 		goto done;
 	}
@@ -538,7 +863,7 @@ static int resume_latest(op_ctx *x, kd_op_result *res, kd_revision *rev, bool fa
 					st->phases[h].steps[s].h.state = KD_EXEC_PENDING;
 		}
 	}
-	if ((rc = kd_exec_prepare(&plan, pkg, rev, x->c)))
+	if ((rc = kd_exec_prepare(&plan, pkg, rev, x->c)) || (rc = prepare_children(x, pkg, rev)))
 		goto done;
 	if (x->o->dry_run) {
 		rc = x->o->dry_run_out ? kd_exec_dry_run(x->o->dry_run_out, plan, x->c) : 0;
@@ -682,13 +1007,7 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 			goto done;
 		}
 	}
-	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
-	po.flags = o->pflags;
-	po.nflags = o->npflags;
-	po.files = o->pfiles;
-	po.nfiles = o->npfiles;
-	po.previous = last->user_params;
-	if ((rc = kd_params_resolve(&np, pkg, &po)))
+	if ((rc = params_of(&np, pkg, o, last->user_params)))
 		goto done;
 	if ((rc = kd_params_check_immutable(np, last->params)))
 		goto done;
@@ -913,10 +1232,12 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 	}
 	if ((rc = take_lock(&x, o->instance, &lock)))
 		goto done;
-	/* Every object any revision applied, newest revision first and in reverse apply order. */
-	for (size_t i = x.nrevs; i-- > 0 && !rc;) {
+	/* Every object any revision applied, newest revision first and in reverse apply order. One
+	 * that cannot be deleted does not stop the others; the records stay until all are gone. */
+	char *first_error = NULL;
+	for (size_t i = x.nrevs; i-- > 0;) {
 		const kd_revision *r = x.revs[i];
-		for (size_t k = r->nobjects; k-- > 0 && !rc;) {
+		for (size_t k = r->nobjects; k-- > 0;) {
 			const kd_rev_object *ob = &r->objects[k];
 			if (ob->deleted || ob->keep)
 				continue;
@@ -927,14 +1248,26 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 			if (dup)
 				continue;
 			size_t before = nrefs;
-			rc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds);
+			int drc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds);
 			if (nrefs > before)
 				say(&x, last, "deleted %s %s%s%s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name);
+			if (drc && !first_error) {
+				kd_buf b = KD_BUF_INIT;
+				kd_buf_printf(&b, "%s %s%s%s: %s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name,
+					kd_error_last() ? kd_error_last() : "cannot be deleted");
+				first_error = kd_buf_detach(&b);
+				rc = drc;
+			}
 		}
 	}
-	if (!rc)
-		rc = wait_gone(&x, refs, nrefs);
-	if (rc)
+	int wrc = wait_gone(&x, refs, nrefs);
+	if (first_error) {
+		kd_error_set(KD_ERR_PLAN, "uninstall of %s/%s is not complete, its records stay: %s", x.ns, o->instance,
+			first_error);
+		free(first_error);
+		goto done;
+	}
+	if ((rc = wrc))
 		goto done;
 	if (!o->keep_history) {
 		for (size_t i = 0; i < x.nrevs && !rc; i++)

@@ -292,6 +292,11 @@ typedef void (*kd_exec_observer)(void *payload, kd_exec_event ev, const kd_revis
 typedef int (*kd_exec_step_hook)(void *payload, kd_kube_client *c, const kd_revision *rev, const kd_pkg *pkg,
 	size_t phase, size_t step, int64_t deadline_us, const volatile sig_atomic_t *stop, kd_buf *err);
 
+/* Runs the KudoOperator task `task` of step (phase, step): its child instance installed or
+ * changed and its plan COMPLETE. Same return codes as kd_exec_step_hook. */
+typedef int (*kd_exec_child_hook)(void *payload, const kd_revision *rev, size_t phase, size_t step, size_t task,
+	int64_t deadline_us, const volatile sig_atomic_t *stop, kd_buf *err);
+
 typedef struct {
 	kd_kube_client *client;          /* records (the caller's thread) */
 	const kd_kube_config *config;    /* each running step makes its own client from it */
@@ -305,6 +310,8 @@ typedef struct {
 	void *observer_payload;
 	kd_exec_step_hook step_hook;
 	void *step_hook_payload;
+	kd_exec_child_hook child_hook;   /* NULL: a plan with KudoOperator tasks is refused */
+	void *child_hook_payload;
 } kd_exec_options;
 #define KD_EXEC_OPTIONS_INIT {0}
 
@@ -332,6 +339,9 @@ typedef struct {
 	size_t npflags;
 	const char *const *pfiles; /* -P files */
 	size_t npfiles;
+	/* A parameter file held in memory (a KudoOperator task's rendered parameterFile), applied
+	 * after the -P files and before -p; NULL when none. */
+	const char *pfile_text, *pfile_name;
 	const cJSON *source;    /* install/upgrade: where the package came from (recorded) */
 	const char *plan;       /* trigger: the plan */
 	long revision;          /* rollback: the target (0: the previous good one) */

@@ -27,6 +27,8 @@ int kd_plans__gunzip(kd_buf *out, const void *data, size_t len, size_t max);
 /* Name of an instance's Lease and of its records. */
 void kd_plans__lease_name(kd_buf *out, const char *instance);
 
+/* A DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
+bool kd_plans__dns_label(const char *s);
 /* Orders two operator versions as Masterminds/semver does: <0, 0, >0. */
 int kd_plans__semver_compare(const char *a, const char *b);
 /* Adds kudoc's labels and the revision annotation to an object (and its pod template). */

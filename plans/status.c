@@ -455,3 +455,16 @@ kd_plan_status *kd_plan_status_dup(const kd_plan_status *st)
 		}
 	return d;
 }
+
+bool kd_plans__dns_label(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < n)))
+			return false;
+	}
+	return true;
+}

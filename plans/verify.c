@@ -113,6 +113,8 @@ static bool template_used_by_task(const kd_pkg_task *t, const char *name)
 	for (size_t r = 0; r < t->nresources; r++)
 		if (t->resources[r].str && strcmp(t->resources[r].str, name) == 0)
 			return true;
+	if (t->kind == KD_TASK_KUDO_OPERATOR)
+		return t->parameter_file.str && strcmp(t->parameter_file.str, name) == 0;
 	return t->kind == KD_TASK_PIPE && t->pod.str && strcmp(t->pod.str, name) == 0;
 }
 
@@ -221,6 +223,13 @@ static void check_tasks(vctx *v)
 		case KD_TASK_KUDO_OPERATOR:
 			if (!t->package.str || !*t->package.str)
 				err(v, of, t->pos, "KudoOperator task \"%s\" names no package", tn);
+			if (t->parameter_file.str && *t->parameter_file.str)
+				check_template_ref(v, t, &t->parameter_file, "parameterFile");
+			if (t->instance_name.str && *t->instance_name.str && !kd_plans__dns_label(t->instance_name.str))
+				err(v, of, t->instance_name.pos,
+					"KudoOperator task \"%s\": instanceName \"%s\" is not a DNS-1123 label (lower-case letters, "
+					"digits and '-', at most 63 characters; it is not a template)",
+					tn, t->instance_name.str);
 			break;
 		case KD_TASK_DUMMY:
 			break;

@@ -801,3 +801,43 @@ TEST(e2e_engine_dry_run_writes_nothing)
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);
 }
+
+/* ---- KudoOperator: child instances ------------------------------------------------------------ */
+
+TEST(e2e_engine_kudo_operator_child_instance)
+{
+	char *ns = kd_e2e_ns("kd-child");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(0, "install", kd_e2e_pkg("parent"), "-n", ns, "--instance", "shop", "-p", "dbSize=large");
+	CHECK_CONTAINS(out, "child shop-db: revision 1: install of db 0.3.0");
+	/* the child has records of its own, its parameters from the parent's parameterFile */
+	kd_revision *c = record(ns, "shop-db", 1);
+	if (CHECK(c)) {
+		CHECK_STR(c->operator_name, "db");
+		CHECK_INT(plan_state(c), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(c);
+	CHECK_CM(ns, "shop-db-config", "size", "large");
+	CHECK_CM(ns, "shop-db-config", "owner", "shop");
+	KUDO(0, "get", "instances", "-n", ns);
+	CHECK_CONTAINS(out, "shop-db");
+	/* a change of the parent's parameter reaches the child as an update */
+	KUDO(0, "update", "--instance", "shop", "-n", ns, "-p", "dbSize=huge");
+	CHECK_CM(ns, "shop-db-config", "size", "huge");
+	c = record(ns, "shop-db", 0);
+	if (CHECK(c))
+		CHECK_INT(c->number, 2);
+	kd_revision_free(c);
+	/* uninstalling the parent uninstalls the child, in reverse apply order */
+	KUDO(0, "uninstall", "--instance", "shop", "-n", ns);
+	char own[256];
+	snprintf(own, sizeof(own), "deleted ConfigMap %s/shop-own", ns);
+	const char *o1 = strstr(kd_buf_cstr(&out), own), *o2 = strstr(kd_buf_cstr(&out), "child shop-db:");
+	if (!CHECK(o1 && o2 && o1 < o2))
+		fprintf(stderr, "%s\n", kd_buf_cstr(&out));
+	CHECK(!exists(ns, "v1", "ConfigMap", "shop-db-config"));
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/record=revision"), 0);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
