@@ -229,8 +229,9 @@ static bool in_revision(const kd_revision *rev, const kd_rev_object *o)
 
 /* Deletes `o` if it still is ours and not marked to keep; adds it to the wait list. */
 static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, kd_kube_ref **refs, size_t *n,
-	bool crds)
+	bool crds, bool *kept_out)
 {
+	*kept_out = false;
 	kd_kube_ref ref = {o->api_version, o->kind, *o->namespace_ ? o->namespace_ : NULL, o->name, NULL};
 	cJSON *live = NULL;
 	if (!crds && strcmp(o->kind, "CustomResourceDefinition") == 0)
@@ -264,8 +265,10 @@ static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, 
 	const char *owner = kd_json_get_str(kd_json_get(md, "labels"), "kudoc.dev/instance");
 	const char *keep = kd_json_get_str(kd_json_get(md, "annotations"), "kudoc.dev/keep");
 	bool ours = owner && strcmp(owner, instance) == 0;
+	bool kept = keep && strcmp(keep, "true") == 0;
 	cJSON_Delete(live);
-	if (!ours || (keep && strcmp(keep, "true") == 0))
+	*kept_out = ours && kept;
+	if (!ours || kept)
 		return 0;
 	kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
 	d.propagation_policy = "Background";
@@ -312,7 +315,11 @@ static int prune(op_ctx *x, const kd_revision *rev)
 			if (dup)
 				continue;
 			size_t before = n;
-			rc = delete_ours(x, o, rev->instance, &refs, &n, true);
+			bool kept = false;
+			rc = delete_ours(x, o, rev->instance, &refs, &n, true, &kept);
+			if (kept)
+				say(x, rev, "kept %s %s%s%s (annotated kudoc.dev/keep)", o->kind, o->namespace_, *o->namespace_ ? "/" : "",
+					o->name);
 			if (n > before) {
 				say(x, rev, "pruned %s %s%s%s (not in revision %ld)", o->kind, o->namespace_,
 					*o->namespace_ ? "/" : "", o->name, rev->number);
@@ -1248,7 +1255,11 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 			if (dup)
 				continue;
 			size_t before = nrefs;
-			int drc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds);
+			bool kept = false;
+			int drc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds, &kept);
+			if (kept)
+				say(&x, last, "kept %s %s%s%s (annotated kudoc.dev/keep)", ob->kind, ob->namespace_,
+					*ob->namespace_ ? "/" : "", ob->name);
 			if (nrefs > before)
 				say(&x, last, "deleted %s %s%s%s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name);
 			if (drc && !first_error) {

@@ -349,7 +349,28 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	CHECK_CM(ns, "web-config", "version", "0.2.0");
 	CHECK_CM(ns, "web-v2", "color", "blue");
 	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "3");
-	/* 0.3.0 drops the Service: pruned after its plan completes */
+	/* a field another manager took (kubectl scale) is a conflict naming it; --force-conflicts
+	 * takes it back */
+	{
+		kd_buf ko = KD_BUF_INIT;
+		const char *scale[] = {"scale", "deployment/web-web", "-n", ns, "--replicas=1", NULL};
+		CHECK_INT(kd_e2e_kubectl(&ko, scale), 0);
+		kd_buf_free(&ko);
+	}
+	KUDO(1, "update", "--instance", "web", "-n", ns, "-p", "replicas=4");
+	CHECK_CONTAINS(err, "conflict");
+	CHECK_CONTAINS(err, ".spec.replicas");
+	CHECK_CONTAINS(err, "--force-conflicts");
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "replicas=3", "--force-conflicts");
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "3");
+	/* 0.3.0 drops the Service: pruned after its plan completes; a ConfigMap the user marked
+	 * kudoc.dev/keep stays even when a later revision drops it */
+	{
+		kd_buf ko = KD_BUF_INIT;
+		const char *keep[] = {"annotate", "configmap/web-v2", "-n", ns, "kudoc.dev/keep=true", NULL};
+		CHECK_INT(kd_e2e_kubectl(&ko, keep), 0);
+		kd_buf_free(&ko);
+	}
 	KUDO(0, "upgrade", p03, "--instance", "web", "-n", ns, "-p", "color=red");
 	CHECK(!exists(ns, "v1", "Service", "web-web"));
 	CHECK_CM(ns, "web-v2", "color", "red");
@@ -374,7 +395,7 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	CHECK_CM(ns, "web-config", "greeting", "hi");
 	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
 	CHECK(exists(ns, "v1", "Service", "web-web"));
-	CHECK(!exists(ns, "v1", "ConfigMap", "web-v2"));
+	CHECK(exists(ns, "v1", "ConfigMap", "web-v2")); /* kept, as annotated */
 
 	/* history: every revision with what it changed */
 	KUDO(0, "plan", "history", "--instance", "web", "-n", ns);
@@ -389,13 +410,15 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	CHECK_CONTAINS(out, "web");
 	CHECK_CONTAINS(out, "COMPLETE");
 
-	/* uninstall: nothing of the instance is left (checked through the real kubectl) */
+	/* uninstall: nothing of the instance is left but what the user marked to keep (checked
+	 * through the real kubectl) */
 	KUDO(0, "uninstall", "--instance", "web", "-n", ns);
+	CHECK_CONTAINS(out, "kept ConfigMap");
 	kd_buf kout = KD_BUF_INIT;
 	const char *argv[] = {"get", "all,configmaps,secrets,leases", "-n", ns, "-l", "kudoc.dev/instance=web", "-o", "name",
 		NULL};
 	CHECK_INT(kd_e2e_kubectl(&kout, argv), 0);
-	CHECK_STR(kd_buf_cstr(&kout), "");
+	CHECK_STR(kd_buf_cstr(&kout), "configmap/web-v2\n");
 	const char *argv2[] = {"get", "leases,secrets", "-n", ns, "-o", "name", NULL};
 	CHECK_INT(kd_e2e_kubectl(&kout, argv2), 0);
 	CHECK(!strstr(kd_buf_cstr(&kout), "kudoc."));
@@ -599,6 +622,26 @@ static void check_slow_complete(const char *ns, int configmaps)
 	CHECK_INT(count_labelled(ns, "v1", "ConfigMap", "kudoc.dev/instance=slow-instance"), configmaps + 1);
 	CHECK_INT(count_labelled(ns, "batch/v1", "Job", "kudoc.dev/instance=slow-instance"), 1);
 	CHECK_INT(count_labelled(ns, "apps/v1", "Deployment", "kudoc.dev/instance=slow-instance"), 1);
+}
+
+TEST(e2e_engine_plan_status_wait_follows_a_running_plan)
+{
+	char *ns = kd_e2e_ns("kd-pwait");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("pwait.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=4s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	step_wait w = {ns, "slow-instance", "main", "first", KD_EXEC_COMPLETE};
+	CHECK(kd_e2e_eventually(step_reached, &w, 30));
+	/* not a terminal: the tree again on each change, ending with the plan COMPLETE */
+	KUDO(0, "plan", "status", "--instance", "slow-instance", "-n", ns, "--wait");
+	CHECK_CONTAINS(out, "Step wait [IN_PROGRESS]");
+	CHECK_CONTAINS(out, "Plan deploy (serial strategy) [COMPLETE]");
+	CHECK_INT(kd_e2e_wait(pid, 60), 0);
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
 }
 
 TEST(e2e_engine_sigkill_during_a_wait_then_resume)
