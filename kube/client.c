@@ -315,6 +315,15 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	} else if (c->cfg->key_file && (rc = read_blob(&c->key, &c->key_len, c->cfg->key_file, "client-key"))) {
 		goto done;
 	}
+	if (c->ca && c->cfg->insecure) {
+		/* client-go refuses the pair too: a CA that is never checked is a mistake */
+		kd_error_set(KD_ERR_KUBE,
+			"cluster \"%s\": certificate-authority and insecure-skip-tls-verify are both set; a CA is not "
+			"checked without verification, remove one of them",
+			c->cfg->cluster_name ? c->cfg->cluster_name : "");
+		rc = KD_EINVALID;
+		goto done;
+	}
 	if (!c->cert != !c->key) {
 		kd_error_set(KD_ERR_KUBE, "user \"%s\": a client certificate needs a client key and vice versa",
 			c->cfg->user_name ? c->cfg->user_name : "");
@@ -392,9 +401,16 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 		if (c->ca) {
+			/* The kubeconfig's CA is the only trust anchor, as in client-go (tls.Config.RootCAs).
+			 * A CAINFO_BLOB alone is not enough: libcurl drops its default CA file for the blob
+			 * but keeps its default CA folder (Debian: /etc/ssl/certs, hashed links to every
+			 * system CA), so a certificate from any public CA would pass and get our token. */
 			struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
+			curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+			curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 			curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 		}
+		/* No CA in the kubeconfig: libcurl's defaults, the system store (kubectl does the same). */
 	}
 	const char *cert = c->cert, *key = c->key;
 	size_t cert_len = c->cert_len, key_len = c->key_len;
