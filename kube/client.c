@@ -379,6 +379,8 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* the path goes out as built: curl would otherwise squash "/./" and "/../" segments */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	if (c->connect_to)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
 	if (c->cfg->proxy_url) {

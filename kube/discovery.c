@@ -211,6 +211,16 @@ int kd_kube_mapping_get(kd_kube_mapping *out, kd_kube_client *c, const char *api
 	if (!*dp)
 		*dp = kd_calloc(1, sizeof(**dp));
 	split_gv(api_version, &group, &version);
+	{
+		/* the group and version become path segments of the discovery request */
+		char why[640];
+		if ((*group && kd_kube_check_path_segment(why, sizeof(why), "apiVersion group", group)) ||
+			kd_kube_check_path_segment(why, sizeof(why), "apiVersion version", version)) {
+			kd_error_set(KD_ERR_KUBE, "%s", why);
+			rc = KD_EINVALID;
+			goto done;
+		}
+	}
 	bool use_disk = kd_kube__client_cache_dir(c) && kd_kube__client_ttl(c) > 0;
 	if (use_disk)
 		cache_file(&file, c, group, version);

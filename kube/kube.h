@@ -75,6 +75,35 @@ bool kd_kube_config_in_cluster(const kd_kube_config *cfg);
 const char *kd_kube_config_auth_kind(const kd_kube_config *cfg);
 
 /* ---------------------------------------------------------------------------------------------
+ * Names (pure: no I/O, safe from any thread)
+ *
+ * Every function here returns 0 when the value is valid, else KD_EINVALID with a message a
+ * person can act on in `why` (size `size`): the kind, the field, the value (non-printable
+ * bytes as \xNN, cut after 80 characters), what is wrong with it and the rule. They do not
+ * touch kd_error_last(). */
+
+typedef enum {
+	KD_KUBE_NAME_SUBDOMAIN,    /* DNS-1123 subdomain, at most 253 characters: most kinds, custom resources */
+	KD_KUBE_NAME_LABEL,        /* DNS-1123 label, at most 63: core Namespace and Service, apps StatefulSet */
+	KD_KUBE_NAME_PATH_SEGMENT, /* only not '.'/'..', no '/' or '%': RBAC kinds, kinds with rules of their own */
+} kd_kube_name_rule;
+
+/* The rule Kubernetes 1.37's validation applies to metadata.name of `kind` in `api_version`
+ * (the group decides: a Knative serving.knative.dev Service is a subdomain). */
+kd_kube_name_rule kd_kube_name_rule_of(const char *api_version, const char *kind);
+/* metadata.name (`generate` false) or metadata.generateName (true) of an object of that kind,
+ * as the API server checks it (batch CronJob names: at most 52 characters; a generateName as a
+ * prefix and as the names generated from it). */
+int kd_kube_check_name(char *why, size_t size, const char *api_version, const char *kind, const char *name,
+	bool generate);
+/* metadata.namespace: a DNS-1123 label. */
+int kd_kube_check_namespace(char *why, size_t size, const char *ns);
+/* client-go's path-segment rule (IsValidPathSegmentName), which every name and namespace in a
+ * request path must pass: not "." or "..", no '/' or '%'. `what` names the value in the
+ * message ("ConfigMap name"). */
+int kd_kube_check_path_segment(char *why, size_t size, const char *what, const char *s);
+
+/* ---------------------------------------------------------------------------------------------
  * Client */
 
 typedef struct kd_kube_client kd_kube_client;

@@ -11,6 +11,7 @@
 
 #include "../../base/base.h"
 #include "../../base/json.h"
+#include "../../base/yaml.h"
 #include "../../kube/internal.h"
 #include "../../kube/kube.h"
 #include "test.h"
@@ -677,4 +678,62 @@ TEST(kube_redact_url)
 	kd_kube__redact_url(&b, "https://h:1/x?y=@");
 	CHECK_STR(kd_buf_cstr(&b), "https://h:1/x?y=@");
 	kd_buf_free(&b);
+}
+
+/* tests/kube/names.yaml: the name rules, case by case (see the file's header). */
+TEST(kube_name_cases)
+{
+	kd_buf path = KD_BUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *cases = NULL;
+	kd_buf_printf(&path, "%s/tests/kube/names.yaml", kd_test_root());
+	if (!CHECK_INT(kd_file_read(&text, &len, kd_buf_cstr(&path), 0), 0) ||
+		!CHECK_INT(kd_yaml_parse_one(&cases, NULL, kd_buf_cstr(&path), text, len), 0))
+		goto done;
+	const cJSON *c;
+	int n = 0;
+	cJSON_ArrayForEach(c, cases)
+	{
+		const char *av = kd_json_get_str(c, "apiVersion"), *kind = kd_json_get_str(c, "kind");
+		const char *want = kd_json_get_str(c, "error");
+		const char *field = NULL, *value = NULL;
+		static const char *const fields[] = {"name", "generateName", "namespace", "segment"};
+		for (size_t i = 0; i < KD_ARRAY_SIZE(fields) && !value; i++)
+			if ((value = kd_json_get_str(c, fields[i])))
+				field = fields[i];
+		if (!CHECK(value != NULL))
+			continue;
+		const cJSON *rep = kd_json_get(c, "repeat");
+		kd_buf v = KD_BUF_INIT;
+		for (int r = 0; r < (cJSON_IsNumber(rep) ? rep->valueint : 1); r++)
+			kd_buf_puts(&v, value);
+		char why[1024] = "";
+		int rc;
+		if (strcmp(field, "namespace") == 0)
+			rc = kd_kube_check_namespace(why, sizeof(why), kd_buf_cstr(&v));
+		else if (strcmp(field, "segment") == 0)
+			rc = kd_kube_check_path_segment(why, sizeof(why), "value", kd_buf_cstr(&v));
+		else
+			rc = kd_kube_check_name(why, sizeof(why), av, kind, kd_buf_cstr(&v), strcmp(field, "generateName") == 0);
+		bool ok = want ? rc == KD_EINVALID && strstr(why, want) != NULL : rc == 0 && why[0] == '\0';
+		kd_buf name = KD_BUF_INIT, msg = KD_BUF_INIT;
+		kd_buf_printf(&name, "kube_names/%s %s %s=%.40s", av ? av : "", kind ? kind : "", field, value);
+		kd_buf_printf(&msg, "  rc %d, message: %s\n  want: %s\n", rc, why, want ? want : "(valid)");
+		kd_test_case_result(kd_buf_cstr(&name), ok, ok ? NULL : kd_buf_cstr(&msg));
+		kd_buf_free(&name);
+		kd_buf_free(&msg);
+		kd_buf_free(&v);
+		n++;
+	}
+	CHECK(n >= 50);
+	/* the rule table itself */
+	CHECK_INT(kd_kube_name_rule_of("v1", "Service"), KD_KUBE_NAME_LABEL);
+	CHECK_INT(kd_kube_name_rule_of("serving.knative.dev/v1", "Service"), KD_KUBE_NAME_SUBDOMAIN);
+	CHECK_INT(kd_kube_name_rule_of("rbac.authorization.k8s.io/v1", "Role"), KD_KUBE_NAME_PATH_SEGMENT);
+	CHECK_INT(kd_kube_name_rule_of(NULL, NULL), KD_KUBE_NAME_SUBDOMAIN);
+done:
+	cJSON_Delete(cases);
+	free(text);
+	kd_buf_free(&path);
 }

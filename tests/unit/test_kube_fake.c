@@ -419,3 +419,62 @@ TEST(kube_fake_discovery_waits_for_a_new_group)
 	kd_kube_client_free(c);
 	fake_stop(&f);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * Names that would change the request path are refused before any request; dot segments that
+ * a caller does put into a raw path go out as they are (CURLOPT_PATH_AS_IS) */
+
+static void route_any(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	(void)f;
+	(void)method;
+	(void)headers;
+	if (strcmp(target, "/api/v1") == 0)
+		respond(out, 200, NULL, CORE_V1);
+	else
+		respond(out, 404, NULL, "{\"kind\":\"Status\",\"reason\":\"NotFound\",\"message\":\"nope\",\"code\":404}");
+}
+
+TEST(kube_fake_path_segments_refused)
+{
+	fake f;
+	if (!CHECK(fake_start(&f, route_any)))
+		return;
+	kd_kube_client_options o = quiet();
+	kd_kube_client *c = fake_client(&f, NULL, &o);
+	if (CHECK(c != NULL)) {
+		static const char *const bad[] = {"..", ".", "a/b", "a%2Fb", "../secrets"};
+		for (size_t i = 0; i < KD_ARRAY_SIZE(bad); i++) {
+			kd_kube_ref r = {"v1", "ConfigMap", NULL, bad[i], NULL};
+			CHECK_INT(kd_kube_delete(c, &r, NULL), KD_EINVALID);
+			CHECK(kd_error_last() && strstr(kd_error_last(), "ConfigMap name \"") != NULL);
+			CHECK(kd_error_last() && strstr(kd_error_last(), bad[i]) != NULL);
+			cJSON *obj = NULL;
+			CHECK_INT(kd_kube_get(&obj, c, &r), KD_EINVALID);
+			kd_kube_ref rn = {"v1", "ConfigMap", bad[i], "ok", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &rn), KD_EINVALID);
+			CHECK(kd_error_last() && strstr(kd_error_last(), "namespace \"") != NULL);
+		}
+		kd_kube_ref sub = {"v1", "ConfigMap", NULL, "ok", "../x"};
+		CHECK_INT(kd_kube_delete(c, &sub, NULL), KD_EINVALID);
+		cJSON *cm = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"..\"}}");
+		CHECK_INT(kd_kube_apply(NULL, c, cm, NULL), KD_EINVALID);
+		cJSON_Delete(cm);
+		kd_kube_mapping m = KD_KUBE_MAPPING_INIT;
+		CHECK_INT(kd_kube_mapping_get(&m, c, "../v1", "ConfigMap"), KD_EINVALID);
+		CHECK(kd_error_last() && strstr(kd_error_last(), "apiVersion group \"..\"") != NULL);
+		/* not one request reached the server, not even discovery */
+		CHECK_INT(f.n, 0);
+		CHECK_INT(kd_kube_client_attempts(c), 0);
+		/* a raw path with dot segments is sent unchanged, not squashed into another path */
+		kd_kube_response resp = KD_KUBE_RESPONSE_INIT;
+		kd_kube_request_options req = KD_KUBE_REQUEST_OPTIONS_INIT;
+		req.path = "/api/v1/namespaces/ns/configmaps/../secrets/./x";
+		CHECK_INT(kd_kube_request(&resp, c, &req), 0);
+		CHECK_INT(resp.status, 404);
+		kd_kube_response_clear(&resp);
+		CHECK_STR(kd_buf_cstr(&f.log), "GET /api/v1/namespaces/ns/configmaps/../secrets/./x\n");
+	}
+	kd_kube_client_free(c);
+	fake_stop(&f);
+}
