@@ -2,6 +2,8 @@
  * (kept in memory as curl blobs), retries with backoff and jitter inside a time budget, the
  * server's Status turned into a kudoc error, and -v logging that never shows a secret. */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #define RESPONSE_MAX ((size_t)256 << 20)
 #define TOKEN_FILE_REREAD_MS 60000
+#define RETRY_AFTER_MAX_S (1L << 30) /* 34 years */
 
 struct kd_kube_client {
 	kd_kube_config *cfg;
@@ -47,6 +50,18 @@ int64_t kd_kube__now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long kd_kube__json_long(const cJSON *v, long def)
+{
+	if (!cJSON_IsNumber(v) || isnan(v->valuedouble))
+		return def;
+	double d = v->valuedouble;
+	if (d >= 9223372036854775807.0) /* 2^63 as a double */
+		return LONG_MAX;
+	if (d <= -9223372036854775807.0)
+		return LONG_MIN;
+	return (long)d;
 }
 
 void kd_kube__strlcpy(char *dst, size_t size, const char *src)
@@ -496,8 +511,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		tmp[m] = '\0';
 		char *end;
 		long v = strtol(tmp, &end, 10);
+		/* a delay beyond any budget is as good as "never": capped, so that turning it into
+		 * milliseconds cannot overflow (strtol gives LONG_MAX for a huge value) */
 		if (end != tmp && v >= 0)
-			x->retry_after_s = v;
+			x->retry_after_s = v > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : v;
 	}
 	return len;
 }
@@ -714,9 +731,9 @@ static int code_for(long http, const char *reason)
 int kd_kube__status_to_error(long http, const cJSON *st)
 {
 	const char *reason = kd_json_get_str(st, "reason"), *msg = kd_json_get_str(st, "message");
-	const cJSON *code = kd_json_get(st, "code");
-	if (cJSON_IsNumber(code) && code->valuedouble >= 100 && code->valuedouble < 600)
-		http = (long)code->valuedouble;
+	long code = kd_kube__json_long(kd_json_get(st, "code"), 0);
+	if (code >= 100 && code < 600)
+		http = code;
 	kd_buf b = KD_BUF_INIT;
 	if (msg && *msg)
 		kd_buf_puts(&b, msg);

@@ -125,6 +125,11 @@ void kd_kube__stream_reset(kd_kube__stream *s);
 #define KD_KUBE__EVENT_ERROR 4
 int kd_kube__event_parse(int *type_out, cJSON **obj_out, const char *json, size_t len);
 
+/* A JSON number as a long: `def` when v is not a number (or NaN), saturated at LONG_MIN/LONG_MAX
+ * beyond them (a C cast of an out-of-range double is undefined, and on x86 turns 1e300 into
+ * LONG_MIN). Every integer read from an answer of the server goes through this. */
+long kd_kube__json_long(const cJSON *v, long def);
+
 /* Formats "%s" into a fixed buffer safely. */
 void kd_kube__strlcpy(char *dst, size_t size, const char *src);
 

@@ -328,13 +328,13 @@ static int on_event_json(void *ud, const char *json, size_t len)
 	if (rc)
 		return rc;
 	if (type == KD_KUBE__EVENT_ERROR) {
-		const cJSON *code = kd_json_get(obj, "code");
-		if (cJSON_IsNumber(code) && code->valuedouble == 410) {
+		long code = kd_kube__json_long(kd_json_get(obj, "code"), 500);
+		if (code == 410) {
 			w->gone = true;
 			cJSON_Delete(obj);
 			return 1; /* stop reading this stream */
 		}
-		rc = kd_kube__status_to_error(cJSON_IsNumber(code) ? (long)code->valuedouble : 500, obj);
+		rc = kd_kube__status_to_error(code, obj);
 		cJSON_Delete(obj);
 		return rc ? rc : KD_ERROR;
 	}

@@ -3,6 +3,7 @@
  * data-driven readiness cases in tests/kube/readiness/<case>/. */
 #include <dirent.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -736,4 +737,25 @@ done:
 	cJSON_Delete(cases);
 	free(text);
 	kd_buf_free(&path);
+}
+
+/* Numbers from the server beyond a long saturate instead of being cast (undefined behaviour). */
+TEST(kube_leader_parse_huge_numbers)
+{
+	cJSON *lease = cJSON_Parse("{\"kind\":\"Lease\",\"spec\":{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":1e300,"
+				   "\"leaseTransitions\":-1e400}}");
+	kd_kube_leader_record r = KD_KUBE_LEADER_RECORD_INIT;
+	CHECK_INT(kd_kube_leader_parse(&r, lease), 0);
+	CHECK(r.lease_duration_s == LONG_MAX);
+	CHECK(r.transitions == LONG_MIN);
+	kd_kube_leader_record_clear(&r);
+	cJSON_Delete(lease);
+	cJSON *st = cJSON_Parse("{\"kind\":\"Status\",\"code\":1e300,\"reason\":\"Weird\",\"message\":\"m\"}");
+	CHECK_INT(kd_kube__status_to_error(503, st), KD_ERROR);
+	CHECK_STR(kd_error_last(), "m (HTTP 503 Weird)"); /* an impossible code is ignored */
+	cJSON_Delete(st);
+	cJSON *one = cJSON_CreateNumber(2.9);
+	CHECK_INT(kd_kube__json_long(one, 7), 2);
+	CHECK_INT(kd_kube__json_long(NULL, 7), 7);
+	cJSON_Delete(one);
 }

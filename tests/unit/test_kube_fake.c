@@ -478,3 +478,40 @@ TEST(kube_fake_path_segments_refused)
 	kd_kube_client_free(c);
 	fake_stop(&f);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * A Retry-After far beyond the budget: give up at once with the server's answer (it once
+ * overflowed when turned into milliseconds, and the wrapped value could be a short retry) */
+
+static void route_retry_forever(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	(void)method;
+	(void)target;
+	(void)headers;
+	/* state 0: 18446744073709552 s * 1000 wraps around 2^64 to 384 ms; 1: more than a long */
+	respond(out, 429, f->state ? "Retry-After: 99999999999999999999999\r\n" : "Retry-After: 18446744073709552\r\n",
+		"{\"kind\":\"Status\",\"reason\":\"TooManyRequests\",\"message\":\"come back much later\",\"code\":429}");
+}
+
+TEST(kube_fake_retry_after_huge)
+{
+	for (int i = 0; i < 2; i++) {
+		fake f;
+		if (!CHECK(fake_start(&f, route_retry_forever)))
+			return;
+		f.state = i;
+		kd_kube_client_options o = quiet();
+		kd_kube_client *c = fake_client(&f, NULL, &o);
+		if (CHECK(c != NULL)) {
+			kd_kube_response r = KD_KUBE_RESPONSE_INIT;
+			kd_kube_request_options req = KD_KUBE_REQUEST_OPTIONS_INIT;
+			req.path = "/api/v1/namespaces";
+			CHECK_INT(kd_kube_request(&r, c, &req), 0);
+			CHECK_INT(r.status, 429);
+			CHECK_INT(kd_kube_client_attempts(c), 1);
+			kd_kube_response_clear(&r);
+		}
+		kd_kube_client_free(c);
+		fake_stop(&f);
+	}
+}
