@@ -149,13 +149,6 @@ long kd_kube_client_attempts(const kd_kube_client *c)
 	return c->attempts;
 }
 
-static void scrub_free(char *p, size_t n)
-{
-	if (p)
-		memset(p, 0, n);
-	free(p);
-}
-
 void kd_kube_client_free(kd_kube_client *c)
 {
 	if (!c)
@@ -164,11 +157,11 @@ void kd_kube_client_free(kd_kube_client *c)
 		curl_easy_cleanup(c->h);
 	curl_slist_free_all(c->connect_to);
 	free(c->base_url);
-	scrub_free(c->token, c->token ? strlen(c->token) : 0);
+	kd_kube__scrub_str(c->token);
 	kd_kube__exec_cred_clear(&c->exec);
 	free(c->ca);
 	free(c->cert);
-	scrub_free(c->key, c->key_len);
+	kd_kube__scrub_free(c->key, c->key_len);
 	free(c->cache_dir);
 	free(c->field_manager);
 	free(c->user_agent);
@@ -177,10 +170,11 @@ void kd_kube_client_free(kd_kube_client *c)
 	free(c);
 }
 
-/* Reads a credential file; the message names the file, never its content. */
-static int read_blob(char **out, size_t *len, const char *path, const char *what)
+/* Reads a certificate or credential file (`secret`: into memory that is wiped after use); the
+ * message names the file, never its content. */
+static int read_blob(char **out, size_t *len, const char *path, const char *what, bool secret)
 {
-	int rc = kd_file_read(out, len, path, 1 << 20);
+	int rc = secret ? kd_kube__secret_file_read(out, len, path, 1 << 20) : kd_file_read(out, len, path, 1 << 20);
 	if (rc)
 		kd_error_set(KD_ERR_KUBE, "%s %s: %s", what, path, rc == KD_ENOTFOUND ? "no such file" : "cannot read it");
 	return rc;
@@ -190,12 +184,12 @@ static int read_token_file(kd_kube_client *c)
 {
 	char *t = NULL;
 	size_t n = 0;
-	int rc = read_blob(&t, &n, c->cfg->token_file, "token file");
+	int rc = read_blob(&t, &n, c->cfg->token_file, "token file", true);
 	if (rc)
 		return rc;
 	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
 		t[--n] = '\0';
-	scrub_free(c->token, c->token ? strlen(c->token) : 0);
+	kd_kube__scrub_str(c->token);
 	c->token = t;
 	c->token_read_ms = kd_kube__now_ms();
 	return 0;
@@ -313,13 +307,13 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	if (c->cfg->ca_data) {
 		c->ca = kd_strndup(c->cfg->ca_data, c->cfg->ca_len);
 		c->ca_len = c->cfg->ca_len;
-	} else if (c->cfg->ca_file && (rc = read_blob(&c->ca, &c->ca_len, c->cfg->ca_file, "certificate-authority"))) {
+	} else if (c->cfg->ca_file && (rc = read_blob(&c->ca, &c->ca_len, c->cfg->ca_file, "certificate-authority", false))) {
 		goto done;
 	}
 	if (c->cfg->cert_data) {
 		c->cert = kd_strndup(c->cfg->cert_data, c->cfg->cert_len);
 		c->cert_len = c->cfg->cert_len;
-	} else if (c->cfg->cert_file && (rc = read_blob(&c->cert, &c->cert_len, c->cfg->cert_file, "client-certificate"))) {
+	} else if (c->cfg->cert_file && (rc = read_blob(&c->cert, &c->cert_len, c->cfg->cert_file, "client-certificate", false))) {
 		goto done;
 	}
 	if (c->cfg->key_data) {
@@ -327,7 +321,7 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 		memcpy(c->key, c->cfg->key_data, c->cfg->key_len);
 		c->key[c->cfg->key_len] = '\0';
 		c->key_len = c->cfg->key_len;
-	} else if (c->cfg->key_file && (rc = read_blob(&c->key, &c->key_len, c->cfg->key_file, "client-key"))) {
+	} else if (c->cfg->key_file && (rc = read_blob(&c->key, &c->key_len, c->cfg->key_file, "client-key", true))) {
 		goto done;
 	}
 	if (c->ca && c->cfg->insecure) {
@@ -431,15 +425,20 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 	}
 	const char *cert = c->cert, *key = c->key;
 	size_t cert_len = c->cert_len, key_len = c->key_len;
+	/* The client's own key outlives every handle it is set on, so libcurl may borrow it and
+	 * makes no copy of it. An exec plugin's key can be renewed while a watch handle still
+	 * holds the old one: libcurl copies that one (and frees its copy without wiping). */
+	unsigned key_flags = CURL_BLOB_NOCOPY;
 	if (!cert && c->exec.valid && c->exec.cert) {
 		cert = c->exec.cert;
 		cert_len = c->exec.cert_len;
 		key = c->exec.key;
 		key_len = c->exec.key_len;
+		key_flags = CURL_BLOB_COPY;
 	}
 	if (cert && key) {
 		struct curl_blob cb = {(void *)cert, cert_len, CURL_BLOB_COPY};
-		struct curl_blob kb = {(void *)key, key_len, CURL_BLOB_COPY};
+		struct curl_blob kb = {(void *)key, key_len, key_flags};
 		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
 		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
 		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
@@ -451,10 +450,10 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 	const char *token = c->token ? c->token : (c->exec.valid ? c->exec.token : NULL);
 	if (token && *token) {
 		kd_buf b = KD_BUF_INIT;
+		kd_kube__secret_reserve(&b, strlen(token) + 32);
 		kd_buf_printf(&b, "Authorization: Bearer %s", token);
 		*headers = curl_slist_append(*headers, kd_buf_cstr(&b));
-		memset(b.ptr, 0, b.len);
-		kd_buf_free(&b);
+		kd_kube__secret_buf_free(&b);
 	} else if (c->cfg->username || c->cfg->password) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->cfg->username ? c->cfg->username : "");
@@ -593,7 +592,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		attempt++;
 		c->attempts++;
 		kd_buf_clear(&body);
-		curl_slist_free_all(headers);
+		kd_kube__slist_scrub_free(headers);
 		headers = NULL;
 		curl_easy_reset(c->h);
 		if ((rc = kd_kube__setup_handle(c, c->h, &headers)))
@@ -675,7 +674,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		break;
 	}
 done:
-	curl_slist_free_all(headers);
+	kd_kube__slist_scrub_free(headers);
 	if (c->h) {
 		/* the handle must not keep pointers to our stack or headers */
 		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
@@ -770,8 +769,21 @@ int kd_kube_status_error(long http, const char *body, size_t len)
 		kd_buf_printf(&b, "the server answered HTTP %ld", http);
 		if (body && len) {
 			kd_buf_puts(&b, ": ");
-			for (size_t i = 0; i < len && i < 200; i++)
+			for (size_t i = 0; i < len && i < 200; i++) {
 				kd_buf_putc(&b, (body[i] >= 32 && body[i] < 127) ? body[i] : ' ');
+				/* a page that echoes the request (some proxies do) must not echo our
+				 * credential into the message */
+				static const char *const schemes[] = {"bearer ", "basic "};
+				for (size_t k = 0; k < KD_ARRAY_SIZE(schemes); k++) {
+					size_t sl = strlen(schemes[k]);
+					if (b.len >= sl && strncasecmp(b.ptr + b.len - sl, schemes[k], sl) == 0) {
+						while (i + 1 < len && body[i + 1] != ' ' && body[i + 1] != '"' && body[i + 1] != '<' &&
+							body[i + 1] != '\r' && body[i + 1] != '\n' && body[i + 1] != '\'')
+							i++;
+						kd_buf_puts(&b, "REDACTED");
+					}
+				}
+			}
 		}
 		rc = code_for(http, NULL);
 		kd_error_set(KD_ERR_KUBE, "%s", kd_buf_cstr(&b));
@@ -779,6 +791,38 @@ int kd_kube_status_error(long http, const char *body, size_t len)
 	}
 	cJSON_Delete(doc);
 	return rc;
+}
+
+void kd_kube__redact_error(kd_kube_client *c)
+{
+	const char *e = kd_error_last();
+	if (!e || !c)
+		return;
+	const char *secrets[] = {c->token, c->exec.valid ? c->exec.token : NULL, c->cfg->token, c->cfg->password};
+	kd_buf b = KD_BUF_INIT;
+	kd_kube__secret_reserve(&b, strlen(e));
+	kd_buf_puts(&b, e);
+	bool changed = false;
+	for (size_t i = 0; i < KD_ARRAY_SIZE(secrets); i++) {
+		const char *sec = secrets[i];
+		size_t sl = sec ? strlen(sec) : 0;
+		if (sl < 4) /* too short to tell from ordinary text */
+			continue;
+		char *at;
+		while ((at = strstr(b.ptr, sec))) {
+			kd_buf r = KD_BUF_INIT;
+			kd_kube__secret_reserve(&r, b.len);
+			kd_buf_put(&r, b.ptr, (size_t)(at - b.ptr));
+			kd_buf_puts(&r, "REDACTED");
+			kd_buf_puts(&r, at + sl);
+			kd_kube__secret_buf_free(&b);
+			b = r;
+			changed = true;
+		}
+	}
+	if (changed)
+		kd_error_set(kd_error_last_class(), "%s", b.ptr);
+	kd_kube__secret_buf_free(&b);
 }
 
 int kd_kube__request_json(cJSON **out, kd_kube_client *c, const char *method, const char *path,
@@ -797,8 +841,10 @@ int kd_kube__request_json(cJSON **out, kd_kube_client *c, const char *method, co
 	int rc = kd_kube_request(&r, c, &req);
 	if (rc)
 		return rc;
-	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len)))
+	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len))) {
+		kd_kube__redact_error(c);
 		goto done;
+	}
 	if (out) {
 		*out = cJSON_ParseWithLength(r.body, r.body_len);
 		if (!*out) {

@@ -25,12 +25,8 @@ extern char **environ;
 
 void kd_kube__exec_cred_clear(kd_kube__exec_cred *cred)
 {
-	if (cred->token)
-		memset(cred->token, 0, strlen(cred->token));
-	free(cred->token);
-	if (cred->key)
-		memset(cred->key, 0, cred->key_len);
-	free(cred->key);
+	kd_kube__scrub_str(cred->token);
+	kd_kube__scrub_free(cred->key, cred->key_len);
 	free(cred->cert);
 	int runs = cred->runs;
 	memset(cred, 0, sizeof(*cred));
@@ -96,14 +92,7 @@ int kd_kube__exec_parse(kd_kube__exec_cred *cred, const char *api_version, const
 	memset(&c, 0, sizeof(c));
 	rc = 0;
 done:
-	if (doc) {
-		/* scrub the token out of the parse tree before it is freed */
-		cJSON *st2 = kd_json_get(doc, "status");
-		cJSON *t = st2 ? kd_json_get(st2, "token") : NULL;
-		if (cJSON_IsString(t))
-			memset(t->valuestring, 0, strlen(t->valuestring));
-	}
-	cJSON_Delete(doc);
+	kd_kube__json_scrub_delete(doc); /* the token and key are in the parse tree too */
 	kd_kube__exec_cred_clear(&c);
 	return rc;
 }
@@ -233,9 +222,11 @@ static int run_plugin(kd_buf *out, const kd_kube_config *cfg)
 			kill(pid, SIGKILL);
 			kd_error_set(KD_ERR_KUBE, "exec plugin %s: output larger than %zu bytes", cfg->exec_command,
 				EXEC_OUTPUT_MAX);
+			kd_kube__scrub(chunk, sizeof(chunk));
 			goto done;
 		}
-		kd_buf_put(out, chunk, (size_t)n);
+		kd_kube__secret_put(out, chunk, (size_t)n);
+		kd_kube__scrub(chunk, (size_t)n);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -274,8 +265,6 @@ int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool 
 	rc = run_plugin(&out, cfg);
 	if (!rc)
 		rc = kd_kube__exec_parse(cred, cfg->exec_api_version, out.ptr ? out.ptr : "", out.len);
-	if (out.ptr)
-		memset(out.ptr, 0, out.len);
-	kd_buf_free(&out);
+	kd_kube__secret_buf_free(&out);
 	return rc;
 }

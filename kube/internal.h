@@ -130,6 +130,29 @@ int kd_kube__event_parse(int *type_out, cJSON **obj_out, const char *json, size_
  * LONG_MIN). Every integer read from an answer of the server goes through this. */
 long kd_kube__json_long(const cJSON *v, long def);
 
+/* Key material (kube/secret.c): wiped with OPENSSL_cleanse, never by a memset the compiler may
+ * drop; buffers holding it grow by moving and wiping, never by realloc. */
+void kd_kube__scrub(void *p, size_t n);
+void kd_kube__scrub_free(void *p, size_t n);
+void kd_kube__scrub_str(char *s); /* a NUL-terminated secret; NULL is fine */
+/* Room for `extra` more bytes in a kd_buf that holds secrets (honours b->max: KD_ELIMIT). After
+ * it, kd_buf_put/printf of up to `extra` bytes do not reallocate. */
+int kd_kube__secret_reserve(kd_buf *b, size_t extra);
+int kd_kube__secret_put(kd_buf *b, const void *data, size_t len);
+void kd_kube__secret_buf_free(kd_buf *b); /* wipes the whole capacity */
+/* kd_file_read for a file holding secrets (kubeconfig, token, client key): read straight into
+ * one block; free with kd_kube__scrub_free(*out, *len_out). Errors name the file only. */
+int kd_kube__secret_file_read(char **out, size_t *len_out, const char *path, size_t max);
+/* Wipes every string value of a parsed tree (its keys are left); _delete then deletes it. */
+void kd_kube__json_scrub(cJSON *j);
+void kd_kube__json_scrub_delete(cJSON *j);
+/* Wipes the strings of a header list (Authorization), then frees it. */
+void kd_kube__slist_scrub_free(struct curl_slist *l);
+
+/* When the last error quotes one of c's credentials (a server that echoes the request), puts
+ * REDACTED in its place. Called wherever an answer's text becomes the message. */
+void kd_kube__redact_error(kd_kube_client *c);
+
 /* Formats "%s" into a fixed buffer safely. */
 void kd_kube__strlcpy(char *dst, size_t size, const char *src);
 

@@ -11,7 +11,11 @@
  * Timeout/ServerTimeout/504 -> KD_ETIMEOUT) with the server's message and causes intact.
  *
  * Secrets (tokens, passwords, keys, exec plugin output, kubeconfig data) never appear in
- * errors or log lines. */
+ * errors or log lines; an error page that echoes the request has this client's credentials and
+ * any Bearer/Basic value replaced by REDACTED. The memory kudoc holds them in is wiped with
+ * OPENSSL_cleanse when released (buffers that grow move and wipe instead of realloc); the copies
+ * made inside libcurl (request headers, basic-auth credentials, an exec plugin's key) and libyaml
+ * (while it parses a kubeconfig) are freed by those libraries without wiping. */
 #ifndef KD_KUBE_H
 #define KD_KUBE_H
 

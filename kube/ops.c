@@ -242,8 +242,10 @@ static int list_page(cJSON **out, bool *gone, kd_kube_client *c, const char *bas
 		*gone = true;
 		goto done;
 	}
-	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len)))
+	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len))) {
+		kd_kube__redact_error(c);
 		goto done;
+	}
 	*out = cJSON_ParseWithLength(r.body, r.body_len);
 	if (!*out || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);

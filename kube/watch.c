@@ -210,7 +210,7 @@ static void wstream_disconnect(wstream *w, CURLM *m)
 		curl_easy_cleanup(w->h);
 		w->h = NULL;
 	}
-	curl_slist_free_all(w->headers);
+	kd_kube__slist_scrub_free(w->headers);
 	w->headers = NULL;
 	w->active = false;
 }
@@ -482,8 +482,11 @@ static int wstream_done(wstream *w, CURLM *m, CURLcode res)
 			return 0;
 		}
 	}
-	if (res == CURLE_OK && status != 429 && status < 500)
-		return kd_kube_status_error(status, w->errbody.ptr, w->errbody.len);
+	if (res == CURLE_OK && status != 429 && status < 500) {
+		int rc = kd_kube_status_error(status, w->errbody.ptr, w->errbody.len);
+		kd_kube__redact_error(w->c);
+		return rc;
+	}
 	/* a dropped connection, 429 or 5xx: resume from the last resourceVersion */
 	if (!w->failing_since_ms)
 		w->failing_since_ms = now;

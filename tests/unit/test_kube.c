@@ -759,3 +759,75 @@ TEST(kube_leader_parse_huge_numbers)
 	CHECK_INT(kd_kube__json_long(NULL, 7), 7);
 	cJSON_Delete(one);
 }
+
+/* The helpers for memory that holds key material (kube/secret.c). */
+TEST(kube_secret_buffers)
+{
+	/* growth moves the contents (no realloc) and keeps them whole */
+	kd_buf b = KD_BUF_INIT;
+	kd_buf want = KD_BUF_INIT;
+	for (int i = 0; i < 2000; i++) {
+		char piece[16];
+		int n = snprintf(piece, sizeof(piece), "k%d;", i);
+		CHECK_INT(kd_kube__secret_put(&b, piece, (size_t)n), 0);
+		kd_buf_put(&want, piece, (size_t)n);
+	}
+	CHECK_STR(kd_buf_cstr(&b), kd_buf_cstr(&want));
+	size_t cap = b.cap;
+	CHECK_INT(kd_kube__secret_reserve(&b, 10), 0); /* room already there: no move */
+	CHECK(b.cap == cap);
+	kd_kube__secret_buf_free(&b);
+	CHECK(b.ptr == NULL && b.len == 0 && b.cap == 0);
+	b.max = 8;
+	CHECK_INT(kd_kube__secret_put(&b, "12345678", 8), 0);
+	CHECK_INT(kd_kube__secret_put(&b, "9", 1), KD_ELIMIT);
+	CHECK_STR(kd_buf_cstr(&b), "12345678");
+	kd_kube__secret_buf_free(&b);
+	kd_buf_free(&want);
+
+	/* files are read whole, of any size; errors name the file, never its content */
+	static const size_t sizes[] = {0, 1, 4095, 4096, 70001};
+	char *path = tpath("secret-file");
+	for (size_t i = 0; i < KD_ARRAY_SIZE(sizes); i++) {
+		kd_buf text = KD_BUF_INIT;
+		for (size_t k = 0; k < sizes[i]; k++)
+			kd_buf_putc(&text, (char)('a' + k % 26));
+		kd_test_write_file(path, kd_buf_cstr(&text), 0600);
+		char *got = NULL;
+		size_t len = 99;
+		CHECK_INT(kd_kube__secret_file_read(&got, &len, path, 1 << 20), 0);
+		CHECK_INT(len, sizes[i]);
+		CHECK(got && strcmp(got, kd_buf_cstr(&text)) == 0);
+		kd_kube__scrub_free(got, len);
+		kd_buf_free(&text);
+	}
+	kd_test_write_file(path, "sekrit-token-value", 0600);
+	char *got = NULL;
+	size_t len = 0;
+	CHECK_INT(kd_kube__secret_file_read(&got, &len, path, 5), KD_ELIMIT);
+	CHECK(got == NULL);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "secret-file") && !strstr(kd_error_last(), "sekrit"));
+	CHECK_INT(kd_kube__secret_file_read(&got, &len, kd_test_tmpdir(), 100), KD_ERROR);
+	CHECK_INT(kd_kube__secret_file_read(&got, &len, "/nonexistent/kudoc/x", 100), KD_ENOTFOUND);
+	free(path);
+
+	/* a parse tree is wiped value by value (keys stay: they are field names) */
+	cJSON *tree = cJSON_Parse("{\"status\":{\"token\":\"abc\",\"list\":[\"x\",{\"key\":\"pem\"}],\"n\":1}}");
+	kd_kube__json_scrub(tree);
+	const cJSON *st = kd_json_get(tree, "status");
+	CHECK(kd_json_get(st, "token") && kd_json_get(st, "token")->valuestring[0] == '\0');
+	CHECK(cJSON_GetArrayItem(kd_json_get(st, "list"), 0)->valuestring[0] == '\0');
+	CHECK(kd_json_get(cJSON_GetArrayItem(kd_json_get(st, "list"), 1), "key")->valuestring[0] == '\0');
+	CHECK_INT(kd_json_get(st, "n")->valueint, 1);
+	kd_kube__json_scrub_delete(tree);
+	kd_kube__json_scrub_delete(NULL);
+
+	/* key data decodes through presized buffers: same bytes as before, folded or not */
+	char *dec = NULL;
+	size_t dl = 0;
+	CHECK_INT(kd_kube__b64_decode(&dec, &dl, "aGVs\n bG8g\td29y bGQ=", 20), 0);
+	CHECK(dec && dl == 11 && memcmp(dec, "hello world", 11) == 0);
+	kd_kube__scrub_free(dec, dl);
+	CHECK_INT(kd_kube__b64_decode(&dec, &dl, "a!==", 4), KD_EINVALID);
+	CHECK(dec == NULL);
+}

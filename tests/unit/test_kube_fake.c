@@ -515,3 +515,115 @@ TEST(kube_fake_retry_after_huge)
 		fake_stop(&f);
 	}
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * Secrets stay out of logs and messages at any verbosity: the bearer token, a basic-auth
+ * password, a Secret's data (read, written, watched), and a credential that a misbehaving
+ * server echoes back in an error page */
+
+#define TOKEN "tok-SECRET-4242-abcdef"
+#define PASSWORD "pw-SECRET-hunter2"
+#define SECRET_DATA "c3VwZXItc2VjcmV0LXZhbHVl" /* base64 of a value nobody may see */
+
+static const char *SECRETS_V1 = "{\"kind\":\"APIResourceList\",\"groupVersion\":\"v1\",\"resources\":["
+				"{\"name\":\"secrets\",\"namespaced\":true,\"kind\":\"Secret\",\"verbs\":[\"get\",\"list\",\"watch\",\"patch\"]}]}";
+static const char *SECRET_OBJ = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"namespace\":\"ns\","
+				"\"resourceVersion\":\"3\"},\"data\":{\"password\":\"" SECRET_DATA "\"}}";
+
+static void route_secrets(fake *f, const char *method, const char *target, const char *headers, kd_buf *out)
+{
+	(void)headers;
+	if (strcmp(target, "/api/v1") == 0) {
+		respond(out, 200, NULL, SECRETS_V1);
+	} else if (strstr(target, "watch=1")) {
+		kd_buf ev = KD_BUF_INIT;
+		kd_buf_printf(&ev, "{\"type\":\"MODIFIED\",\"object\":%s}\n", SECRET_OBJ);
+		respond_stream(out, kd_buf_cstr(&ev));
+		kd_buf_free(&ev);
+	} else if (strstr(target, "/secrets/echo-status")) {
+		respond(out, 403, NULL, "{\"kind\":\"Status\",\"reason\":\"Forbidden\",\"message\":\"credential " TOKEN " / " PASSWORD
+					" is not allowed\",\"code\":403}");
+	} else if (strstr(target, "/secrets/echo")) {
+		/* an error page that quotes the request, credentials included */
+		kd_buf page = KD_BUF_INIT;
+		kd_buf_printf(&page, "<html><body>Bad request. Yours: GET %s Authorization: Bearer " TOKEN
+				     " Authorization: Basic cHc6eA== raw=" TOKEN " raw=" PASSWORD "</body></html>",
+			target);
+		kd_buf_printf(out, "HTTP/1.1 400 X\r\nContent-Type: text/html\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			page.len, kd_buf_cstr(&page));
+		kd_buf_free(&page);
+	} else if (strcmp(method, "GET") == 0 && f->state++ == 0) {
+		respond(out, 500, NULL, "{\"kind\":\"Status\",\"reason\":\"InternalError\",\"message\":\"try again\",\"code\":500}");
+	} else {
+		respond(out, 200, NULL, SECRET_OBJ);
+	}
+}
+
+static void collect_log(void *p, const char *line)
+{
+	kd_buf_printf((kd_buf *)p, "%s\n", line);
+}
+
+static int stop_at_first(void *payload, kd_kube_event_type t, const cJSON *obj)
+{
+	(void)payload;
+	(void)t;
+	(void)obj;
+	return 1;
+}
+
+TEST(kube_fake_secrets_never_logged)
+{
+	const char *users[] = {"{token: '" TOKEN "'}", "{username: admin, password: '" PASSWORD "'}"};
+	for (size_t u = 0; u < KD_ARRAY_SIZE(users); u++) {
+		fake f;
+		if (!CHECK(fake_start(&f, route_secrets)))
+			return;
+		kd_buf log = KD_BUF_INIT, errors = KD_BUF_INIT;
+		kd_kube_client_options o = quiet();
+		o.verbosity = 100;
+		o.log = collect_log;
+		o.log_payload = &log;
+		kd_kube_client *c = fake_client(&f, users[u], &o);
+		if (CHECK(c != NULL)) {
+			cJSON *obj = NULL;
+			kd_kube_ref r = {"v1", "Secret", NULL, "s", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &r), 0); /* a 500 first: a retry is logged */
+			CHECK_STR(kd_json_get_str(kd_json_get(obj, "data"), "password"), SECRET_DATA);
+			CHECK_INT(kd_kube_apply(NULL, c, obj, NULL), 0);
+			cJSON_Delete(obj);
+			kd_kube_watch_options wo = KD_KUBE_WATCH_OPTIONS_INIT;
+			wo.resource_version = "1";
+			wo.timeout_ms = 10000;
+			CHECK_INT(kd_kube_watch(c, &r, &wo, stop_at_first, NULL), 0);
+			kd_kube_ref echo = {"v1", "Secret", NULL, "echo", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &echo), KD_EINVALID);
+			kd_buf_printf(&errors, "%s\n", kd_error_last() ? kd_error_last() : "");
+			CHECK(kd_error_last() && strstr(kd_error_last(), "HTTP 400") != NULL);
+			CHECK(kd_error_last() && strstr(kd_error_last(), "Bearer REDACTED") != NULL);
+			kd_kube_ref echo_status = {"v1", "Secret", NULL, "echo-status", NULL};
+			CHECK_INT(kd_kube_get(&obj, c, &echo_status), KD_EFORBIDDEN);
+			kd_buf_printf(&errors, "%s\n", kd_error_last() ? kd_error_last() : "");
+		}
+		kd_kube_client_free(c);
+		fake_stop(&f);
+		/* the log has one line per exchange, retries and watches included ... */
+		CHECK(strstr(kd_buf_cstr(&log), "GET http://127.0.0.1:") != NULL);
+		CHECK(strstr(kd_buf_cstr(&log), "retrying") != NULL);
+		CHECK(strstr(kd_buf_cstr(&log), "WATCH ") != NULL);
+		CHECK(strstr(kd_buf_cstr(&log), "PATCH ") != NULL);
+		/* ... and no credential, header or Secret data; the messages quote the error pages but
+		 * not this client's credential nor any Bearer/Basic value in them */
+		const char *cred = u == 0 ? TOKEN : PASSWORD;
+		static const char *const never_logged[] = {TOKEN, PASSWORD, SECRET_DATA, "Authorization", "cHc6eA=="};
+		for (size_t i = 0; i < KD_ARRAY_SIZE(never_logged); i++)
+			if (!CHECK(strstr(kd_buf_cstr(&log), never_logged[i]) == NULL))
+				fprintf(stderr, "  logged %s\n  log:\n%s", never_logged[i], kd_buf_cstr(&log));
+		const char *never_said[] = {cred, SECRET_DATA, "cHc6eA=="};
+		for (size_t i = 0; i < KD_ARRAY_SIZE(never_said); i++)
+			if (!CHECK(strstr(kd_buf_cstr(&errors), never_said[i]) == NULL))
+				fprintf(stderr, "  said %s\n  errors:\n%s", never_said[i], kd_buf_cstr(&errors));
+		kd_buf_free(&log);
+		kd_buf_free(&errors);
+	}
+}
