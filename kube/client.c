@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,41 @@ struct kd_kube_client {
 	long attempts;
 	kd_kube__discovery *disc;
 	unsigned rng;
+	const volatile sig_atomic_t *cancel;
+	CURLM *m; /* drives c->h, so a request can be given up between polls */
 };
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int kd_kube_global_init(void)
+{
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return kd_error_set(KD_ERR_KUBE, "cannot initialise libcurl: %s", curl_easy_strerror(global_rc));
+	return 0;
+}
+
+bool kd_kube__canceled(const kd_kube_client *c)
+{
+	return c && c->cancel && *c->cancel;
+}
+
+bool kd_kube__client_has_cancel(const kd_kube_client *c)
+{
+	return c && c->cancel;
+}
+
+int kd_kube__cancel_error(const char *what)
+{
+	kd_error_set(KD_ERR_KUBE, "%s: canceled", what);
+	return KD_ECANCELED;
+}
 
 int64_t kd_kube__now_ms(void)
 {
@@ -155,6 +190,8 @@ void kd_kube_client_free(kd_kube_client *c)
 		return;
 	if (c->h)
 		curl_easy_cleanup(c->h);
+	if (c->m)
+		curl_multi_cleanup(c->m);
 	curl_slist_free_all(c->connect_to);
 	free(c->base_url);
 	kd_kube__scrub_str(c->token);
@@ -268,12 +305,12 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	*out = NULL;
 	if (!opts)
 		opts = &def;
-	static int curl_inited;
-	if (!curl_inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		curl_inited = 1;
+	if ((rc = kd_kube_global_init())) {
+		free(c);
+		return rc;
 	}
 	c->cfg = kd_kube__config_dup(cfg);
+	c->cancel = opts->cancel;
 	c->verbosity = opts->verbosity;
 	c->log = opts->log;
 	c->log_payload = opts->log_payload;
@@ -344,7 +381,8 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	else if (c->cfg->token_file && (rc = read_token_file(c)))
 		goto done;
 	c->h = curl_easy_init();
-	if (!c->h) {
+	c->m = curl_multi_init();
+	if (!c->h || !c->m) {
 		kd_error_set(KD_ERR_KUBE, "cannot create a curl handle");
 		rc = KD_ERROR;
 		goto done;
@@ -365,7 +403,7 @@ static int refresh_credentials(kd_kube_client *c, bool force)
 		(force || kd_kube__now_ms() - c->token_read_ms > TOKEN_FILE_REREAD_MS))
 		rc = read_token_file(c);
 	if (!rc && c->cfg->exec_command && !c->cfg->token && !c->cfg->token_file && !c->cert)
-		rc = kd_kube__exec_get(&c->exec, c->cfg, force);
+		rc = kd_kube__exec_get(&c->exec, c->cfg, force, c->cancel);
 	return rc;
 }
 
@@ -556,11 +594,57 @@ static long backoff_ms(kd_kube_client *c, int attempt)
 	return base / 2 + (long)((double)base * (double)rnd(c) / 32768.0);
 }
 
-void kd_kube__sleep_ms(long ms)
+int kd_kube__sleep_ms(kd_kube_client *c, long ms, const char *what)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	int64_t end = kd_kube__now_ms() + ms;
+	for (;;) {
+		if (kd_kube__canceled(c))
+			return kd_kube__cancel_error(what);
+		int64_t left = end - kd_kube__now_ms();
+		if (left <= 0)
+			return 0;
+		if (c && c->cancel && left > KD_KUBE__CANCEL_POLL_MS)
+			left = KD_KUBE__CANCEL_POLL_MS;
+		struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+}
+
+/* curl_easy_perform, but through the client's multi handle so that the cancel flag is looked at
+ * between polls (libcurl's progress callback alone may stay silent for a second or more while
+ * it waits for an answer). *canceled tells the two outcomes apart. */
+static CURLcode perform(kd_kube_client *c, bool *canceled)
+{
+	CURLcode res = CURLE_OK;
+	*canceled = false;
+	if (curl_multi_add_handle(c->m, c->h) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	for (;;) {
+		int running = 0;
+		if (curl_multi_perform(c->m, &running) != CURLM_OK) {
+			res = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running) {
+			CURLMsg *msg;
+			int left;
+			res = CURLE_GOT_NOTHING;
+			while ((msg = curl_multi_info_read(c->m, &left)))
+				if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->h)
+					res = msg->data.result;
+			break;
+		}
+		if (kd_kube__canceled(c)) {
+			*canceled = true;
+			res = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		/* libcurl shortens the wait to its own next timeout (connect, transfer) */
+		curl_multi_poll(c->m, NULL, 0, c->cancel ? KD_KUBE__CANCEL_POLL_MS : 1000, NULL);
+	}
+	curl_multi_remove_handle(c->m, c->h);
+	return res;
 }
 
 void kd_kube_response_clear(kd_kube_response *r)
@@ -576,7 +660,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 	const char *method = req->method ? req->method : "GET";
 	bool idem = req->idempotent || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
 		    strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
-	kd_buf url = KD_BUF_INIT, body = KD_BUF_INIT, logurl = KD_BUF_INIT;
+	kd_buf url = KD_BUF_INIT, body = KD_BUF_INIT, logurl = KD_BUF_INIT, logwhat = KD_BUF_INIT;
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t start = kd_kube__now_ms();
@@ -585,6 +669,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 	memset(out, 0, sizeof(*out));
 	kd_kube__url(&url, c, req->path);
 	kd_kube__redact_url(&logurl, kd_buf_cstr(&url));
+	kd_buf_printf(&logwhat, "%s %s", method, kd_buf_cstr(&logurl));
 	body.max = RESPONSE_MAX;
 	for (;;) {
 		xfer x = {&body, -1};
@@ -626,9 +711,19 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		curl_easy_setopt(c->h, CURLOPT_HEADERDATA, &x);
 		curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, errbuf);
 		errbuf[0] = '\0';
+		if (kd_kube__canceled(c)) {
+			rc = kd_kube__cancel_error(kd_buf_cstr(&logwhat));
+			goto done;
+		}
 		int64_t t0 = kd_kube__now_ms();
-		CURLcode cr = curl_easy_perform(c->h);
+		bool canceled = false;
+		CURLcode cr = perform(c, &canceled);
 		long took = (long)(kd_kube__now_ms() - t0);
+		if (canceled) {
+			kd_kube__log(c, 1, "%s %s canceled after %ld ms", method, kd_buf_cstr(&logurl), took);
+			rc = kd_kube__cancel_error(kd_buf_cstr(&logwhat));
+			goto done;
+		}
 		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 		long wait = -1;
 		const char *why = NULL;
@@ -653,7 +748,8 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		if (why && wait >= 0 && attempt <= c->max_retries &&
 			kd_kube__now_ms() - start + wait < c->budget_ms) {
 			kd_kube__log(c, 1, "%s %s %s in %ld ms; retrying in %ld ms", method, kd_buf_cstr(&logurl), why, took, wait);
-			kd_kube__sleep_ms(wait);
+			if ((rc = kd_kube__sleep_ms(c, wait, kd_buf_cstr(&logwhat))))
+				goto done;
 			continue;
 		}
 		if (cr != CURLE_OK) {
@@ -684,6 +780,7 @@ done:
 	kd_buf_free(&url);
 	kd_buf_free(&body);
 	kd_buf_free(&logurl);
+	kd_buf_free(&logwhat);
 	return rc;
 }
 

@@ -136,7 +136,7 @@ static char *exec_info(const kd_kube_config *cfg)
 	return s;
 }
 
-static int run_plugin(kd_buf *out, const kd_kube_config *cfg)
+static int run_plugin(kd_buf *out, const kd_kube_config *cfg, const volatile sig_atomic_t *cancel)
 {
 	int pipefd[2] = {-1, -1}, rc = KD_EAUTH, status = 0;
 	pid_t pid = -1;
@@ -204,10 +204,20 @@ static int run_plugin(kd_buf *out, const kd_kube_config *cfg)
 				EXEC_TIMEOUT_MS / 1000);
 			goto done;
 		}
+		if (cancel && *cancel) {
+			kill(pid, SIGKILL);
+			kd_kube__cancel_error(cfg->exec_command);
+			rc = KD_ECANCELED;
+			goto done;
+		}
+		if (cancel && left > KD_KUBE__CANCEL_POLL_MS)
+			left = KD_KUBE__CANCEL_POLL_MS;
 		struct pollfd p = {pipefd[0], POLLIN, 0};
 		int pr = poll(&p, 1, (int)left);
 		if (pr < 0 && errno == EINTR)
 			continue;
+		if (pr == 0)
+			continue; /* nothing yet: look at the deadline and the cancel flag again */
 		char chunk[4096];
 		ssize_t n = read(pipefd[0], chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -254,7 +264,8 @@ done:
 	return rc;
 }
 
-int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force)
+int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force,
+	const volatile sig_atomic_t *cancel)
 {
 	kd_buf out = KD_BUF_INIT;
 	int rc;
@@ -262,7 +273,7 @@ int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool 
 	if (!force && cred->valid && (cred->expires_us == 0 || wall_us() + 5000000 < cred->expires_us))
 		return 0;
 	cred->runs++;
-	rc = run_plugin(&out, cfg);
+	rc = run_plugin(&out, cfg, cancel);
 	if (!rc)
 		rc = kd_kube__exec_parse(cred, cfg->exec_api_version, out.ptr ? out.ptr : "", out.len);
 	kd_kube__secret_buf_free(&out);

@@ -52,7 +52,8 @@ typedef struct {
 } kd_kube__exec_cred;
 
 /* Returns the cached credential, or runs the plugin when there is none, it expired, or `force`. */
-int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force);
+int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force,
+	const volatile sig_atomic_t *cancel);
 void kd_kube__exec_cred_clear(kd_kube__exec_cred *cred);
 /* Parses an ExecCredential document (pure). */
 int kd_kube__exec_parse(kd_kube__exec_cred *cred, const char *api_version, const char *json,
@@ -97,7 +98,16 @@ const char *kd_kube__client_server(const kd_kube_client *c);
 const char *kd_kube__client_cache_dir(const kd_kube_client *c);
 long kd_kube__client_ttl(const kd_kube_client *c);
 long kd_kube__client_settle_ms(const kd_kube_client *c);
-void kd_kube__sleep_ms(long ms);
+/* Sleeps ms, waking every CANCEL_POLL_MS to look at the client's cancel flag: 0, or
+ * KD_ECANCELED (message set, naming `what`). */
+int kd_kube__sleep_ms(kd_kube_client *c, long ms, const char *what);
+/* How often a blocked wait looks at a cancel flag. */
+#define KD_KUBE__CANCEL_POLL_MS 50
+/* True once the client's cancel flag is set; _has_cancel: the client has a flag at all. */
+bool kd_kube__canceled(const kd_kube_client *c);
+bool kd_kube__client_has_cancel(const kd_kube_client *c);
+/* Sets "<what>: canceled" and returns KD_ECANCELED. */
+int kd_kube__cancel_error(const char *what);
 
 /* Resolves ref's mapping and namespace; `ns_out` borrowed (NULL for cluster-scoped). */
 int kd_kube__ref_path(kd_buf *out, kd_kube_client *c, const kd_kube_ref *ref, bool ns_all,

@@ -134,11 +134,26 @@ typedef struct {
 	 * kind: for a moment after a CRD reports Established the apiserver may still answer 404
 	 * for its group. 0: 5000; < 0: ask once. */
 	long discovery_settle_ms;
-	/* When set and *cancel becomes non-zero, requests, retries, watches and waits stop promptly
-	 * with KD_ECANCELED (Ctrl-C, or a plan that must stop its other steps). */
+	/* Cancellation (Ctrl-C, SIGTERM): when *cancel becomes non-zero, whatever the client is
+	 * doing stops within about 100 ms and returns KD_ECANCELED ("... canceled"): a request in
+	 * flight (its connection is dropped), a retry's backoff, discovery's settling, an exec
+	 * plugin run (the plugin is killed), kd_kube_watch and kd_kube_wait. Nothing is retried
+	 * after it. Set it from a signal handler (volatile sig_atomic_t is what one may write
+	 * there); several clients may share one flag. NULL: no cancellation. Borrowed: it must
+	 * outlive the client. */
 	const volatile sig_atomic_t *cancel;
 } kd_kube_client_options;
 #define KD_KUBE_CLIENT_OPTIONS_INIT {0, NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL}
+
+/* Process-wide set-up of libcurl (curl_global_init), done once however often and from however
+ * many threads it is called. kd_kube_client_new calls it; a program that starts threads should
+ * call it from main before it does (libcurl asks for that), and need not call anything at exit.
+ * Returns 0, or KD_ERROR when libcurl cannot be initialised.
+ *
+ * Threads: a kd_kube_client is not shared between threads, but each thread may have its own and
+ * use it at the same time as the others (kube/ keeps no global mutable state; the discovery
+ * disk cache is written to a private temporary file and renamed into place). */
+int kd_kube_global_init(void);
 
 /* A client for the cluster of `cfg`. The client copies what it needs from cfg (cfg may be freed
  * afterwards). Reads certificate/key/CA files now, into memory. *out belongs to the caller. */

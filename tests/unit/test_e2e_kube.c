@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -1165,4 +1166,123 @@ done:
 	free(store);
 	free(tok);
 	free(dir);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Cancellation of a wait on an object that never becomes ready: the flag is raised from the
+ * wait's own progress report, so the wait is known to be under way; without cancellation it
+ * would run into its 120 s deadline. */
+
+static volatile sig_atomic_t e2e_cancel;
+
+static void cancel_on_progress(void *payload, const kd_kube_ref *ref, kd_kube_wait_verdict v, const char *reason)
+{
+	(void)ref;
+	(void)v;
+	(void)reason;
+	(*(int *)payload)++;
+	e2e_cancel = 1;
+}
+
+TEST(e2e_kube_cancel_wait_never_ready)
+{
+	kd_kube_client *admin_c = admin();
+	if (!CHECK(admin_c != NULL))
+		return;
+	char *ns = make_ns(admin_c, "cancel");
+	cJSON *d = yaml_obj(
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: stuck, namespace: %s}\n"
+		"spec:\n  replicas: 1\n  selector: {matchLabels: {app: stuck}}\n"
+		"  template:\n    metadata:\n      labels: {app: stuck}\n      annotations: {testenv.kudoc.dev/never-ready: 'true'}\n"
+		"    spec:\n      containers:\n      - {name: c, image: example.com/c:1}\n",
+		ns);
+	CHECK_INT(kd_kube_apply(NULL, admin_c, d, NULL), 0);
+	kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
+	o.discovery_ttl_s = -1;
+	o.cancel = &e2e_cancel;
+	e2e_cancel = 0;
+	kd_kube_client *c = client_for(kd_test_kubeconfig(), NULL, &o);
+	if (CHECK(c != NULL)) {
+		kd_kube_ref r = {"apps/v1", "Deployment", ns, "stuck", NULL};
+		kd_kube_wait_options wo = KD_KUBE_WAIT_OPTIONS_INIT;
+		int reports = 0;
+		wo.timeout_ms = 120000;
+		wo.progress = cancel_on_progress;
+		wo.progress_payload = &reports;
+		CHECK_INT(kd_kube_wait(c, &r, 1, &wo), KD_ECANCELED);
+		CHECK_STR(kd_error_last(), "wait for Deployment/stuck: canceled");
+		CHECK(reports >= 1);
+		/* the flag still up, the next request does not go out */
+		CHECK_INT(can_list(c), KD_ECANCELED);
+	}
+	kd_kube_client_free(c);
+	cJSON_Delete(d);
+	drop_ns(admin_c, ns);
+	kd_kube_client_free(admin_c);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Two threads, each with its own client, applying, waiting for readiness, listing and deleting
+ * at the same time (the plan engine runs parallel steps like this). */
+
+typedef struct {
+	const char *ns;
+	const char *name;
+	int failures;
+	char first_error[512];
+} e2e_worker;
+
+static void *e2e_work(void *arg)
+{
+	e2e_worker *w = arg;
+	kd_kube_client *c = admin();
+	int rc = c ? 0 : KD_ERROR;
+	for (int i = 0; !rc && i < 3; i++) {
+		cJSON *d = yaml_obj(
+			"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: %s-%d, namespace: %s}\n"
+			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: %s-%d}}\n"
+			"  template:\n    metadata:\n      labels: {app: %s-%d}\n      annotations: {testenv.kudoc.dev/ready-after: 1s}\n"
+			"    spec:\n      containers:\n      - {name: c, image: example.com/c:1}\n",
+			w->name, i, w->ns, w->name, i, w->name, i);
+		cJSON *cm = yaml_obj("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s-%d, namespace: %s}\ndata: {i: '%d'}\n",
+			w->name, i, w->ns, i);
+		char nm[64];
+		snprintf(nm, sizeof(nm), "%s-%d", w->name, i);
+		kd_kube_ref dr = {"apps/v1", "Deployment", w->ns, nm, NULL};
+		kd_kube_ref cr = {"v1", "ConfigMap", w->ns, nm, NULL};
+		kd_kube_wait_options wo = KD_KUBE_WAIT_OPTIONS_INIT;
+		wo.timeout_ms = 60000;
+		cJSON *l = NULL;
+		kd_kube_ref all = {"v1", "ConfigMap", w->ns, NULL, NULL};
+		if ((rc = kd_kube_apply(NULL, c, d, NULL)) || (rc = kd_kube_apply(NULL, c, cm, NULL)) ||
+			(rc = kd_kube_wait(c, &dr, 1, &wo)) || (rc = kd_kube_list(&l, c, &all, NULL)) ||
+			(rc = kd_kube_delete(c, &cr, NULL)))
+			snprintf(w->first_error, sizeof(w->first_error), "%s", kd_error_last() ? kd_error_last() : "?");
+		cJSON_Delete(l);
+		cJSON_Delete(d);
+		cJSON_Delete(cm);
+	}
+	w->failures = rc ? 1 : 0;
+	kd_kube_client_free(c);
+	return NULL;
+}
+
+TEST(e2e_kube_two_threads)
+{
+	CHECK_INT(kd_kube_global_init(), 0);
+	kd_kube_client *c = admin();
+	if (!CHECK(c != NULL))
+		return;
+	char *ns = make_ns(c, "threads");
+	e2e_worker w[2] = {{ns, "a", 0, ""}, {ns, "b", 0, ""}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&th[i], NULL, e2e_work, &w[i]) == 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		if (!CHECK_INT(w[i].failures, 0))
+			fprintf(stderr, "  thread %s: %s\n", w[i].name, w[i].first_error);
+	}
+	drop_ns(c, ns);
+	kd_kube_client_free(c);
 }

@@ -425,9 +425,9 @@ TEST(kube_exec_credential_cache)
 	if (!cfg)
 		goto out;
 	kd_kube__exec_cred cred = {0};
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
 	CHECK_STR(cred.token, "exec-tok");
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
 	CHECK_INT(exec_runs(counter), 1); /* cached until it expires */
 	kd_buf p = KD_BUF_INIT;
 	char *info = NULL, *args = NULL;
@@ -450,8 +450,8 @@ TEST(kube_exec_credential_cache)
 			free(*e);
 			*e = kd_strdup("EXPIRES=2001-01-01T00:00:00.5Z");
 		}
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
 	CHECK_INT(exec_runs(counter), 3);
 	/* a failing plugin: the error names the command, not the output */
 	for (char **e = cfg->exec_env; *e; e++)
@@ -459,7 +459,7 @@ TEST(kube_exec_credential_cache)
 			free(*e);
 			*e = kd_strdup("TOKEN=bad\"json-SECRET");
 		}
-	CHECK(kd_kube__exec_get(&cred, cfg, true) != 0);
+	CHECK(kd_kube__exec_get(&cred, cfg, true, NULL) != 0);
 	CHECK(strstr(kd_error_last(), "SECRET") == NULL);
 	kd_kube__exec_cred_clear(&cred);
 	free(info);
