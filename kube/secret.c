@@ -36,9 +36,14 @@ void kd_kube__scrub_str(char *s)
 
 int kd_kube__secret_reserve(kd_buf *b, size_t extra)
 {
+	if (b->err)
+		return b->err;
 	size_t max = b->max ? b->max : KD_BUF_DEFAULT_MAX;
-	if (extra > max || b->len > max - extra)
-		return kd_error_set(KD_ERR_INTERNAL, "buffer limit of %zu bytes exceeded", max), KD_ELIMIT;
+	if (extra > max || b->len > max - extra) {
+		b->err = KD_ELIMIT; /* sticky, as kd_buf_grow makes it */
+		kd_error_set(KD_ERR_INTERNAL, "output exceeds the limit of %zu bytes", max);
+		return KD_ELIMIT;
+	}
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
@@ -67,6 +72,7 @@ void kd_kube__secret_buf_free(kd_buf *b)
 	kd_kube__scrub_free(b->ptr, b->cap);
 	b->ptr = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }
 
 int kd_kube__secret_file_read(char **out, size_t *len_out, const char *path, size_t max)

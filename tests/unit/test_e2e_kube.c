@@ -1264,6 +1264,7 @@ static void *e2e_work(void *arg)
 	}
 	w->failures = rc ? 1 : 0;
 	kd_kube_client_free(c);
+	kd_error_clear(); /* a thread's last error lives until it is cleared */
 	return NULL;
 }
 

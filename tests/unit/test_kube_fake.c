@@ -764,6 +764,7 @@ static void *raise_when_started(void *arg)
 		usleep(10000);
 	r->raised = access(r->marker, F_OK) == 0;
 	cancel_flag = 1;
+	kd_error_clear();
 	return NULL;
 }
 
@@ -872,6 +873,7 @@ static void *work(void *arg)
 			snprintf(w->first_error, sizeof(w->first_error), "%s", kd_error_last() ? kd_error_last() : "?");
 		kd_kube_client_free(c);
 	}
+	kd_error_clear(); /* a thread's last error lives until it is cleared */
 	return NULL;
 }
 
