@@ -2,6 +2,9 @@
  * (kept in memory as curl blobs), retries with backoff and jitter inside a time budget, the
  * server's Status turned into a kudoc error, and -v logging that never shows a secret. */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #define RESPONSE_MAX ((size_t)256 << 20)
 #define TOKEN_FILE_REREAD_MS 60000
+#define RETRY_AFTER_MAX_S (1L << 30) /* 34 years */
 
 struct kd_kube_client {
 	kd_kube_config *cfg;
@@ -40,13 +44,59 @@ struct kd_kube_client {
 	long attempts;
 	kd_kube__discovery *disc;
 	unsigned rng;
+	const volatile sig_atomic_t *cancel;
+	CURLM *m; /* drives c->h, so a request can be given up between polls */
 };
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int kd_kube_global_init(void)
+{
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return kd_error_set(KD_ERR_KUBE, "cannot initialise libcurl: %s", curl_easy_strerror(global_rc));
+	return 0;
+}
+
+bool kd_kube__canceled(const kd_kube_client *c)
+{
+	return c && c->cancel && *c->cancel;
+}
+
+bool kd_kube__client_has_cancel(const kd_kube_client *c)
+{
+	return c && c->cancel;
+}
+
+int kd_kube__cancel_error(const char *what)
+{
+	kd_error_set(KD_ERR_KUBE, "%s: canceled", what);
+	return KD_ECANCELED;
+}
 
 int64_t kd_kube__now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long kd_kube__json_long(const cJSON *v, long def)
+{
+	if (!cJSON_IsNumber(v) || isnan(v->valuedouble))
+		return def;
+	double d = v->valuedouble;
+	if (d >= 9223372036854775807.0) /* 2^63 as a double */
+		return LONG_MAX;
+	if (d <= -9223372036854775807.0)
+		return LONG_MIN;
+	return (long)d;
 }
 
 void kd_kube__strlcpy(char *dst, size_t size, const char *src)
@@ -134,26 +184,21 @@ long kd_kube_client_attempts(const kd_kube_client *c)
 	return c->attempts;
 }
 
-static void scrub_free(char *p, size_t n)
-{
-	if (p)
-		memset(p, 0, n);
-	free(p);
-}
-
 void kd_kube_client_free(kd_kube_client *c)
 {
 	if (!c)
 		return;
 	if (c->h)
 		curl_easy_cleanup(c->h);
+	if (c->m)
+		curl_multi_cleanup(c->m);
 	curl_slist_free_all(c->connect_to);
 	free(c->base_url);
-	scrub_free(c->token, c->token ? strlen(c->token) : 0);
+	kd_kube__scrub_str(c->token);
 	kd_kube__exec_cred_clear(&c->exec);
 	free(c->ca);
 	free(c->cert);
-	scrub_free(c->key, c->key_len);
+	kd_kube__scrub_free(c->key, c->key_len);
 	free(c->cache_dir);
 	free(c->field_manager);
 	free(c->user_agent);
@@ -162,10 +207,11 @@ void kd_kube_client_free(kd_kube_client *c)
 	free(c);
 }
 
-/* Reads a credential file; the message names the file, never its content. */
-static int read_blob(char **out, size_t *len, const char *path, const char *what)
+/* Reads a certificate or credential file (`secret`: into memory that is wiped after use); the
+ * message names the file, never its content. */
+static int read_blob(char **out, size_t *len, const char *path, const char *what, bool secret)
 {
-	int rc = kd_file_read(out, len, path, 1 << 20);
+	int rc = secret ? kd_kube__secret_file_read(out, len, path, 1 << 20) : kd_file_read(out, len, path, 1 << 20);
 	if (rc)
 		kd_error_set(KD_ERR_KUBE, "%s %s: %s", what, path, rc == KD_ENOTFOUND ? "no such file" : "cannot read it");
 	return rc;
@@ -175,12 +221,12 @@ static int read_token_file(kd_kube_client *c)
 {
 	char *t = NULL;
 	size_t n = 0;
-	int rc = read_blob(&t, &n, c->cfg->token_file, "token file");
+	int rc = read_blob(&t, &n, c->cfg->token_file, "token file", true);
 	if (rc)
 		return rc;
 	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
 		t[--n] = '\0';
-	scrub_free(c->token, c->token ? strlen(c->token) : 0);
+	kd_kube__scrub_str(c->token);
 	c->token = t;
 	c->token_read_ms = kd_kube__now_ms();
 	return 0;
@@ -259,12 +305,12 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	*out = NULL;
 	if (!opts)
 		opts = &def;
-	static int curl_inited;
-	if (!curl_inited) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		curl_inited = 1;
+	if ((rc = kd_kube_global_init())) {
+		free(c);
+		return rc;
 	}
 	c->cfg = kd_kube__config_dup(cfg);
+	c->cancel = opts->cancel;
 	c->verbosity = opts->verbosity;
 	c->log = opts->log;
 	c->log_payload = opts->log_payload;
@@ -298,13 +344,13 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	if (c->cfg->ca_data) {
 		c->ca = kd_strndup(c->cfg->ca_data, c->cfg->ca_len);
 		c->ca_len = c->cfg->ca_len;
-	} else if (c->cfg->ca_file && (rc = read_blob(&c->ca, &c->ca_len, c->cfg->ca_file, "certificate-authority"))) {
+	} else if (c->cfg->ca_file && (rc = read_blob(&c->ca, &c->ca_len, c->cfg->ca_file, "certificate-authority", false))) {
 		goto done;
 	}
 	if (c->cfg->cert_data) {
 		c->cert = kd_strndup(c->cfg->cert_data, c->cfg->cert_len);
 		c->cert_len = c->cfg->cert_len;
-	} else if (c->cfg->cert_file && (rc = read_blob(&c->cert, &c->cert_len, c->cfg->cert_file, "client-certificate"))) {
+	} else if (c->cfg->cert_file && (rc = read_blob(&c->cert, &c->cert_len, c->cfg->cert_file, "client-certificate", false))) {
 		goto done;
 	}
 	if (c->cfg->key_data) {
@@ -312,7 +358,16 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 		memcpy(c->key, c->cfg->key_data, c->cfg->key_len);
 		c->key[c->cfg->key_len] = '\0';
 		c->key_len = c->cfg->key_len;
-	} else if (c->cfg->key_file && (rc = read_blob(&c->key, &c->key_len, c->cfg->key_file, "client-key"))) {
+	} else if (c->cfg->key_file && (rc = read_blob(&c->key, &c->key_len, c->cfg->key_file, "client-key", true))) {
+		goto done;
+	}
+	if (c->ca && c->cfg->insecure) {
+		/* client-go refuses the pair too: a CA that is never checked is a mistake */
+		kd_error_set(KD_ERR_KUBE,
+			"cluster \"%s\": certificate-authority and insecure-skip-tls-verify are both set; a CA is not "
+			"checked without verification, remove one of them",
+			c->cfg->cluster_name ? c->cfg->cluster_name : "");
+		rc = KD_EINVALID;
 		goto done;
 	}
 	if (!c->cert != !c->key) {
@@ -326,7 +381,8 @@ int kd_kube_client_new(kd_kube_client **out, const kd_kube_config *cfg, const kd
 	else if (c->cfg->token_file && (rc = read_token_file(c)))
 		goto done;
 	c->h = curl_easy_init();
-	if (!c->h) {
+	c->m = curl_multi_init();
+	if (!c->h || !c->m) {
 		kd_error_set(KD_ERR_KUBE, "cannot create a curl handle");
 		rc = KD_ERROR;
 		goto done;
@@ -347,7 +403,7 @@ static int refresh_credentials(kd_kube_client *c, bool force)
 		(force || kd_kube__now_ms() - c->token_read_ms > TOKEN_FILE_REREAD_MS))
 		rc = read_token_file(c);
 	if (!rc && c->cfg->exec_command && !c->cfg->token && !c->cfg->token_file && !c->cert)
-		rc = kd_kube__exec_get(&c->exec, c->cfg, force);
+		rc = kd_kube__exec_get(&c->exec, c->cfg, force, c->cancel);
 	return rc;
 }
 
@@ -370,6 +426,8 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* the path goes out as built: curl would otherwise squash "/./" and "/../" segments */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	if (c->connect_to)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
 	if (c->cfg->proxy_url) {
@@ -392,21 +450,33 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 		if (c->ca) {
+			/* The kubeconfig's CA is the only trust anchor, as in client-go (tls.Config.RootCAs).
+			 * A CAINFO_BLOB alone is not enough: libcurl drops its default CA file for the blob
+			 * but keeps its default CA folder (Debian: /etc/ssl/certs, hashed links to every
+			 * system CA), so a certificate from any public CA would pass and get our token. */
 			struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
+			curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+			curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 			curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 		}
+		/* No CA in the kubeconfig: libcurl's defaults, the system store (kubectl does the same). */
 	}
 	const char *cert = c->cert, *key = c->key;
 	size_t cert_len = c->cert_len, key_len = c->key_len;
+	/* The client's own key outlives every handle it is set on, so libcurl may borrow it and
+	 * makes no copy of it. An exec plugin's key can be renewed while a watch handle still
+	 * holds the old one: libcurl copies that one (and frees its copy without wiping). */
+	unsigned key_flags = CURL_BLOB_NOCOPY;
 	if (!cert && c->exec.valid && c->exec.cert) {
 		cert = c->exec.cert;
 		cert_len = c->exec.cert_len;
 		key = c->exec.key;
 		key_len = c->exec.key_len;
+		key_flags = CURL_BLOB_COPY;
 	}
 	if (cert && key) {
 		struct curl_blob cb = {(void *)cert, cert_len, CURL_BLOB_COPY};
-		struct curl_blob kb = {(void *)key, key_len, CURL_BLOB_COPY};
+		struct curl_blob kb = {(void *)key, key_len, key_flags};
 		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
 		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
 		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
@@ -418,10 +488,10 @@ int kd_kube__setup_handle(kd_kube_client *c, CURL *h, struct curl_slist **header
 	const char *token = c->token ? c->token : (c->exec.valid ? c->exec.token : NULL);
 	if (token && *token) {
 		kd_buf b = KD_BUF_INIT;
+		kd_kube__secret_reserve(&b, strlen(token) + 32);
 		kd_buf_printf(&b, "Authorization: Bearer %s", token);
 		*headers = curl_slist_append(*headers, kd_buf_cstr(&b));
-		memset(b.ptr, 0, b.len);
-		kd_buf_free(&b);
+		kd_kube__secret_buf_free(&b);
 	} else if (c->cfg->username || c->cfg->password) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->cfg->username ? c->cfg->username : "");
@@ -478,8 +548,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		tmp[m] = '\0';
 		char *end;
 		long v = strtol(tmp, &end, 10);
+		/* a delay beyond any budget is as good as "never": capped, so that turning it into
+		 * milliseconds cannot overflow (strtol gives LONG_MAX for a huge value) */
 		if (end != tmp && v >= 0)
-			x->retry_after_s = v;
+			x->retry_after_s = v > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : v;
 	}
 	return len;
 }
@@ -522,11 +594,57 @@ static long backoff_ms(kd_kube_client *c, int attempt)
 	return base / 2 + (long)((double)base * (double)rnd(c) / 32768.0);
 }
 
-void kd_kube__sleep_ms(long ms)
+int kd_kube__sleep_ms(kd_kube_client *c, long ms, const char *what)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	int64_t end = kd_kube__now_ms() + ms;
+	for (;;) {
+		if (kd_kube__canceled(c))
+			return kd_kube__cancel_error(what);
+		int64_t left = end - kd_kube__now_ms();
+		if (left <= 0)
+			return 0;
+		if (c && c->cancel && left > KD_KUBE__CANCEL_POLL_MS)
+			left = KD_KUBE__CANCEL_POLL_MS;
+		struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+}
+
+/* curl_easy_perform, but through the client's multi handle so that the cancel flag is looked at
+ * between polls (libcurl's progress callback alone may stay silent for a second or more while
+ * it waits for an answer). *canceled tells the two outcomes apart. */
+static CURLcode perform(kd_kube_client *c, bool *canceled)
+{
+	CURLcode res = CURLE_OK;
+	*canceled = false;
+	if (curl_multi_add_handle(c->m, c->h) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	for (;;) {
+		int running = 0;
+		if (curl_multi_perform(c->m, &running) != CURLM_OK) {
+			res = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running) {
+			CURLMsg *msg;
+			int left;
+			res = CURLE_GOT_NOTHING;
+			while ((msg = curl_multi_info_read(c->m, &left)))
+				if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->h)
+					res = msg->data.result;
+			break;
+		}
+		if (kd_kube__canceled(c)) {
+			*canceled = true;
+			res = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		/* libcurl shortens the wait to its own next timeout (connect, transfer) */
+		curl_multi_poll(c->m, NULL, 0, c->cancel ? KD_KUBE__CANCEL_POLL_MS : 1000, NULL);
+	}
+	curl_multi_remove_handle(c->m, c->h);
+	return res;
 }
 
 void kd_kube_response_clear(kd_kube_response *r)
@@ -542,7 +660,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 	const char *method = req->method ? req->method : "GET";
 	bool idem = req->idempotent || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
 		    strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
-	kd_buf url = KD_BUF_INIT, body = KD_BUF_INIT, logurl = KD_BUF_INIT;
+	kd_buf url = KD_BUF_INIT, body = KD_BUF_INIT, logurl = KD_BUF_INIT, logwhat = KD_BUF_INIT;
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t start = kd_kube__now_ms();
@@ -551,6 +669,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 	memset(out, 0, sizeof(*out));
 	kd_kube__url(&url, c, req->path);
 	kd_kube__redact_url(&logurl, kd_buf_cstr(&url));
+	kd_buf_printf(&logwhat, "%s %s", method, kd_buf_cstr(&logurl));
 	body.max = RESPONSE_MAX;
 	for (;;) {
 		xfer x = {&body, -1};
@@ -558,7 +677,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		attempt++;
 		c->attempts++;
 		kd_buf_clear(&body);
-		curl_slist_free_all(headers);
+		kd_kube__slist_scrub_free(headers);
 		headers = NULL;
 		curl_easy_reset(c->h);
 		if ((rc = kd_kube__setup_handle(c, c->h, &headers)))
@@ -592,9 +711,19 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		curl_easy_setopt(c->h, CURLOPT_HEADERDATA, &x);
 		curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, errbuf);
 		errbuf[0] = '\0';
+		if (kd_kube__canceled(c)) {
+			rc = kd_kube__cancel_error(kd_buf_cstr(&logwhat));
+			goto done;
+		}
 		int64_t t0 = kd_kube__now_ms();
-		CURLcode cr = curl_easy_perform(c->h);
+		bool canceled = false;
+		CURLcode cr = perform(c, &canceled);
 		long took = (long)(kd_kube__now_ms() - t0);
+		if (canceled) {
+			kd_kube__log(c, 1, "%s %s canceled after %ld ms", method, kd_buf_cstr(&logurl), took);
+			rc = kd_kube__cancel_error(kd_buf_cstr(&logwhat));
+			goto done;
+		}
 		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 		long wait = -1;
 		const char *why = NULL;
@@ -619,7 +748,8 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		if (why && wait >= 0 && attempt <= c->max_retries &&
 			kd_kube__now_ms() - start + wait < c->budget_ms) {
 			kd_kube__log(c, 1, "%s %s %s in %ld ms; retrying in %ld ms", method, kd_buf_cstr(&logurl), why, took, wait);
-			kd_kube__sleep_ms(wait);
+			if ((rc = kd_kube__sleep_ms(c, wait, kd_buf_cstr(&logwhat))))
+				goto done;
 			continue;
 		}
 		if (cr != CURLE_OK) {
@@ -640,7 +770,7 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 		break;
 	}
 done:
-	curl_slist_free_all(headers);
+	kd_kube__slist_scrub_free(headers);
 	if (c->h) {
 		/* the handle must not keep pointers to our stack or headers */
 		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
@@ -650,6 +780,7 @@ done:
 	kd_buf_free(&url);
 	kd_buf_free(&body);
 	kd_buf_free(&logurl);
+	kd_buf_free(&logwhat);
 	return rc;
 }
 
@@ -696,9 +827,9 @@ static int code_for(long http, const char *reason)
 int kd_kube__status_to_error(long http, const cJSON *st)
 {
 	const char *reason = kd_json_get_str(st, "reason"), *msg = kd_json_get_str(st, "message");
-	const cJSON *code = kd_json_get(st, "code");
-	if (cJSON_IsNumber(code) && code->valuedouble >= 100 && code->valuedouble < 600)
-		http = (long)code->valuedouble;
+	long code = kd_kube__json_long(kd_json_get(st, "code"), 0);
+	if (code >= 100 && code < 600)
+		http = code;
 	kd_buf b = KD_BUF_INIT;
 	if (msg && *msg)
 		kd_buf_puts(&b, msg);
@@ -735,8 +866,21 @@ int kd_kube_status_error(long http, const char *body, size_t len)
 		kd_buf_printf(&b, "the server answered HTTP %ld", http);
 		if (body && len) {
 			kd_buf_puts(&b, ": ");
-			for (size_t i = 0; i < len && i < 200; i++)
+			for (size_t i = 0; i < len && i < 200; i++) {
 				kd_buf_putc(&b, (body[i] >= 32 && body[i] < 127) ? body[i] : ' ');
+				/* a page that echoes the request (some proxies do) must not echo our
+				 * credential into the message */
+				static const char *const schemes[] = {"bearer ", "basic "};
+				for (size_t k = 0; k < KD_ARRAY_SIZE(schemes); k++) {
+					size_t sl = strlen(schemes[k]);
+					if (b.len >= sl && strncasecmp(b.ptr + b.len - sl, schemes[k], sl) == 0) {
+						while (i + 1 < len && body[i + 1] != ' ' && body[i + 1] != '"' && body[i + 1] != '<' &&
+							body[i + 1] != '\r' && body[i + 1] != '\n' && body[i + 1] != '\'')
+							i++;
+						kd_buf_puts(&b, "REDACTED");
+					}
+				}
+			}
 		}
 		rc = code_for(http, NULL);
 		kd_error_set(KD_ERR_KUBE, "%s", kd_buf_cstr(&b));
@@ -744,6 +888,38 @@ int kd_kube_status_error(long http, const char *body, size_t len)
 	}
 	cJSON_Delete(doc);
 	return rc;
+}
+
+void kd_kube__redact_error(kd_kube_client *c)
+{
+	const char *e = kd_error_last();
+	if (!e || !c)
+		return;
+	const char *secrets[] = {c->token, c->exec.valid ? c->exec.token : NULL, c->cfg->token, c->cfg->password};
+	kd_buf b = KD_BUF_INIT;
+	kd_kube__secret_reserve(&b, strlen(e));
+	kd_buf_puts(&b, e);
+	bool changed = false;
+	for (size_t i = 0; i < KD_ARRAY_SIZE(secrets); i++) {
+		const char *sec = secrets[i];
+		size_t sl = sec ? strlen(sec) : 0;
+		if (sl < 4) /* too short to tell from ordinary text */
+			continue;
+		char *at;
+		while ((at = strstr(b.ptr, sec))) {
+			kd_buf r = KD_BUF_INIT;
+			kd_kube__secret_reserve(&r, b.len);
+			kd_buf_put(&r, b.ptr, (size_t)(at - b.ptr));
+			kd_buf_puts(&r, "REDACTED");
+			kd_buf_puts(&r, at + sl);
+			kd_kube__secret_buf_free(&b);
+			b = r;
+			changed = true;
+		}
+	}
+	if (changed)
+		kd_error_set(kd_error_last_class(), "%s", b.ptr);
+	kd_kube__secret_buf_free(&b);
 }
 
 int kd_kube__request_json(cJSON **out, kd_kube_client *c, const char *method, const char *path,
@@ -762,8 +938,10 @@ int kd_kube__request_json(cJSON **out, kd_kube_client *c, const char *method, co
 	int rc = kd_kube_request(&r, c, &req);
 	if (rc)
 		return rc;
-	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len)))
+	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len))) {
+		kd_kube__redact_error(c);
 		goto done;
+	}
 	if (out) {
 		*out = cJSON_ParseWithLength(r.body, r.body_len);
 		if (!*out) {

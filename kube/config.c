@@ -67,7 +67,7 @@ static const entry *entries_find(const entries *e, const char *name)
 
 static void loader_free(loader *l)
 {
-	cJSON_Delete(l->docs);
+	kd_kube__json_scrub_delete(l->docs); /* tokens, keys and passwords are in there */
 	for (size_t i = 0; i < l->nfiles; i++) {
 		kd_yaml_pos_free(l->pos[i]);
 		free(l->files[i]);
@@ -178,7 +178,7 @@ static int loader_add_file(loader *l, const char *path, bool required)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int rc = kd_file_read(&text, &len, path, KUBECONFIG_MAX);
+	int rc = kd_kube__secret_file_read(&text, &len, path, KUBECONFIG_MAX);
 	if (rc == KD_ENOTFOUND && !required) {
 		kd_error_clear();
 		return 0;
@@ -186,7 +186,7 @@ static int loader_add_file(loader *l, const char *path, bool required)
 	if (rc)
 		return rc;
 	rc = loader_add_text(l, path, text, len);
-	free(text);
+	kd_kube__scrub_free(text, len);
 	return rc;
 }
 
@@ -230,7 +230,7 @@ void kd_kube_config_free(kd_kube_config *cfg)
 {
 	if (!cfg)
 		return;
-	free(cfg->server);
+	kd_kube__scrub_str(cfg->server); /* may carry user:password@ */
 	free(cfg->context_name);
 	free(cfg->cluster_name);
 	free(cfg->user_name);
@@ -239,33 +239,24 @@ void kd_kube_config_free(kd_kube_config *cfg)
 	free(cfg->ca_file);
 	free(cfg->ca_data);
 	free(cfg->tls_server_name);
-	free(cfg->proxy_url);
+	kd_kube__scrub_str(cfg->proxy_url);
 	free(cfg->cert_file);
 	free(cfg->key_file);
-	if (cfg->cert_data)
-		memset(cfg->cert_data, 0, cfg->cert_len);
-	free(cfg->cert_data);
-	if (cfg->key_data)
-		memset(cfg->key_data, 0, cfg->key_len);
-	free(cfg->key_data);
-	if (cfg->token)
-		memset(cfg->token, 0, strlen(cfg->token));
-	free(cfg->token);
+	kd_kube__scrub_free(cfg->cert_data, cfg->cert_len);
+	kd_kube__scrub_free(cfg->key_data, cfg->key_len);
+	kd_kube__scrub_str(cfg->token);
 	free(cfg->token_file);
 	free(cfg->username);
-	if (cfg->password)
-		memset(cfg->password, 0, strlen(cfg->password));
-	free(cfg->password);
+	kd_kube__scrub_str(cfg->password);
 	free(cfg->exec_command);
 	free(cfg->exec_api_version);
 	free(cfg->exec_install_hint);
+	/* plugin arguments and environment often carry a credential of their own */
 	for (char **a = cfg->exec_args; a && *a; a++)
-		free(*a);
+		kd_kube__scrub_str(*a);
 	free(cfg->exec_args);
-	for (char **a = cfg->exec_env; a && *a; a++) {
-		memset(*a, 0, strlen(*a));
-		free(*a);
-	}
+	for (char **a = cfg->exec_env; a && *a; a++)
+		kd_kube__scrub_str(*a);
 	free(cfg->exec_env);
 	free(cfg);
 }
@@ -677,17 +668,19 @@ const char *kd_kube_config_auth_kind(const kd_kube_config *cfg)
 
 int kd_kube__b64_decode(char **out, size_t *out_len, const char *in, size_t len)
 {
-	/* Go's strict decoder, after dropping the white space YAML folding leaves in long values. */
+	/* Go's strict decoder, after dropping the white space YAML folding leaves in long values.
+	 * Both buffers are sized up front (key data is decoded here): no realloc leaves a copy. */
 	kd_buf clean = KD_BUF_INIT, dec = KD_BUF_INIT;
 	*out = NULL;
+	kd_kube__secret_reserve(&clean, len);
+	kd_kube__secret_reserve(&dec, len / 4 * 3 + 3);
 	for (size_t i = 0; i < len; i++)
 		if (in[i] != ' ' && in[i] != '\t' && in[i] != '\n' && in[i] != '\r')
 			kd_buf_putc(&clean, in[i]);
-	kd_buf_puts(&dec, "");
 	int rc = kd_base64_decode(&dec, kd_buf_cstr(&clean), clean.len, NULL);
-	kd_buf_free(&clean);
+	kd_kube__secret_buf_free(&clean);
 	if (rc) {
-		kd_buf_free(&dec);
+		kd_kube__secret_buf_free(&dec);
 		return KD_EINVALID;
 	}
 	*out_len = dec.len;

@@ -83,13 +83,17 @@ static void mkdirs(const char *path)
 	free(p);
 }
 
+/* Atomic for readers and for other writers (threads of this process, other kudoc processes):
+ * the list goes into a temporary file of its own, created exclusively under a random name, and
+ * is renamed over the cache file when complete. */
 static void cache_write(kd_kube_client *c, const char *file, const cJSON *list)
 {
 	kd_buf tmp = KD_BUF_INIT;
 	char *text = cJSON_PrintUnformatted(list);
+	(void)c;
 	mkdirs(file);
-	kd_buf_printf(&tmp, "%s.%d.tmp", file, (int)getpid());
-	int fd = open(kd_buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	kd_buf_printf(&tmp, "%s.tmp-XXXXXX", file);
+	int fd = mkostemp(tmp.ptr, O_CLOEXEC);
 	if (fd >= 0) {
 		size_t len = strlen(text), off = 0;
 		while (off < len) {
@@ -99,9 +103,7 @@ static void cache_write(kd_kube_client *c, const char *file, const cJSON *list)
 			off += (size_t)w;
 		}
 		close(fd);
-		if (off == len)
-			rename(kd_buf_cstr(&tmp), file);
-		else
+		if (off != len || rename(kd_buf_cstr(&tmp), file) != 0)
 			unlink(kd_buf_cstr(&tmp));
 	}
 	/* a cache that cannot be written only costs a request next time */
@@ -211,6 +213,16 @@ int kd_kube_mapping_get(kd_kube_mapping *out, kd_kube_client *c, const char *api
 	if (!*dp)
 		*dp = kd_calloc(1, sizeof(**dp));
 	split_gv(api_version, &group, &version);
+	{
+		/* the group and version become path segments of the discovery request */
+		char why[640];
+		if ((*group && kd_kube_check_path_segment(why, sizeof(why), "apiVersion group", group)) ||
+			kd_kube_check_path_segment(why, sizeof(why), "apiVersion version", version)) {
+			kd_error_set(KD_ERR_KUBE, "%s", why);
+			rc = KD_EINVALID;
+			goto done;
+		}
+	}
 	bool use_disk = kd_kube__client_cache_dir(c) && kd_kube__client_ttl(c) > 0;
 	if (use_disk)
 		cache_file(&file, c, group, version);
@@ -239,7 +251,8 @@ int kd_kube_mapping_get(kd_kube_mapping *out, kd_kube_client *c, const char *api
 			}
 			if (res || kd_kube__now_ms() + pause > deadline)
 				break;
-			kd_kube__sleep_ms(pause);
+			if ((rc = kd_kube__sleep_ms(c, pause, "discovery")))
+				goto done;
 			pause = pause * 2 > 1000 ? 1000 : pause * 2;
 		}
 		if (rc)

@@ -25,12 +25,8 @@ extern char **environ;
 
 void kd_kube__exec_cred_clear(kd_kube__exec_cred *cred)
 {
-	if (cred->token)
-		memset(cred->token, 0, strlen(cred->token));
-	free(cred->token);
-	if (cred->key)
-		memset(cred->key, 0, cred->key_len);
-	free(cred->key);
+	kd_kube__scrub_str(cred->token);
+	kd_kube__scrub_free(cred->key, cred->key_len);
 	free(cred->cert);
 	int runs = cred->runs;
 	memset(cred, 0, sizeof(*cred));
@@ -96,14 +92,7 @@ int kd_kube__exec_parse(kd_kube__exec_cred *cred, const char *api_version, const
 	memset(&c, 0, sizeof(c));
 	rc = 0;
 done:
-	if (doc) {
-		/* scrub the token out of the parse tree before it is freed */
-		cJSON *st2 = kd_json_get(doc, "status");
-		cJSON *t = st2 ? kd_json_get(st2, "token") : NULL;
-		if (cJSON_IsString(t))
-			memset(t->valuestring, 0, strlen(t->valuestring));
-	}
-	cJSON_Delete(doc);
+	kd_kube__json_scrub_delete(doc); /* the token and key are in the parse tree too */
 	kd_kube__exec_cred_clear(&c);
 	return rc;
 }
@@ -147,7 +136,7 @@ static char *exec_info(const kd_kube_config *cfg)
 	return s;
 }
 
-static int run_plugin(kd_buf *out, const kd_kube_config *cfg)
+static int run_plugin(kd_buf *out, const kd_kube_config *cfg, const volatile sig_atomic_t *cancel)
 {
 	int pipefd[2] = {-1, -1}, rc = KD_EAUTH, status = 0;
 	pid_t pid = -1;
@@ -215,10 +204,20 @@ static int run_plugin(kd_buf *out, const kd_kube_config *cfg)
 				EXEC_TIMEOUT_MS / 1000);
 			goto done;
 		}
+		if (cancel && *cancel) {
+			kill(pid, SIGKILL);
+			kd_kube__cancel_error(cfg->exec_command);
+			rc = KD_ECANCELED;
+			goto done;
+		}
+		if (cancel && left > KD_KUBE__CANCEL_POLL_MS)
+			left = KD_KUBE__CANCEL_POLL_MS;
 		struct pollfd p = {pipefd[0], POLLIN, 0};
 		int pr = poll(&p, 1, (int)left);
 		if (pr < 0 && errno == EINTR)
 			continue;
+		if (pr == 0)
+			continue; /* nothing yet: look at the deadline and the cancel flag again */
 		char chunk[4096];
 		ssize_t n = read(pipefd[0], chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -233,9 +232,11 @@ static int run_plugin(kd_buf *out, const kd_kube_config *cfg)
 			kill(pid, SIGKILL);
 			kd_error_set(KD_ERR_KUBE, "exec plugin %s: output larger than %zu bytes", cfg->exec_command,
 				EXEC_OUTPUT_MAX);
+			kd_kube__scrub(chunk, sizeof(chunk));
 			goto done;
 		}
-		kd_buf_put(out, chunk, (size_t)n);
+		kd_kube__secret_put(out, chunk, (size_t)n);
+		kd_kube__scrub(chunk, (size_t)n);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -263,7 +264,8 @@ done:
 	return rc;
 }
 
-int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force)
+int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force,
+	const volatile sig_atomic_t *cancel)
 {
 	kd_buf out = KD_BUF_INIT;
 	int rc;
@@ -271,11 +273,9 @@ int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool 
 	if (!force && cred->valid && (cred->expires_us == 0 || wall_us() + 5000000 < cred->expires_us))
 		return 0;
 	cred->runs++;
-	rc = run_plugin(&out, cfg);
+	rc = run_plugin(&out, cfg, cancel);
 	if (!rc)
 		rc = kd_kube__exec_parse(cred, cfg->exec_api_version, out.ptr ? out.ptr : "", out.len);
-	if (out.ptr)
-		memset(out.ptr, 0, out.len);
-	kd_buf_free(&out);
+	kd_kube__secret_buf_free(&out);
 	return rc;
 }

@@ -52,7 +52,8 @@ typedef struct {
 } kd_kube__exec_cred;
 
 /* Returns the cached credential, or runs the plugin when there is none, it expired, or `force`. */
-int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force);
+int kd_kube__exec_get(kd_kube__exec_cred *cred, const kd_kube_config *cfg, bool force,
+	const volatile sig_atomic_t *cancel);
 void kd_kube__exec_cred_clear(kd_kube__exec_cred *cred);
 /* Parses an ExecCredential document (pure). */
 int kd_kube__exec_parse(kd_kube__exec_cred *cred, const char *api_version, const char *json,
@@ -97,7 +98,16 @@ const char *kd_kube__client_server(const kd_kube_client *c);
 const char *kd_kube__client_cache_dir(const kd_kube_client *c);
 long kd_kube__client_ttl(const kd_kube_client *c);
 long kd_kube__client_settle_ms(const kd_kube_client *c);
-void kd_kube__sleep_ms(long ms);
+/* Sleeps ms, waking every CANCEL_POLL_MS to look at the client's cancel flag: 0, or
+ * KD_ECANCELED (message set, naming `what`). */
+int kd_kube__sleep_ms(kd_kube_client *c, long ms, const char *what);
+/* How often a blocked wait looks at a cancel flag. */
+#define KD_KUBE__CANCEL_POLL_MS 50
+/* True once the client's cancel flag is set; _has_cancel: the client has a flag at all. */
+bool kd_kube__canceled(const kd_kube_client *c);
+bool kd_kube__client_has_cancel(const kd_kube_client *c);
+/* Sets "<what>: canceled" and returns KD_ECANCELED. */
+int kd_kube__cancel_error(const char *what);
 
 /* Resolves ref's mapping and namespace; `ns_out` borrowed (NULL for cluster-scoped). */
 int kd_kube__ref_path(kd_buf *out, kd_kube_client *c, const kd_kube_ref *ref, bool ns_all,
@@ -124,6 +134,34 @@ void kd_kube__stream_reset(kd_kube__stream *s);
  * is detached from the event and owned by the caller. */
 #define KD_KUBE__EVENT_ERROR 4
 int kd_kube__event_parse(int *type_out, cJSON **obj_out, const char *json, size_t len);
+
+/* A JSON number as a long: `def` when v is not a number (or NaN), saturated at LONG_MIN/LONG_MAX
+ * beyond them (a C cast of an out-of-range double is undefined, and on x86 turns 1e300 into
+ * LONG_MIN). Every integer read from an answer of the server goes through this. */
+long kd_kube__json_long(const cJSON *v, long def);
+
+/* Key material (kube/secret.c): wiped with OPENSSL_cleanse, never by a memset the compiler may
+ * drop; buffers holding it grow by moving and wiping, never by realloc. */
+void kd_kube__scrub(void *p, size_t n);
+void kd_kube__scrub_free(void *p, size_t n);
+void kd_kube__scrub_str(char *s); /* a NUL-terminated secret; NULL is fine */
+/* Room for `extra` more bytes in a kd_buf that holds secrets (honours b->max: KD_ELIMIT). After
+ * it, kd_buf_put/printf of up to `extra` bytes do not reallocate. */
+int kd_kube__secret_reserve(kd_buf *b, size_t extra);
+int kd_kube__secret_put(kd_buf *b, const void *data, size_t len);
+void kd_kube__secret_buf_free(kd_buf *b); /* wipes the whole capacity */
+/* kd_file_read for a file holding secrets (kubeconfig, token, client key): read straight into
+ * one block; free with kd_kube__scrub_free(*out, *len_out). Errors name the file only. */
+int kd_kube__secret_file_read(char **out, size_t *len_out, const char *path, size_t max);
+/* Wipes every string value of a parsed tree (its keys are left); _delete then deletes it. */
+void kd_kube__json_scrub(cJSON *j);
+void kd_kube__json_scrub_delete(cJSON *j);
+/* Wipes the strings of a header list (Authorization), then frees it. */
+void kd_kube__slist_scrub_free(struct curl_slist *l);
+
+/* When the last error quotes one of c's credentials (a server that echoes the request), puts
+ * REDACTED in its place. Called wherever an answer's text becomes the message. */
+void kd_kube__redact_error(kd_kube_client *c);
 
 /* Formats "%s" into a fixed buffer safely. */
 void kd_kube__strlcpy(char *dst, size_t size, const char *src);

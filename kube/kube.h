@@ -11,7 +11,11 @@
  * Timeout/ServerTimeout/504 -> KD_ETIMEOUT) with the server's message and causes intact.
  *
  * Secrets (tokens, passwords, keys, exec plugin output, kubeconfig data) never appear in
- * errors or log lines. */
+ * errors or log lines; an error page that echoes the request has this client's credentials and
+ * any Bearer/Basic value replaced by REDACTED. The memory kudoc holds them in is wiped with
+ * OPENSSL_cleanse when released (buffers that grow move and wipe instead of realloc); the copies
+ * made inside libcurl (request headers, basic-auth credentials, an exec plugin's key) and libyaml
+ * (while it parses a kubeconfig) are freed by those libraries without wiping. */
 #ifndef KD_KUBE_H
 #define KD_KUBE_H
 
@@ -75,6 +79,35 @@ bool kd_kube_config_in_cluster(const kd_kube_config *cfg);
 const char *kd_kube_config_auth_kind(const kd_kube_config *cfg);
 
 /* ---------------------------------------------------------------------------------------------
+ * Names (pure: no I/O, safe from any thread)
+ *
+ * Every function here returns 0 when the value is valid, else KD_EINVALID with a message a
+ * person can act on in `why` (size `size`): the kind, the field, the value (non-printable
+ * bytes as \xNN, cut after 80 characters), what is wrong with it and the rule. They do not
+ * touch kd_error_last(). */
+
+typedef enum {
+	KD_KUBE_NAME_SUBDOMAIN,    /* DNS-1123 subdomain, at most 253 characters: most kinds, custom resources */
+	KD_KUBE_NAME_LABEL,        /* DNS-1123 label, at most 63: core Namespace and Service, apps StatefulSet */
+	KD_KUBE_NAME_PATH_SEGMENT, /* only not '.'/'..', no '/' or '%': RBAC kinds, kinds with rules of their own */
+} kd_kube_name_rule;
+
+/* The rule Kubernetes 1.37's validation applies to metadata.name of `kind` in `api_version`
+ * (the group decides: a Knative serving.knative.dev Service is a subdomain). */
+kd_kube_name_rule kd_kube_name_rule_of(const char *api_version, const char *kind);
+/* metadata.name (`generate` false) or metadata.generateName (true) of an object of that kind,
+ * as the API server checks it (batch CronJob names: at most 52 characters; a generateName as a
+ * prefix and as the names generated from it). */
+int kd_kube_check_name(char *why, size_t size, const char *api_version, const char *kind, const char *name,
+	bool generate);
+/* metadata.namespace: a DNS-1123 label. */
+int kd_kube_check_namespace(char *why, size_t size, const char *ns);
+/* client-go's path-segment rule (IsValidPathSegmentName), which every name and namespace in a
+ * request path must pass: not "." or "..", no '/' or '%'. `what` names the value in the
+ * message ("ConfigMap name"). */
+int kd_kube_check_path_segment(char *why, size_t size, const char *what, const char *s);
+
+/* ---------------------------------------------------------------------------------------------
  * Client */
 
 typedef struct kd_kube_client kd_kube_client;
@@ -101,11 +134,26 @@ typedef struct {
 	 * kind: for a moment after a CRD reports Established the apiserver may still answer 404
 	 * for its group. 0: 5000; < 0: ask once. */
 	long discovery_settle_ms;
-	/* When set and *cancel becomes non-zero, requests, retries, watches and waits stop promptly
-	 * with KD_ECANCELED (Ctrl-C, or a plan that must stop its other steps). */
+	/* Cancellation (Ctrl-C, SIGTERM): when *cancel becomes non-zero, whatever the client is
+	 * doing stops within about 100 ms and returns KD_ECANCELED ("... canceled"): a request in
+	 * flight (its connection is dropped), a retry's backoff, discovery's settling, an exec
+	 * plugin run (the plugin is killed), kd_kube_watch and kd_kube_wait. Nothing is retried
+	 * after it. Set it from a signal handler (volatile sig_atomic_t is what one may write
+	 * there); several clients may share one flag. NULL: no cancellation. Borrowed: it must
+	 * outlive the client. */
 	const volatile sig_atomic_t *cancel;
 } kd_kube_client_options;
 #define KD_KUBE_CLIENT_OPTIONS_INIT {0, NULL, NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL}
+
+/* Process-wide set-up of libcurl (curl_global_init), done once however often and from however
+ * many threads it is called. kd_kube_client_new calls it; a program that starts threads should
+ * call it from main before it does (libcurl asks for that), and need not call anything at exit.
+ * Returns 0, or KD_ERROR when libcurl cannot be initialised.
+ *
+ * Threads: a kd_kube_client is not shared between threads, but each thread may have its own and
+ * use it at the same time as the others (kube/ keeps no global mutable state; the discovery
+ * disk cache is written to a private temporary file and renamed into place). */
+int kd_kube_global_init(void);
 
 /* A client for the cluster of `cfg`. The client copies what it needs from cfg (cfg may be freed
  * afterwards). Reads certificate/key/CA files now, into memory. *out belongs to the caller. */

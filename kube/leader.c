@@ -109,8 +109,7 @@ static int get_time(int64_t *out, const cJSON *o, const char *key)
 
 static long get_long(const cJSON *o, const char *key)
 {
-	const cJSON *v = kd_json_get(o, key);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+	return kd_kube__json_long(kd_json_get(o, key), 0);
 }
 
 static int fill(kd_kube_leader_record *out, const cJSON *rec, const char *transitions_key, kd_kube_lock_kind kind)

@@ -16,11 +16,30 @@ static void put_escaped(kd_buf *b, const char *s)
 	curl_free(e);
 }
 
+/* A value that becomes one segment of the request path: "." and ".." would be resolved away
+ * (by curl, by proxies, by the server's router) and '/' or '%' would reach another path, so
+ * `DELETE .../configmaps/..` could delete something else. Refused as client-go refuses them. */
+static int check_segment(const char *kind, const char *what, const char *value)
+{
+	char why[640], label[160];
+	snprintf(label, sizeof(label), "%s%s%s", kind && *kind ? kind : "", kind && *kind ? " " : "", what);
+	if (kd_kube_check_path_segment(why, sizeof(why), label, value) == 0)
+		return 0;
+	kd_error_set(KD_ERR_KUBE, "%s", why);
+	return KD_EINVALID;
+}
+
 int kd_kube__ref_path(kd_buf *out, kd_kube_client *c, const kd_kube_ref *ref, bool ns_all, kd_kube_mapping *mapping)
 {
 	kd_kube_mapping m = KD_KUBE_MAPPING_INIT;
-	int rc = kd_kube_mapping_get(&m, c, ref->api_version, ref->kind);
-	if (rc)
+	int rc;
+	/* before any request is made for it */
+	if ((ref->name && *ref->name && (rc = check_segment(ref->kind, "name", ref->name))) ||
+		(ref->name && *ref->name && ref->subresource && *ref->subresource &&
+			(rc = check_segment(ref->kind, "subresource", ref->subresource))) ||
+		(!ns_all && ref->namespace_ && *ref->namespace_ && (rc = check_segment(NULL, "namespace", ref->namespace_))))
+		return rc;
+	if ((rc = kd_kube_mapping_get(&m, c, ref->api_version, ref->kind)))
 		return rc;
 	if (*m.group) {
 		kd_buf_puts(out, "/apis/");
@@ -32,6 +51,10 @@ int kd_kube__ref_path(kd_buf *out, kd_kube_client *c, const kd_kube_ref *ref, bo
 	put_escaped(out, m.version);
 	if (m.namespaced && !ns_all) {
 		const char *ns = ref->namespace_ && *ref->namespace_ ? ref->namespace_ : kd_kube_client_namespace(c);
+		if ((rc = check_segment(NULL, "namespace", ns))) {
+			kd_kube_mapping_clear(&m);
+			return rc;
+		}
 		kd_buf_puts(out, "/namespaces/");
 		put_escaped(out, ns);
 	}
@@ -219,8 +242,10 @@ static int list_page(cJSON **out, bool *gone, kd_kube_client *c, const char *bas
 		*gone = true;
 		goto done;
 	}
-	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len)))
+	if ((rc = kd_kube_status_error(r.status, r.body, r.body_len))) {
+		kd_kube__redact_error(c);
 		goto done;
+	}
 	*out = cJSON_ParseWithLength(r.body, r.body_len);
 	if (!*out || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);

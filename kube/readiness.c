@@ -39,8 +39,7 @@ static void set(kd_kube_status *st, kd_kube_state s, const char *fmt, ...)
 
 static long num(const cJSON *obj, const char *a, const char *b, long def)
 {
-	const cJSON *v = kd_json_path(obj, a, b, NULL);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : def;
+	return kd_kube__json_long(kd_json_path(obj, a, b, NULL), def);
 }
 
 static const cJSON *condition(const cJSON *obj, const char *type)

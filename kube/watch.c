@@ -210,7 +210,7 @@ static void wstream_disconnect(wstream *w, CURLM *m)
 		curl_easy_cleanup(w->h);
 		w->h = NULL;
 	}
-	curl_slist_free_all(w->headers);
+	kd_kube__slist_scrub_free(w->headers);
 	w->headers = NULL;
 	w->active = false;
 }
@@ -328,13 +328,13 @@ static int on_event_json(void *ud, const char *json, size_t len)
 	if (rc)
 		return rc;
 	if (type == KD_KUBE__EVENT_ERROR) {
-		const cJSON *code = kd_json_get(obj, "code");
-		if (cJSON_IsNumber(code) && code->valuedouble == 410) {
+		long code = kd_kube__json_long(kd_json_get(obj, "code"), 500);
+		if (code == 410) {
 			w->gone = true;
 			cJSON_Delete(obj);
 			return 1; /* stop reading this stream */
 		}
-		rc = kd_kube__status_to_error(cJSON_IsNumber(code) ? (long)code->valuedouble : 500, obj);
+		rc = kd_kube__status_to_error(code, obj);
 		cJSON_Delete(obj);
 		return rc ? rc : KD_ERROR;
 	}
@@ -482,8 +482,11 @@ static int wstream_done(wstream *w, CURLM *m, CURLcode res)
 			return 0;
 		}
 	}
-	if (res == CURLE_OK && status != 429 && status < 500)
-		return kd_kube_status_error(status, w->errbody.ptr, w->errbody.len);
+	if (res == CURLE_OK && status != 429 && status < 500) {
+		int rc = kd_kube_status_error(status, w->errbody.ptr, w->errbody.len);
+		kd_kube__redact_error(w->c);
+		return rc;
+	}
 	/* a dropped connection, 429 or 5xx: resume from the last resourceVersion */
 	if (!w->failing_since_ms)
 		w->failing_since_ms = now;
@@ -517,14 +520,16 @@ static int wstream_flush(wstream *w)
 }
 
 /* Runs the streams until a callback stops (returns > 0: result 0) or fails, or the deadline. */
-static int run_streams(wstream **ws, size_t n, CURLM *m, int64_t deadline_ms)
+static int run_streams(kd_kube_client *c, wstream **ws, size_t n, CURLM *m, int64_t deadline_ms)
 {
 	int rc = 0;
 	for (;;) {
 		int64_t now = kd_kube__now_ms();
+		if (kd_kube__canceled(c))
+			return KD_ECANCELED; /* the caller says what was canceled */
 		if (deadline_ms && now >= deadline_ms)
 			return KD_ETIMEOUT;
-		long wait_ms = 1000;
+		long wait_ms = kd_kube__client_has_cancel(c) ? KD_KUBE__CANCEL_POLL_MS : 1000;
 		for (size_t i = 0; i < n; i++) {
 			wstream *w = ws[i];
 			if (w->active)
@@ -656,9 +661,15 @@ int kd_kube_watch(kd_kube_client *c, const kd_kube_ref *ref, kd_kube_watch_optio
 		w->listed = true;
 	}
 	int64_t deadline = opts->timeout_ms > 0 ? kd_kube__now_ms() + opts->timeout_ms : 0;
-	int rc = run_streams(&w, 1, m, deadline);
+	int rc = run_streams(c, &w, 1, m, deadline);
 	if (rc == KD_ETIMEOUT)
 		kd_error_set(KD_ERR_KUBE, "watch %s: no end within %ld ms", ref->kind, opts->timeout_ms);
+	if (rc == KD_ECANCELED) {
+		kd_buf what = KD_BUF_INIT;
+		kd_buf_printf(&what, "watch %s", ref->kind);
+		kd_kube__cancel_error(kd_buf_cstr(&what));
+		kd_buf_free(&what);
+	}
 	opts->reconnects = w->reconnects;
 	opts->relists = w->relists;
 	wstream_free(w, m);
@@ -862,8 +873,16 @@ int kd_kube_wait(kd_kube_client *c, const kd_kube_ref *refs, size_t n, const kd_
 		}
 	}
 	long timeout = opts->timeout_ms > 0 ? opts->timeout_ms : 300000;
-	rc = run_streams(ws, nws, m, kd_kube__now_ms() + timeout);
-	if (rc == 0 && x.failed) {
+	rc = run_streams(c, ws, nws, m, kd_kube__now_ms() + timeout);
+	if (rc == KD_ECANCELED) {
+		kd_buf_puts(&msg, "wait for");
+		for (size_t i = 0; i < n; i++) {
+			if (x.items[i].evaluated && x.items[i].verdict == KD_KUBE_WAIT_DONE)
+				continue;
+			kd_buf_printf(&msg, " %s/%s", refs[i].kind, refs[i].name);
+		}
+		kd_kube__cancel_error(kd_buf_cstr(&msg));
+	} else if (rc == 0 && x.failed) {
 		describe(&msg, &x, &x.items[x.failed - 1]);
 		kd_error_set(KD_ERR_KUBE, "%s", kd_buf_cstr(&msg));
 		rc = KD_ERROR;

@@ -7,6 +7,7 @@
 
 #include "../base/json.h"
 #include "../base/yaml.h"
+#include "../kube/kube.h"
 #include "../templates/templates.h"
 #include "plans.h"
 #include "plans_internal.h"
@@ -170,6 +171,48 @@ typedef struct {
 	size_t phase_index, step_index, task_index;
 } doc_ctx;
 
+/* The line of metadata.<field> in the document: parsed again with positions, only on the error
+ * path, so a render that passes pays nothing for it. */
+static int field_line(const char *text, size_t len, int line, const char *field)
+{
+	cJSON *obj = NULL;
+	kd_yaml_pos *pos = NULL;
+	int l = line, col = 0;
+	if (kd_yaml_parse_one_at(&obj, &pos, "", text, len, line) == 0) {
+		const cJSON *v = kd_json_get(kd_json_get(obj, "metadata"), field);
+		if (v && kd_yaml_pos_get(pos, v, &l, &col) != 0)
+			l = line;
+	}
+	kd_error_clear();
+	cJSON_Delete(obj);
+	kd_yaml_pos_free(pos);
+	return l;
+}
+
+/* metadata.name, generateName and namespace by Kubernetes' own rules for the kind
+ * (kube/names.c), so a name the API server would refuse stops `template` and a plan before
+ * anything is printed or applied. */
+static int check_names(const cJSON *o, const char *display, const char *text, size_t len, int line)
+{
+	const char *av = kd_json_get_str(o, "apiVersion"), *kind = kd_json_get_str(o, "kind");
+	const cJSON *md = kd_json_get(o, "metadata");
+	const char *name = kd_json_get_str(md, "name"), *gen = kd_json_get_str(md, "generateName");
+	const cJSON *ns = kd_json_get(md, "namespace");
+	char why[1024];
+	if (name && *name) {
+		if (kd_kube_check_name(why, sizeof(why), av, kind, name, false))
+			return kd_error_set(KD_ERR_PLAN, "%s:%d: %s", display, field_line(text, len, line, "name"), why);
+	} else if (gen && *gen && kd_kube_check_name(why, sizeof(why), av, kind, gen, true)) {
+		return kd_error_set(KD_ERR_PLAN, "%s:%d: %s", display, field_line(text, len, line, "generateName"), why);
+	}
+	if (ns && !cJSON_IsNull(ns) && !cJSON_IsString(ns))
+		return kd_error_set(KD_ERR_PLAN, "%s:%d: %s metadata.namespace must be a string", display,
+			field_line(text, len, line, "namespace"), kind);
+	if (cJSON_IsString(ns) && *ns->valuestring && kd_kube_check_namespace(why, sizeof(why), ns->valuestring))
+		return kd_error_set(KD_ERR_PLAN, "%s:%d: %s %s", display, field_line(text, len, line, "namespace"), kind, why);
+	return 0;
+}
+
 static int check_object(const cJSON *o, const char *display, int line)
 {
 	if (!cJSON_IsObject(o))
@@ -198,7 +241,7 @@ static int on_doc(const char *text, size_t len, int line, void *ud)
 		cJSON_Delete(obj);
 		return 0;
 	}
-	if (check_object(obj, c->display, line)) {
+	if (check_object(obj, c->display, line) || check_names(obj, c->display, text, len, line)) {
 		cJSON_Delete(obj);
 		return KD_ERROR;
 	}

@@ -3,6 +3,7 @@
  * data-driven readiness cases in tests/kube/readiness/<case>/. */
 #include <dirent.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "../../base/base.h"
 #include "../../base/json.h"
+#include "../../base/yaml.h"
 #include "../../kube/internal.h"
 #include "../../kube/kube.h"
 #include "test.h"
@@ -423,9 +425,9 @@ TEST(kube_exec_credential_cache)
 	if (!cfg)
 		goto out;
 	kd_kube__exec_cred cred = {0};
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
 	CHECK_STR(cred.token, "exec-tok");
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
 	CHECK_INT(exec_runs(counter), 1); /* cached until it expires */
 	kd_buf p = KD_BUF_INIT;
 	char *info = NULL, *args = NULL;
@@ -448,8 +450,8 @@ TEST(kube_exec_credential_cache)
 			free(*e);
 			*e = kd_strdup("EXPIRES=2001-01-01T00:00:00.5Z");
 		}
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
-	CHECK_INT(kd_kube__exec_get(&cred, cfg, false), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
+	CHECK_INT(kd_kube__exec_get(&cred, cfg, false, NULL), 0);
 	CHECK_INT(exec_runs(counter), 3);
 	/* a failing plugin: the error names the command, not the output */
 	for (char **e = cfg->exec_env; *e; e++)
@@ -457,7 +459,7 @@ TEST(kube_exec_credential_cache)
 			free(*e);
 			*e = kd_strdup("TOKEN=bad\"json-SECRET");
 		}
-	CHECK(kd_kube__exec_get(&cred, cfg, true) != 0);
+	CHECK(kd_kube__exec_get(&cred, cfg, true, NULL) != 0);
 	CHECK(strstr(kd_error_last(), "SECRET") == NULL);
 	kd_kube__exec_cred_clear(&cred);
 	free(info);
@@ -677,4 +679,155 @@ TEST(kube_redact_url)
 	kd_kube__redact_url(&b, "https://h:1/x?y=@");
 	CHECK_STR(kd_buf_cstr(&b), "https://h:1/x?y=@");
 	kd_buf_free(&b);
+}
+
+/* tests/kube/names.yaml: the name rules, case by case (see the file's header). */
+TEST(kube_name_cases)
+{
+	kd_buf path = KD_BUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *cases = NULL;
+	kd_buf_printf(&path, "%s/tests/kube/names.yaml", kd_test_root());
+	if (!CHECK_INT(kd_file_read(&text, &len, kd_buf_cstr(&path), 0), 0) ||
+		!CHECK_INT(kd_yaml_parse_one(&cases, NULL, kd_buf_cstr(&path), text, len), 0))
+		goto done;
+	const cJSON *c;
+	int n = 0;
+	cJSON_ArrayForEach(c, cases)
+	{
+		const char *av = kd_json_get_str(c, "apiVersion"), *kind = kd_json_get_str(c, "kind");
+		const char *want = kd_json_get_str(c, "error");
+		const char *field = NULL, *value = NULL;
+		static const char *const fields[] = {"name", "generateName", "namespace", "segment"};
+		for (size_t i = 0; i < KD_ARRAY_SIZE(fields) && !value; i++)
+			if ((value = kd_json_get_str(c, fields[i])))
+				field = fields[i];
+		if (!CHECK(value != NULL))
+			continue;
+		const cJSON *rep = kd_json_get(c, "repeat");
+		kd_buf v = KD_BUF_INIT;
+		for (int r = 0; r < (cJSON_IsNumber(rep) ? rep->valueint : 1); r++)
+			kd_buf_puts(&v, value);
+		char why[1024] = "";
+		int rc;
+		if (strcmp(field, "namespace") == 0)
+			rc = kd_kube_check_namespace(why, sizeof(why), kd_buf_cstr(&v));
+		else if (strcmp(field, "segment") == 0)
+			rc = kd_kube_check_path_segment(why, sizeof(why), "value", kd_buf_cstr(&v));
+		else
+			rc = kd_kube_check_name(why, sizeof(why), av, kind, kd_buf_cstr(&v), strcmp(field, "generateName") == 0);
+		bool ok = want ? rc == KD_EINVALID && strstr(why, want) != NULL : rc == 0 && why[0] == '\0';
+		kd_buf name = KD_BUF_INIT, msg = KD_BUF_INIT;
+		kd_buf_printf(&name, "kube_names/%s %s %s=%.40s", av ? av : "", kind ? kind : "", field, value);
+		kd_buf_printf(&msg, "  rc %d, message: %s\n  want: %s\n", rc, why, want ? want : "(valid)");
+		kd_test_case_result(kd_buf_cstr(&name), ok, ok ? NULL : kd_buf_cstr(&msg));
+		kd_buf_free(&name);
+		kd_buf_free(&msg);
+		kd_buf_free(&v);
+		n++;
+	}
+	CHECK(n >= 50);
+	/* the rule table itself */
+	CHECK_INT(kd_kube_name_rule_of("v1", "Service"), KD_KUBE_NAME_LABEL);
+	CHECK_INT(kd_kube_name_rule_of("serving.knative.dev/v1", "Service"), KD_KUBE_NAME_SUBDOMAIN);
+	CHECK_INT(kd_kube_name_rule_of("rbac.authorization.k8s.io/v1", "Role"), KD_KUBE_NAME_PATH_SEGMENT);
+	CHECK_INT(kd_kube_name_rule_of(NULL, NULL), KD_KUBE_NAME_SUBDOMAIN);
+done:
+	cJSON_Delete(cases);
+	free(text);
+	kd_buf_free(&path);
+}
+
+/* Numbers from the server beyond a long saturate instead of being cast (undefined behaviour). */
+TEST(kube_leader_parse_huge_numbers)
+{
+	cJSON *lease = cJSON_Parse("{\"kind\":\"Lease\",\"spec\":{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":1e300,"
+				   "\"leaseTransitions\":-1e400}}");
+	kd_kube_leader_record r = KD_KUBE_LEADER_RECORD_INIT;
+	CHECK_INT(kd_kube_leader_parse(&r, lease), 0);
+	CHECK(r.lease_duration_s == LONG_MAX);
+	CHECK(r.transitions == LONG_MIN);
+	kd_kube_leader_record_clear(&r);
+	cJSON_Delete(lease);
+	cJSON *st = cJSON_Parse("{\"kind\":\"Status\",\"code\":1e300,\"reason\":\"Weird\",\"message\":\"m\"}");
+	CHECK_INT(kd_kube__status_to_error(503, st), KD_ERROR);
+	CHECK_STR(kd_error_last(), "m (HTTP 503 Weird)"); /* an impossible code is ignored */
+	cJSON_Delete(st);
+	cJSON *one = cJSON_CreateNumber(2.9);
+	CHECK_INT(kd_kube__json_long(one, 7), 2);
+	CHECK_INT(kd_kube__json_long(NULL, 7), 7);
+	cJSON_Delete(one);
+}
+
+/* The helpers for memory that holds key material (kube/secret.c). */
+TEST(kube_secret_buffers)
+{
+	/* growth moves the contents (no realloc) and keeps them whole */
+	kd_buf b = KD_BUF_INIT;
+	kd_buf want = KD_BUF_INIT;
+	for (int i = 0; i < 2000; i++) {
+		char piece[16];
+		int n = snprintf(piece, sizeof(piece), "k%d;", i);
+		CHECK_INT(kd_kube__secret_put(&b, piece, (size_t)n), 0);
+		kd_buf_put(&want, piece, (size_t)n);
+	}
+	CHECK_STR(kd_buf_cstr(&b), kd_buf_cstr(&want));
+	size_t cap = b.cap;
+	CHECK_INT(kd_kube__secret_reserve(&b, 10), 0); /* room already there: no move */
+	CHECK(b.cap == cap);
+	kd_kube__secret_buf_free(&b);
+	CHECK(b.ptr == NULL && b.len == 0 && b.cap == 0);
+	b.max = 8;
+	CHECK_INT(kd_kube__secret_put(&b, "12345678", 8), 0);
+	CHECK_INT(kd_kube__secret_put(&b, "9", 1), KD_ELIMIT);
+	CHECK_STR(kd_buf_cstr(&b), "12345678");
+	kd_kube__secret_buf_free(&b);
+	kd_buf_free(&want);
+
+	/* files are read whole, of any size; errors name the file, never its content */
+	static const size_t sizes[] = {0, 1, 4095, 4096, 70001};
+	char *path = tpath("secret-file");
+	for (size_t i = 0; i < KD_ARRAY_SIZE(sizes); i++) {
+		kd_buf text = KD_BUF_INIT;
+		for (size_t k = 0; k < sizes[i]; k++)
+			kd_buf_putc(&text, (char)('a' + k % 26));
+		kd_test_write_file(path, kd_buf_cstr(&text), 0600);
+		char *got = NULL;
+		size_t len = 99;
+		CHECK_INT(kd_kube__secret_file_read(&got, &len, path, 1 << 20), 0);
+		CHECK_INT(len, sizes[i]);
+		CHECK(got && strcmp(got, kd_buf_cstr(&text)) == 0);
+		kd_kube__scrub_free(got, len);
+		kd_buf_free(&text);
+	}
+	kd_test_write_file(path, "sekrit-token-value", 0600);
+	char *got = NULL;
+	size_t len = 0;
+	CHECK_INT(kd_kube__secret_file_read(&got, &len, path, 5), KD_ELIMIT);
+	CHECK(got == NULL);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "secret-file") && !strstr(kd_error_last(), "sekrit"));
+	CHECK_INT(kd_kube__secret_file_read(&got, &len, kd_test_tmpdir(), 100), KD_ERROR);
+	CHECK_INT(kd_kube__secret_file_read(&got, &len, "/nonexistent/kudoc/x", 100), KD_ENOTFOUND);
+	free(path);
+
+	/* a parse tree is wiped value by value (keys stay: they are field names) */
+	cJSON *tree = cJSON_Parse("{\"status\":{\"token\":\"abc\",\"list\":[\"x\",{\"key\":\"pem\"}],\"n\":1}}");
+	kd_kube__json_scrub(tree);
+	const cJSON *st = kd_json_get(tree, "status");
+	CHECK(kd_json_get(st, "token") && kd_json_get(st, "token")->valuestring[0] == '\0');
+	CHECK(cJSON_GetArrayItem(kd_json_get(st, "list"), 0)->valuestring[0] == '\0');
+	CHECK(kd_json_get(cJSON_GetArrayItem(kd_json_get(st, "list"), 1), "key")->valuestring[0] == '\0');
+	CHECK_INT(kd_json_get(st, "n")->valueint, 1);
+	kd_kube__json_scrub_delete(tree);
+	kd_kube__json_scrub_delete(NULL);
+
+	/* key data decodes through presized buffers: same bytes as before, folded or not */
+	char *dec = NULL;
+	size_t dl = 0;
+	CHECK_INT(kd_kube__b64_decode(&dec, &dl, "aGVs\n bG8g\td29y bGQ=", 20), 0);
+	CHECK(dec && dl == 11 && memcmp(dec, "hello world", 11) == 0);
+	kd_kube__scrub_free(dec, dl);
+	CHECK_INT(kd_kube__b64_decode(&dec, &dl, "a!==", 4), KD_EINVALID);
+	CHECK(dec == NULL);
 }
