@@ -31,7 +31,6 @@ int kd_cli__print_data(const kd_cli_opts *o, const cJSON *v);
 /* Writes to stdout and flushes, turning a failed write into an error. */
 int kd_cli__write_stdout(const char *data, size_t len);
 /* --instance and -n are DNS-1123 labels (usage errors otherwise). */
-bool kd_cli__valid_label(const char *s);
 int kd_cli__check_names(const kd_cli_opts *o);
 
 /* ---- lifecycle commands (cmd_lifecycle.c) ---- */

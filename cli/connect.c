@@ -124,29 +124,15 @@ int kd_cli__write_stdout(const char *data, size_t len)
 	return 0;
 }
 
-bool kd_cli__valid_label(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < n);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 int kd_cli__check_names(const kd_cli_opts *o)
 {
-	if (o->instance && !kd_cli__valid_label(o->instance))
-		return kd_cli_usage("--instance \"%s\": an instance name must be a DNS-1123 label (lower-case letters, "
-				    "digits and '-', starting and ending with a letter or digit, at most 63 characters)",
-			o->instance);
-	if (o->namespace && !kd_cli__valid_label(o->namespace))
-		return kd_cli_usage("--namespace \"%s\": a namespace must be a DNS-1123 label (lower-case letters, digits "
-				    "and '-', starting and ending with a letter or digit, at most 63 characters)",
-			o->namespace);
+	char why[512];
+	/* An instance name becomes label values and Secret and Lease names: the namespace rule
+	 * (DNS-1123 label) fits all of them. */
+	if (o->instance && kd_kube_check_namespace(why, sizeof(why), o->instance) != 0)
+		return kd_cli_usage("--instance: an instance name must be a DNS-1123 label (lower-case letters, digits and "
+				    "'-', starting and ending with a letter or digit, at most 63 characters)");
+	if (o->namespace && kd_kube_check_namespace(why, sizeof(why), o->namespace) != 0)
+		return kd_cli_usage("-n/--namespace: %s", why);
 	return 0;
 }

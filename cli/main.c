@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "../base/base.h"
+#include "../kube/kube.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -34,6 +35,7 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	kd_base_init();
+	kd_kube_global_init(); /* before any thread: libcurl's global state */
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK;

@@ -458,13 +458,7 @@ kd_plan_status *kd_plan_status_dup(const kd_plan_status *st)
 
 bool kd_plans__dns_label(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < n)))
-			return false;
-	}
-	return true;
+	char why[256];
+	/* the rule namespaces follow: one implementation, in kube/ */
+	return s && kd_kube_check_namespace(why, sizeof(why), s) == 0;
 }
