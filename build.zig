@@ -3,6 +3,7 @@
 //   zig build                       zig-out/bin/kubectl-kudo
 //   zig build test                  unit tests + data-driven cases (tests/unit, tests/render, ...)
 //   zig build -Dsanitize=true test  the same tests built by gcc with ASan + UBSan
+//   zig build asan-exe              zig-out/bin/kubectl-kudo-asan, what the e2e suite runs
 //   zig build fuzz                  libFuzzer targets (clang) in zig-out/fuzz/
 //   zig build bench                 render benchmarks (ReleaseFast), prints figures
 //
@@ -127,6 +128,21 @@ pub fn build(b: *std.Build) void {
         run.setEnvironmentVariable("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
         run.has_side_effects = true;
         test_step.dependOn(&run.step);
+    }
+
+    // kubectl-kudo itself under ASan + UBSan (gcc), for the end-to-end suite: every e2e test
+    // then also checks that the commands it runs have no memory errors, UB or leaks.
+    const asan_step = b.step("asan-exe", "build zig-out/bin/kubectl-kudo-asan (gcc ASan+UBSan) for the e2e suite");
+    {
+        const cc = b.addSystemCommand(&.{ "gcc", "-g", "-O1", "-fsanitize=address,undefined", san_extra[0], san_extra[1], "-fno-omit-frame-pointer" });
+        cc.addArgs(cflags.items);
+        cc.addArg("-o");
+        const bin = cc.addOutputFileArg("kubectl-kudo-asan");
+        for (lib_files) |f| cc.addFileArg(b.path(f));
+        cc.addFileArg(b.path("cli/main.c"));
+        cc.addArgs(pkgFlags(b));
+        const inst = b.addInstallFileWithDir(bin, .bin, "kubectl-kudo-asan");
+        asan_step.dependOn(&inst.step);
     }
 
     // Fuzz targets: tests/fuzz/fuzz_*.c, each a LLVMFuzzerTestOneInput, built by clang-14.

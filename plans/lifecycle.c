@@ -63,6 +63,9 @@ static int ctx_open(op_ctx *x, const kd_op_options *o)
 	x->o = o;
 	kd_kube_client_options co = o->client_options;
 	co.discovery_settle_ms = -1; /* preflight: an unserved kind is an answer, not a wait */
+	/* This client writes the records: after Ctrl-C it still records where the plan stopped
+	 * (a second Ctrl-C ends the process at once). */
+	co.cancel = NULL;
 	int rc = kd_kube_client_new(&x->c, o->config, &co);
 	if (rc)
 		return rc;
@@ -1236,6 +1239,7 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 		kd_revision_free(rev);
 		if ((rc = load_revs(&x, o->instance)))
 			goto done;
+		last = latest(&x); /* the list was loaded again: the cleanup revision is the newest */
 	}
 	if ((rc = take_lock(&x, o->instance, &lock)))
 		goto done;

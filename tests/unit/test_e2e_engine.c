@@ -644,6 +644,40 @@ TEST(e2e_engine_plan_status_wait_follows_a_running_plan)
 	kd_e2e_ns_drop(ns);
 }
 
+TEST(e2e_engine_ctrl_c_stops_cleanly_and_says_how_to_resume)
+{
+	char *ns = kd_e2e_ns("kd-int");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("int.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=10s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	step_wait w = {ns, "slow-instance", "main", "wait", KD_EXEC_IN_PROGRESS};
+	CHECK(kd_e2e_eventually(step_reached, &w, 30));
+	kill(pid, SIGINT);
+	/* it stops at once: well before the Deployment could become ready */
+	CHECK_INT(kd_e2e_wait(pid, 5), 130);
+	char *text = NULL;
+	if (CHECK_INT(kd_file_read(&text, NULL, log, 0), 0)) {
+		CHECK(strstr(text, "interrupted") != NULL);
+		CHECK(strstr(text, "plan resume --instance slow-instance") != NULL);
+	}
+	free(text);
+	kd_revision *r = record(ns, "slow-instance", 1);
+	const kd_step_status *s = step_of(r, "main", "wait");
+	if (CHECK(s)) {
+		CHECK_INT(s->h.state, KD_EXEC_IN_PROGRESS);
+		CHECK(s->h.message && strcmp(s->h.message, "interrupted") == 0);
+	}
+	kd_revision_free(r);
+	/* the lock was released: resuming needs no wait for it to expire */
+	KUDO(0, "plan", "resume", "--instance", "slow-instance", "-n", ns);
+	check_slow_complete(ns, 3);
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
 TEST(e2e_engine_sigkill_during_a_wait_then_resume)
 {
 	char *ns = kd_e2e_ns("kd-kill1");
