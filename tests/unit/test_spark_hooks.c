@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../base/base.h"
 #include "../../base/json.h"
@@ -33,14 +34,16 @@
 #include "../../kube/kube.h"
 #include "../../operator/operator.h"
 #include "../../params/params.h"
+#include "spark_hooks.h"
 #include "test.h"
 
 #define MAX_DEPTH 64
 
 typedef struct {
-	cJSON *cluster; /* array of objects */
-	kd_buf record;  /* calls of leader.check and log lines */
-	char *leader;   /* the mock leader.check's answer */
+	cJSON *cluster;         /* array of objects (file mode) */
+	kd_kube_client *live;   /* or a real cluster (e2e mode) */
+	kd_buf *record;         /* calls of leader.check and log lines */
+	const char *leader;     /* the mock leader.check's answer (file mode) */
 } hook_env;
 
 static hook_env *env_of(lua_State *L)
@@ -185,6 +188,20 @@ static int l_get(lua_State *L)
 	const char *av = luaL_checkstring(L, 1), *kind = luaL_checkstring(L, 2), *name = luaL_checkstring(L, 3);
 	const char *ns = luaL_optstring(L, 4, NULL);
 	hook_env *e = env_of(L);
+	if (e->live) {
+		cJSON *obj = NULL;
+		kd_kube_ref ref = {av, kind, ns, name, NULL};
+		int rc = kd_kube_get(&obj, e->live, &ref);
+		if (rc == KD_ENOTFOUND) {
+			lua_pushnil(L);
+			return 1;
+		}
+		if (rc)
+			return luaL_error(L, "kube.get: %s", kd_error_last());
+		push_json(L, obj, 0);
+		cJSON_Delete(obj);
+		return 1;
+	}
 	for (const cJSON *o = e->cluster ? e->cluster->child : NULL; o; o = o->next) {
 		if (same_kind(o, av, kind) && str_eq(meta_str(o, "name"), name) && str_eq(meta_str(o, "namespace"), ns)) {
 			push_json(L, o, 0);
@@ -206,10 +223,21 @@ static int l_list(lua_State *L)
 		lua_getfield(L, 3, "labels");
 		labels = lua_tostring(L, -1);
 	}
+	hook_env *e = env_of(L);
+	if (e->live) {
+		cJSON *list = NULL;
+		kd_kube_ref ref = {av, kind, ns, NULL, NULL};
+		kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
+		lo.label_selector = labels;
+		if (kd_kube_list(&list, e->live, &ref, &lo))
+			return luaL_error(L, "kube.list: %s", kd_error_last());
+		push_json(L, kd_json_get(list, "items"), 0);
+		cJSON_Delete(list);
+		return 1;
+	}
 	cJSON *sel = labels ? parse_selector(labels) : NULL;
 	if (labels && !sel)
 		return luaL_error(L, "kube.list: bad label selector %s", labels);
-	hook_env *e = env_of(L);
 	lua_newtable(L);
 	lua_Integer i = 1;
 	for (const cJSON *o = e->cluster ? e->cluster->child : NULL; o; o = o->next) {
@@ -230,6 +258,16 @@ static int l_pods(lua_State *L)
 	const cJSON *want = kd_json_path(obj, "spec", "selector", "matchLabels", NULL);
 	const char *ns = meta_str(obj, "namespace");
 	hook_env *e = env_of(L);
+	if (e->live) {
+		cJSON *pods = NULL;
+		int rc = kd_kube_workload_pods(&pods, e->live, obj);
+		cJSON_Delete(obj);
+		if (rc)
+			return luaL_error(L, "kube.pods: %s", kd_error_last());
+		push_json(L, pods, 0);
+		cJSON_Delete(pods);
+		return 1;
+	}
 	lua_newtable(L);
 	lua_Integer i = 1;
 	for (const cJSON *o = e->cluster ? e->cluster->child : NULL; want && o; o = o->next) {
@@ -266,7 +304,7 @@ static int l_log(lua_State *L)
 	for (int i = 1; i <= n; i++)
 		lua_pushvalue(L, i);
 	lua_call(L, n, 1);
-	kd_buf_printf(&env_of(L)->record, "log: %s\n", lua_tostring(L, -1));
+	kd_buf_printf(env_of(L)->record, "log: %s\n", lua_tostring(L, -1));
 	return 0;
 }
 
@@ -284,28 +322,95 @@ static const char *field_str(lua_State *L, int idx, const char *name)
 	return s;
 }
 
-/* leader.check{namespace=, lock=, kind=, pods=}: records its arguments, answers as the case says. */
+static bool pod_ready(const cJSON *pod)
+{
+	if (kd_json_path(pod, "metadata", "deletionTimestamp", NULL))
+		return false;
+	const cJSON *conds = kd_json_path(pod, "status", "conditions", NULL);
+	for (const cJSON *c = conds ? conds->child : NULL; c; c = c->next)
+		if (str_eq(kd_json_get_str(c, "type"), "Ready"))
+			return str_eq(kd_json_get_str(c, "status"), "True");
+	return false;
+}
+
+/* In e2e mode, what lua/lib/leader.lua's check decides (issue 9), done here in C: exactly one
+ * Ready pod of `pods` holds the ConfigMap lock and renewed it within its lease duration. */
+static int live_leader_verdict(kd_buf *reason, kd_kube_client *c, const char *ns, const char *lock,
+	const cJSON *pods)
+{
+	kd_kube_leader_record rec = KD_KUBE_LEADER_RECORD_INIT;
+	int rc = kd_kube_leader_get(&rec, c, KD_KUBE_LOCK_CONFIGMAP, ns, lock);
+	bool ok = false;
+	if (rc == KD_ENOTFOUND) {
+		kd_buf_printf(reason, "no leader record in configmap %s/%s", ns, lock);
+		goto done;
+	}
+	if (rc) {
+		kd_buf_printf(reason, "%s", kd_error_last());
+		goto done;
+	}
+	const cJSON *holder = NULL;
+	for (const cJSON *p = pods ? pods->child : NULL; p; p = p->next)
+		if (str_eq(meta_str(p, "name"), rec.holder))
+			holder = p;
+	if (!holder) {
+		kd_buf_printf(reason, "holder %s is not a pod of this instance", rec.holder);
+		goto done;
+	}
+	if (!pod_ready(holder)) {
+		kd_buf_printf(reason, "holder %s is not Ready", rec.holder);
+		goto done;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t age_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 - rec.renew_time_us;
+	if (age_us > (int64_t)rec.lease_duration_s * 1000000) {
+		kd_buf_printf(reason, "lease not renewed for %lld s (duration %ld s)", (long long)(age_us / 1000000),
+			rec.lease_duration_s);
+		goto done;
+	}
+	ok = true;
+done:
+	kd_kube_leader_record_clear(&rec);
+	return ok ? 0 : KD_ERROR;
+}
+
+/* leader.check{namespace=, lock=, kind=, pods=}: records its arguments; answers as the case says,
+ * or, against a real cluster, with the lock's real state. */
 static int l_leader_check(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	hook_env *e = env_of(L);
 	lua_getfield(L, 1, "pods");
 	lua_Integer npods = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : -1;
+	cJSON *pods = lua_istable(L, -1) ? to_json(L, -1, 0) : NULL;
 	lua_pop(L, 1);
 	char *ns = kd_strdup(field_str(L, 1, "namespace")), *lock = kd_strdup(field_str(L, 1, "lock"));
-	kd_buf_printf(&e->record, "leader.check namespace=%s lock=%s kind=%s pods=%lld\n", ns, lock,
+	kd_buf_printf(e->record, "leader.check namespace=%s lock=%s kind=%s pods=%lld\n", ns, lock,
 		field_str(L, 1, "kind"), (long long)npods);
+	int nret = 1;
+	if (e->live) {
+		kd_buf reason = KD_BUF_INIT;
+		bool ok = live_leader_verdict(&reason, e->live, ns, lock, pods) == 0;
+		lua_pushboolean(L, ok);
+		if (!ok) {
+			lua_pushstring(L, kd_buf_cstr(&reason));
+			nret = 2;
+		}
+		kd_buf_free(&reason);
+	} else {
+		const char *ans = e->leader ? e->leader : "true";
+		const char *reason = strstr(ans, ": ");
+		lua_pushboolean(L, strncmp(ans, "true", 4) == 0);
+		if (strncmp(ans, "true", 4) != 0) {
+			lua_pushlstring(L, reason ? reason + 2 : "", reason ? strcspn(reason + 2, "\n") : 0);
+			nret = 2;
+		}
+	}
+	cJSON_Delete(pods);
 	free(ns);
 	free(lock);
-	const char *ans = e->leader ? e->leader : "true";
-	if (strncmp(ans, "true", 4) == 0) {
-		lua_pushboolean(L, 1);
-		return 1;
-	}
-	const char *reason = strstr(ans, ": ");
-	lua_pushboolean(L, 0);
-	lua_pushlstring(L, reason ? reason + 2 : "", reason ? strcspn(reason + 2, "\n") : 0);
-	return 2;
+	return nret;
 }
 
 static int l_lib(lua_State *L)
@@ -340,18 +445,7 @@ static void open_sandbox(lua_State *L)
 	lua_setglobal(L, "loadfile");
 }
 
-static char *read_opt(const char *dir, const char *name)
-{
-	char path[4608];
-	char *data = NULL;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (kd_file_read(&data, NULL, path, 0))
-		return NULL;
-	return data;
-}
-
-/* Runs the hook; *out gets "true", "false: REASON" or "error: MESSAGE". */
-static void run_hook(kd_buf *out, hook_env *env, const char *script, const cJSON *params,
+static void run_lua(kd_buf *out, hook_env *env, const char *script, const cJSON *params,
 	const char *inst_name, const char *inst_ns)
 {
 	lua_State *L = luaL_newstate();
@@ -396,20 +490,56 @@ static void run_hook(kd_buf *out, hook_env *env, const char *script, const cJSON
 	lua_close(L);
 }
 
-static void run_case(const char *name, const char *dir)
+int kd_test_spark_hook_run(kd_buf *out, kd_buf *record, const kd_test_spark_hook *h)
 {
-	kd_buf why = KD_BUF_INIT, got = KD_BUF_INIT, script = KD_BUF_INIT, pkgdir = KD_BUF_INIT;
-	hook_env env = {NULL, KD_BUF_INIT, NULL};
-	char *hook = read_opt(dir, "hook"), *args = read_opt(dir, "args"), *inst = read_opt(dir, "instance");
-	char *cluster = read_opt(dir, "cluster.yaml"), *expected = read_opt(dir, "expected");
-	const char *flags[64];
-	size_t nflags = 0;
+	kd_buf pkgdir = KD_BUF_INIT, script = KD_BUF_INIT;
 	kd_pkg *pkg = NULL;
 	kd_params *params = NULL;
 	cJSON *pmap = NULL;
+	hook_env env = {(cJSON *)h->cluster, h->live, record, h->leader};
+	int rc = KD_ERROR;
+	kd_buf_printf(&pkgdir, "%s/packages/spark", kd_test_root());
+	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
+	po.flags = h->flags;
+	po.nflags = h->nflags;
+	if (kd_pkg_load(&pkg, kd_buf_cstr(&pkgdir), NULL) || kd_params_resolve(&params, pkg, &po) ||
+		kd_params_to_template(&pmap, params))
+		goto done;
+	kd_buf_printf(&script, "%s/hooks/%s", kd_buf_cstr(&pkgdir), h->hook);
+	run_lua(out, &env, kd_buf_cstr(&script), pmap, h->instance ? h->instance : "spark-instance",
+		h->namespace_ ? h->namespace_ : "spark-operator");
+	rc = 0;
+done:
+	cJSON_Delete(pmap);
+	kd_params_free(params);
+	kd_pkg_free(pkg);
+	kd_buf_free(&pkgdir);
+	kd_buf_free(&script);
+	return rc;
+}
+
+static char *read_opt(const char *dir, const char *name)
+{
+	char path[4608];
+	char *data = NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (kd_file_read(&data, NULL, path, 0))
+		return NULL;
+	return data;
+}
+
+static void run_case(const char *name, const char *dir)
+{
+	kd_buf why = KD_BUF_INIT, got = KD_BUF_INIT, record = KD_BUF_INIT;
+	char *hook = read_opt(dir, "hook"), *args = read_opt(dir, "args"), *inst = read_opt(dir, "instance");
+	char *cluster_text = read_opt(dir, "cluster.yaml"), *expected = read_opt(dir, "expected");
+	char *leader = read_opt(dir, "leader");
+	cJSON *cluster = NULL;
+	const char *flags[64];
+	size_t nflags = 0;
+	char iname[128] = "spark-instance", ins[128] = "spark-operator";
 	bool ok = true;
 
-	env.leader = read_opt(dir, "leader");
 	if (!hook || !expected) {
 		kd_buf_puts(&why, "  the case needs hook and expected\n");
 		ok = false;
@@ -424,29 +554,22 @@ static void run_case(const char *name, const char *dir)
 			flags[nflags++] = line;
 		line = nl ? nl + 1 : NULL;
 	}
-	kd_buf_printf(&pkgdir, "%s/packages/spark", kd_test_root());
-	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
-	po.flags = flags;
-	po.nflags = nflags;
-	if (kd_pkg_load(&pkg, kd_buf_cstr(&pkgdir), NULL) || kd_params_resolve(&params, pkg, &po) ||
-		kd_params_to_template(&pmap, params)) {
-		kd_buf_printf(&why, "  parameters: %s\n", kd_error_last());
-		ok = false;
-		goto done;
-	}
-	if (cluster && kd_yaml_parse_all(&env.cluster, NULL, "cluster.yaml", cluster, strlen(cluster))) {
+	if (cluster_text && kd_yaml_parse_all(&cluster, NULL, "cluster.yaml", cluster_text, strlen(cluster_text))) {
 		kd_buf_printf(&why, "  %s\n", kd_error_last());
 		ok = false;
 		goto done;
 	}
-	char iname[128] = "spark-instance", ins[128] = "spark-operator";
 	if (inst && sscanf(inst, "%127s %127s", iname, ins) != 2) {
 		kd_buf_puts(&why, "  instance must be \"NAME NAMESPACE\"\n");
 		ok = false;
 		goto done;
 	}
-	kd_buf_printf(&script, "%s/hooks/%s", kd_buf_cstr(&pkgdir), hook);
-	run_hook(&got, &env, kd_buf_cstr(&script), pmap, iname, ins);
+	kd_test_spark_hook h = {hook, flags, nflags, iname, ins, cluster, NULL, leader};
+	if (kd_test_spark_hook_run(&got, &record, &h)) {
+		kd_buf_printf(&why, "  parameters: %s\n", kd_error_last());
+		ok = false;
+		goto done;
+	}
 
 	/* First line: the verdict (and a substring of its reason); then lines of the record. */
 	char *rest = strchr(expected, '\n');
@@ -466,30 +589,25 @@ static void run_case(const char *name, const char *dir)
 			*nl = '\0';
 		bool negate = *line == '!';
 		const char *text = negate ? line + 1 : line;
-		if (*text && (strstr(kd_buf_cstr(&env.record), text) != NULL) == negate) {
+		if (*text && (strstr(kd_buf_cstr(&record), text) != NULL) == negate) {
 			ok = false;
 			kd_buf_printf(&why, "  calls %s: %s\n  calls were:\n%s", negate ? "have" : "lack", text,
-				kd_buf_cstr(&env.record));
+				kd_buf_cstr(&record));
 		}
 		line = nl ? nl + 1 : NULL;
 	}
 done:
 	kd_test_case_result(name, ok, kd_buf_cstr(&why));
-	cJSON_Delete(pmap);
-	kd_params_free(params);
-	kd_pkg_free(pkg);
-	cJSON_Delete(env.cluster);
-	kd_buf_free(&env.record);
-	free(env.leader);
+	cJSON_Delete(cluster);
+	free(leader);
 	free(hook);
 	free(args);
 	free(inst);
-	free(cluster);
+	free(cluster_text);
 	free(expected);
 	kd_buf_free(&why);
 	kd_buf_free(&got);
-	kd_buf_free(&script);
-	kd_buf_free(&pkgdir);
+	kd_buf_free(&record);
 }
 
 static int cmp_names(const void *a, const void *b)

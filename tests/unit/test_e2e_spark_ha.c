@@ -1,0 +1,232 @@
+/* End-to-end: the Spark package's Deployment in HA mode, rendered by kudoc, labelled as the
+ * engine labels it and applied with the real kubectl, runs 3 Ready pods whose container args drive
+ * testenv's leader-election simulator: the lock ConfigMap's leader annotation names one of them,
+ * with the lease duration the parameters gave, renewed; the package's verify hooks say so; the
+ * leader's death hands the lock to another Ready pod; 5 replicas keep the lock; deleting the
+ * Deployment satisfies the cleanup plan's hook. Fast lease timings keep the test short. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../base/json.h"
+#include "spark_e2e.h"
+#include "spark_hooks.h"
+#include "test.h"
+
+typedef struct {
+	kd_kube_client *c;
+	const char *ns;
+	int want;                 /* Ready pods wanted */
+	const char *not_holder;   /* a holder that does not count (the deleted leader) */
+	char holder[256];         /* out: the holder when the lock is good */
+	long transitions, lease_s;
+	char ready_names[2048];   /* out: the Ready pods, space-separated */
+} ha_state;
+
+static int ready_pods(ha_state *st)
+{
+	cJSON *list = NULL;
+	kd_kube_ref r = {"v1", "Pod", st->ns, NULL, NULL};
+	kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
+	/* The engine's label on the pod template makes "the pods of the instance" findable. */
+	lo.label_selector = "kudoc.dev/instance=spark-instance,app.kubernetes.io/name=spark-operator";
+	int n = 0;
+	st->ready_names[0] = '\0';
+	if (kd_kube_list(&list, st->c, &r, &lo) == 0) {
+		const cJSON *p;
+		cJSON_ArrayForEach(p, kd_json_get(list, "items"))
+		{
+			if (kd_json_path(p, "metadata", "deletionTimestamp", NULL))
+				continue;
+			const cJSON *cond;
+			cJSON_ArrayForEach(cond, kd_json_path(p, "status", "conditions", NULL))
+			{
+				if (strcmp(kd_json_get_str(cond, "type"), "Ready") == 0 &&
+					strcmp(kd_json_get_str(cond, "status"), "True") == 0) {
+					n++;
+					size_t used = strlen(st->ready_names);
+					snprintf(st->ready_names + used, sizeof st->ready_names - used, " %s",
+						kd_json_get_str(kd_json_get(p, "metadata"), "name"));
+				}
+			}
+		}
+	}
+	cJSON_Delete(list);
+	return n;
+}
+
+static bool pods_ready(void *ud)
+{
+	ha_state *st = ud;
+	return ready_pods(st) == st->want;
+}
+
+/* The lock names a Ready pod of the instance (not `not_holder`), renewed within its lease. */
+static bool lock_good(void *ud)
+{
+	ha_state *st = ud;
+	kd_kube_leader_record rec = KD_KUBE_LEADER_RECORD_INIT;
+	bool ok = false;
+	if (ready_pods(st) < 1 || kd_kube_leader_get(&rec, st->c, KD_KUBE_LOCK_CONFIGMAP, st->ns, "spark-operator-lock"))
+		goto done;
+	char needle[300];
+	snprintf(needle, sizeof needle, " %s", rec.holder);
+	size_t nl = strlen(needle);
+	const char *at = strstr(st->ready_names, needle);
+	if (!rec.holder[0] || !at || (at[nl] != ' ' && at[nl] != '\0'))
+		goto done;
+	if (st->not_holder && strcmp(rec.holder, st->not_holder) == 0)
+		goto done;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t age_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 - rec.renew_time_us;
+	if (age_us > (int64_t)rec.lease_duration_s * 1000000)
+		goto done;
+	snprintf(st->holder, sizeof st->holder, "%s", rec.holder);
+	st->transitions = rec.transitions;
+	st->lease_s = rec.lease_duration_s;
+	ok = true;
+done:
+	kd_kube_leader_record_clear(&rec);
+	return ok;
+}
+
+/* Renders the HA deploy plan with `replicas` and applies its ServiceAccounts, RBAC and
+ * Deployment with kubectl, as the engine labels them. */
+static bool apply_ha(const char *ns, const char *replicas, int revision)
+{
+	kd_buf lockns = KD_BUF_INIT, docs = KD_BUF_INIT, err = KD_BUF_INIT;
+	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
+	const char *flags[] = {replicas, "enableLeaderElection=true", kd_buf_cstr(&lockns),
+		"leaderElectionLeaseDuration=4s", "leaderElectionRenewDeadline=3s", "leaderElectionRetryPeriod=1s"};
+	kd_test_spark_render r;
+	bool ok = CHECK_INT(kd_test_spark_render_plan(&r, "deploy", NULL, ns, flags, KD_ARRAY_SIZE(flags)), 0);
+	for (size_t i = 0; ok && i < r.res->ndocs; i++) {
+		cJSON *obj = r.res->docs[i].object;
+		const char *kind = kd_json_get_str(obj, "kind");
+		if (strcmp(kind, "CustomResourceDefinition") == 0)
+			continue; /* cluster-wide and not needed by the operator's pods here */
+		kd_test_spark_engine_labels(obj, "spark-instance", revision);
+		char *json = cJSON_PrintUnformatted(obj);
+		kd_buf_printf(&docs, "---\n%s\n", json); /* JSON is YAML */
+		free(json);
+	}
+	const char *args[] = {"apply", "--server-side", "--field-manager=kudoc", "-f", "-", NULL};
+	if (ok && !CHECK_INT(kd_test_spark_kubectl(NULL, &err, kd_buf_cstr(&docs), args), 0)) {
+		fprintf(stderr, "    kubectl: %s\n", kd_buf_cstr(&err));
+		ok = false;
+	}
+	kd_test_spark_render_free(&r);
+	kd_buf_free(&lockns);
+	kd_buf_free(&docs);
+	kd_buf_free(&err);
+	return ok;
+}
+
+static void check_hook(const char *hook, const char *ns, kd_kube_client *c, const char *replicas,
+	const char *want, const char *want_record)
+{
+	kd_buf out = KD_BUF_INIT, record = KD_BUF_INIT, lockns = KD_BUF_INIT;
+	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
+	const char *flags[] = {replicas, "enableLeaderElection=true", kd_buf_cstr(&lockns),
+		"leaderElectionLeaseDuration=4s", "leaderElectionRenewDeadline=3s", "leaderElectionRetryPeriod=1s"};
+	kd_test_spark_hook h = {hook, flags, KD_ARRAY_SIZE(flags), "spark-instance", ns, NULL, c, NULL};
+	CHECK_INT(kd_test_spark_hook_run(&out, &record, &h), 0);
+	if (!CHECK_STR(kd_buf_cstr(&out), want))
+		fprintf(stderr, "    hook %s\n", hook);
+	if (want_record && !CHECK(strstr(kd_buf_cstr(&record), want_record) != NULL))
+		fprintf(stderr, "    hook %s called: %s\n", hook, kd_buf_cstr(&record));
+	kd_buf_free(&out);
+	kd_buf_free(&record);
+	kd_buf_free(&lockns);
+}
+
+typedef struct {
+	kd_kube_client *c;
+	const char *ns;
+} stopped_probe;
+
+static bool operator_stopped(void *ud)
+{
+	stopped_probe *sp = ud;
+	kd_buf out = KD_BUF_INIT, record = KD_BUF_INIT;
+	kd_test_spark_hook h = {"operator-stopped.lua", NULL, 0, "spark-instance", sp->ns, NULL, sp->c, NULL};
+	bool ok = kd_test_spark_hook_run(&out, &record, &h) == 0 && strcmp(kd_buf_cstr(&out), "true") == 0;
+	kd_buf_free(&out);
+	kd_buf_free(&record);
+	return ok;
+}
+
+TEST(e2e_spark_ha_deployment_elects_and_fails_over)
+{
+	kd_kube_client *c = kd_test_spark_client();
+	if (!CHECK(c != NULL))
+		return;
+	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-ha");
+	ha_state st = {c, ns, 3, NULL, "", 0, 0, ""};
+	kd_buf record = KD_BUF_INIT;
+	if (!apply_ha(ns, "replicas=3", 1))
+		goto done;
+
+	/* 3 Ready pods named after the instance, one of them holding a fresh lock. */
+	if (!CHECK(kd_test_spark_eventually(120, pods_ready, &st)))
+		goto done;
+	if (!CHECK(kd_test_spark_eventually(60, lock_good, &st)))
+		goto done;
+	CHECK(strncmp(st.holder, "spark-instance-", 15) == 0);
+	CHECK_INT(st.lease_s, 4); /* -leader-election-lease-duration=4s reached the elector */
+	char first[256];
+	snprintf(first, sizeof first, "%s", st.holder);
+	long first_transitions = st.transitions;
+
+	/* The lock as the HA documentation shows it: kubectl get configmaps ... -o yaml. */
+	kd_buf out = KD_BUF_INIT;
+	const char *get_cm[] = {"get", "configmaps", "spark-operator-lock", "-o", "yaml", "-n", ns, NULL};
+	CHECK_INT(kd_test_spark_kubectl(&out, NULL, NULL, get_cm), 0);
+	CHECK(strstr(kd_buf_cstr(&out), "control-plane.alpha.kubernetes.io/leader") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), first) != NULL);
+	kd_buf_free(&out);
+
+	/* The verify step's hooks agree. */
+	kd_buf_printf(&record, "leader.check namespace=%s lock=spark-operator-lock kind=configmap pods=3", ns);
+	check_hook("operator-ready.lua", ns, c, "replicas=3", "true", NULL);
+	check_hook("leader-elected.lua", ns, c, "replicas=3", "true", kd_buf_cstr(&record));
+
+	/* The leader dies: another Ready pod of the instance takes the lock. */
+	const char *del[] = {"delete", "pod", first, "-n", ns, "--grace-period=0", "--wait=false", NULL};
+	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del), 0);
+	st.not_holder = first;
+	if (!CHECK(kd_test_spark_eventually(60, lock_good, &st)))
+		goto done;
+	CHECK(strcmp(st.holder, first) != 0);
+	CHECK_INT(st.transitions, first_transitions + 1);
+	CHECK(kd_test_spark_eventually(120, pods_ready, &st)); /* the Deployment replaced the pod */
+	check_hook("operator-ready.lua", ns, c, "replicas=3", "true", NULL);
+	check_hook("leader-elected.lua", ns, c, "replicas=3", "true", NULL);
+
+	/* update -p replicas=5: five pods, the same lock, still held. */
+	char second[256];
+	snprintf(second, sizeof second, "%s", st.holder);
+	if (!apply_ha(ns, "replicas=5", 2))
+		goto done;
+	st.want = 5;
+	st.not_holder = NULL;
+	CHECK(kd_test_spark_eventually(120, pods_ready, &st));
+	CHECK(kd_test_spark_eventually(60, lock_good, &st));
+	CHECK_STR(st.holder, second); /* scaling up does not move the leadership */
+	check_hook("operator-ready.lua", ns, c, "replicas=5", "true", NULL);
+	check_hook("operator-ready.lua", ns, c, "replicas=3", "false: 5 of 3 operator pods Ready (5 running)", NULL);
+
+	/* The cleanup plan's first step: once the Deployment is gone, no operator pod is left. */
+	const char *del_dep[] = {"delete", "deployment", "spark-instance", "-n", ns, "--wait=true", NULL};
+	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del_dep), 0);
+	st.want = 0;
+	CHECK(kd_test_spark_eventually(60, pods_ready, &st));
+	stopped_probe sp = {c, ns};
+	CHECK(kd_test_spark_eventually(60, operator_stopped, &sp));
+done:
+	kd_buf_free(&record);
+	kd_test_spark_drop_ns(c, ns);
+	kd_kube_client_free(c);
+}
