@@ -107,13 +107,19 @@ int kd_test_spark_kubectl(kd_buf *out, kd_buf *err, const char *stdin_text, cons
 int kd_test_spark_render_plan(kd_test_spark_render *out, const char *plan, const char *instance, const char *ns,
 	const char *const *flags, size_t nflags)
 {
+	return kd_test_spark_render_package(out, "packages/spark", plan, instance, ns, flags, nflags);
+}
+
+int kd_test_spark_render_package(kd_test_spark_render *out, const char *package, const char *plan,
+	const char *instance, const char *ns, const char *const *flags, size_t nflags)
+{
 	kd_params *params = NULL;
 	cJSON *pmap = NULL;
 	kd_buf path = KD_BUF_INIT;
 	int rc;
 	out->pkg = NULL;
 	out->res = NULL;
-	kd_buf_printf(&path, "%s/packages/spark", kd_test_root());
+	kd_buf_printf(&path, "%s/%s", kd_test_root(), package);
 	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
 	po.flags = flags;
 	po.nflags = nflags;

@@ -34,6 +34,9 @@ typedef struct {
 } kd_test_spark_render;
 int kd_test_spark_render_plan(kd_test_spark_render *out, const char *plan, const char *instance, const char *ns,
 	const char *const *flags, size_t nflags);
+/* The same for another package folder, relative to the repository (tests/fixtures/spark-1.0.0). */
+int kd_test_spark_render_package(kd_test_spark_render *out, const char *package, const char *plan,
+	const char *instance, const char *ns, const char *const *flags, size_t nflags);
 void kd_test_spark_render_free(kd_test_spark_render *r);
 /* The first rendered object of `kind` (borrowed), or NULL. */
 cJSON *kd_test_spark_find(const kd_test_spark_render *r, const char *kind);
