@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../base/json.h"
@@ -14,44 +13,6 @@
 #include "test.h"
 
 extern char **environ;
-
-kd_kube_client *kd_test_spark_client(void)
-{
-	kd_kube_config *cfg = NULL;
-	kd_kube_client *c = NULL;
-	kd_kube_config_options co = KD_KUBE_CONFIG_OPTIONS_INIT;
-	kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
-	co.kubeconfig = kd_test_kubeconfig();
-	o.discovery_ttl_s = -1;
-	if (kd_kube_config_load(&cfg, &co) == 0)
-		kd_kube_client_new(&c, cfg, &o);
-	kd_kube_config_free(cfg);
-	return c;
-}
-
-char *kd_test_spark_make_ns(kd_kube_client *c, const char *prefix)
-{
-	static int seq;
-	kd_buf name = KD_BUF_INIT;
-	kd_buf_printf(&name, "%s-%d-%d", prefix, (int)getpid() % 100000, ++seq);
-	cJSON *ns = cJSON_CreateObject();
-	cJSON_AddStringToObject(ns, "apiVersion", "v1");
-	cJSON_AddStringToObject(ns, "kind", "Namespace");
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(ns, "metadata"), "name", kd_buf_cstr(&name));
-	CHECK_INT(kd_kube_apply(NULL, c, ns, NULL), 0);
-	cJSON_Delete(ns);
-	return kd_buf_detach(&name);
-}
-
-void kd_test_spark_drop_ns(kd_kube_client *c, char *ns)
-{
-	kd_kube_ref r = {"v1", "Namespace", NULL, ns, NULL};
-	kd_kube_delete_options o = KD_KUBE_DELETE_OPTIONS_INIT;
-	o.propagation_policy = "Background";
-	if (c && ns)
-		kd_kube_delete(c, &r, &o);
-	free(ns);
-}
 
 int kd_test_spark_kubectl(kd_buf *out, kd_buf *err, const char *stdin_text, const char *const *args)
 {
@@ -157,6 +118,21 @@ cJSON *kd_test_spark_find(const kd_test_spark_render *r, const char *kind)
 	return NULL;
 }
 
+void kd_test_spark_delete_cluster_scoped(kd_kube_client *c, const kd_test_spark_render *r)
+{
+	kd_kube_delete_options o = KD_KUBE_DELETE_OPTIONS_INIT;
+	for (size_t i = 0; r->res && i < r->res->ndocs; i++) {
+		const cJSON *obj = r->res->docs[i].object;
+		const char *kind = kd_json_get_str(obj, "kind");
+		if (!kind || (strcmp(kind, "ClusterRole") != 0 && strcmp(kind, "ClusterRoleBinding") != 0))
+			continue;
+		kd_kube_ref ref = {kd_json_get_str(obj, "apiVersion"), kind, NULL,
+			kd_json_get_str(kd_json_get(obj, "metadata"), "name"), NULL};
+		int rc = kd_kube_delete(c, &ref, &o);
+		CHECK(rc == 0 || rc == KD_ENOTFOUND);
+	}
+}
+
 static void add_labels(cJSON *meta, const char *instance)
 {
 	cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
@@ -186,18 +162,4 @@ void kd_test_spark_engine_labels(cJSON *obj, const char *instance, int revision)
 	cJSON *tmeta = kd_json_path(obj, "spec", "template", "metadata", NULL);
 	if (tmeta)
 		add_labels(tmeta, instance);
-}
-
-bool kd_test_spark_eventually(int timeout_s, bool (*pred)(void *ud), void *ud)
-{
-	struct timespec start, now, pause = {0, 250 * 1000 * 1000};
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (pred(ud))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= timeout_s)
-			return false;
-		nanosleep(&pause, NULL);
-	}
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../base/json.h"
+#include "e2e.h"
 #include "spark_e2e.h"
 #include "test.h"
 
@@ -67,10 +68,10 @@ static void refused(const char *ns, const char *what, const char *name, const ch
 
 TEST(e2e_spark_crds_accept_real_spark_applications)
 {
-	kd_kube_client *c = kd_test_spark_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	if (!CHECK(c != NULL))
 		return;
-	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-apps");
+	char *ns = kd_e2e_ns("kd-e2e-spark-apps");
 	kd_test_spark_render r;
 	if (!CHECK_INT(kd_test_spark_render_plan(&r, "deploy", NULL, ns, NULL, 0), 0))
 		goto done;
@@ -215,6 +216,6 @@ TEST(e2e_spark_crds_accept_real_spark_applications)
 	free(m);
 done:
 	kd_test_spark_render_free(&r);
-	kd_test_spark_drop_ns(c, ns);
+	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }

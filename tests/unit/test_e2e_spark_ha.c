@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../../base/json.h"
+#include "e2e.h"
 #include "spark_e2e.h"
 #include "spark_hooks.h"
 #include "test.h"
@@ -92,16 +93,27 @@ done:
 	return ok;
 }
 
-/* Renders the HA deploy plan with `replicas` and applies its ServiceAccounts, RBAC and
- * Deployment with kubectl, as the engine labels them. */
+static const char *lock_flags[] = {"enableLeaderElection=true", "leaderElectionLeaseDuration=4s",
+	"leaderElectionRenewDeadline=3s", "leaderElectionRetryPeriod=1s"};
+
+/* The HA deploy plan with `replicas`, the lock in `ns` and the fast timings. */
+static bool render_ha(kd_test_spark_render *r, const char *ns, const char *replicas)
+{
+	kd_buf lockns = KD_BUF_INIT;
+	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
+	const char *flags[] = {replicas, lock_flags[0], lock_flags[1], lock_flags[2], lock_flags[3], kd_buf_cstr(&lockns)};
+	bool ok = CHECK_INT(kd_test_spark_render_plan(r, "deploy", NULL, ns, flags, KD_ARRAY_SIZE(flags)), 0);
+	kd_buf_free(&lockns);
+	return ok;
+}
+
+/* Applies the render's ServiceAccounts, RBAC, Deployment and Services with kubectl, labelled as
+ * the engine labels them. */
 static bool apply_ha(const char *ns, const char *replicas, int revision)
 {
-	kd_buf lockns = KD_BUF_INIT, docs = KD_BUF_INIT, err = KD_BUF_INIT;
-	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
-	const char *flags[] = {replicas, "enableLeaderElection=true", kd_buf_cstr(&lockns),
-		"leaderElectionLeaseDuration=4s", "leaderElectionRenewDeadline=3s", "leaderElectionRetryPeriod=1s"};
+	kd_buf docs = KD_BUF_INIT, err = KD_BUF_INIT;
 	kd_test_spark_render r;
-	bool ok = CHECK_INT(kd_test_spark_render_plan(&r, "deploy", NULL, ns, flags, KD_ARRAY_SIZE(flags)), 0);
+	bool ok = render_ha(&r, ns, replicas);
 	for (size_t i = 0; ok && i < r.res->ndocs; i++) {
 		cJSON *obj = r.res->docs[i].object;
 		const char *kind = kd_json_get_str(obj, "kind");
@@ -118,7 +130,6 @@ static bool apply_ha(const char *ns, const char *replicas, int revision)
 		ok = false;
 	}
 	kd_test_spark_render_free(&r);
-	kd_buf_free(&lockns);
 	kd_buf_free(&docs);
 	kd_buf_free(&err);
 	return ok;
@@ -129,8 +140,7 @@ static void check_hook(const char *hook, const char *ns, kd_kube_client *c, cons
 {
 	kd_buf out = KD_BUF_INIT, record = KD_BUF_INIT, lockns = KD_BUF_INIT;
 	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
-	const char *flags[] = {replicas, "enableLeaderElection=true", kd_buf_cstr(&lockns),
-		"leaderElectionLeaseDuration=4s", "leaderElectionRenewDeadline=3s", "leaderElectionRetryPeriod=1s"};
+	const char *flags[] = {replicas, lock_flags[0], lock_flags[1], lock_flags[2], lock_flags[3], kd_buf_cstr(&lockns)};
 	kd_test_spark_hook h = {hook, flags, KD_ARRAY_SIZE(flags), "spark-instance", ns, NULL, c, NULL};
 	CHECK_INT(kd_test_spark_hook_run(&out, &record, &h), 0);
 	if (!CHECK_STR(kd_buf_cstr(&out), want))
@@ -160,19 +170,20 @@ static bool operator_stopped(void *ud)
 
 TEST(e2e_spark_ha_deployment_elects_and_fails_over)
 {
-	kd_kube_client *c = kd_test_spark_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	if (!CHECK(c != NULL))
 		return;
-	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-ha");
+	char *ns = kd_e2e_ns("kd-e2e-spark-ha");
 	ha_state st = {c, ns, 3, NULL, "", 0, 0, ""};
+	kd_test_spark_render cr;
 	kd_buf record = KD_BUF_INIT;
 	if (!apply_ha(ns, "replicas=3", 1))
 		goto done;
 
 	/* 3 Ready pods named after the instance, one of them holding a fresh lock. */
-	if (!CHECK(kd_test_spark_eventually(120, pods_ready, &st)))
+	if (!CHECK(kd_e2e_eventually(pods_ready, &st, 120)))
 		goto done;
-	if (!CHECK(kd_test_spark_eventually(60, lock_good, &st)))
+	if (!CHECK(kd_e2e_eventually(lock_good, &st, 60)))
 		goto done;
 	CHECK(strncmp(st.holder, "spark-instance-", 15) == 0);
 	CHECK_INT(st.lease_s, 4); /* -leader-election-lease-duration=4s reached the elector */
@@ -197,11 +208,11 @@ TEST(e2e_spark_ha_deployment_elects_and_fails_over)
 	const char *del[] = {"delete", "pod", first, "-n", ns, "--grace-period=0", "--wait=false", NULL};
 	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del), 0);
 	st.not_holder = first;
-	if (!CHECK(kd_test_spark_eventually(60, lock_good, &st)))
+	if (!CHECK(kd_e2e_eventually(lock_good, &st, 60)))
 		goto done;
 	CHECK(strcmp(st.holder, first) != 0);
 	CHECK_INT(st.transitions, first_transitions + 1);
-	CHECK(kd_test_spark_eventually(120, pods_ready, &st)); /* the Deployment replaced the pod */
+	CHECK(kd_e2e_eventually(pods_ready, &st, 120)); /* the Deployment replaced the pod */
 	check_hook("operator-ready.lua", ns, c, "replicas=3", "true", NULL);
 	check_hook("leader-elected.lua", ns, c, "replicas=3", "true", NULL);
 
@@ -212,8 +223,8 @@ TEST(e2e_spark_ha_deployment_elects_and_fails_over)
 		goto done;
 	st.want = 5;
 	st.not_holder = NULL;
-	CHECK(kd_test_spark_eventually(120, pods_ready, &st));
-	CHECK(kd_test_spark_eventually(60, lock_good, &st));
+	CHECK(kd_e2e_eventually(pods_ready, &st, 120));
+	CHECK(kd_e2e_eventually(lock_good, &st, 60));
 	CHECK_STR(st.holder, second); /* scaling up does not move the leadership */
 	check_hook("operator-ready.lua", ns, c, "replicas=5", "true", NULL);
 	check_hook("operator-ready.lua", ns, c, "replicas=3", "false: 5 of 3 operator pods Ready (5 running)", NULL);
@@ -222,11 +233,14 @@ TEST(e2e_spark_ha_deployment_elects_and_fails_over)
 	const char *del_dep[] = {"delete", "deployment", "spark-instance", "-n", ns, "--wait=true", NULL};
 	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del_dep), 0);
 	st.want = 0;
-	CHECK(kd_test_spark_eventually(60, pods_ready, &st));
+	CHECK(kd_e2e_eventually(pods_ready, &st, 60));
 	stopped_probe sp = {c, ns};
-	CHECK(kd_test_spark_eventually(60, operator_stopped, &sp));
+	CHECK(kd_e2e_eventually(operator_stopped, &sp, 60));
 done:
+	if (render_ha(&cr, ns, "replicas=3")) /* deleting the namespace leaves these behind */
+		kd_test_spark_delete_cluster_scoped(c, &cr);
+	kd_test_spark_render_free(&cr);
 	kd_buf_free(&record);
-	kd_test_spark_drop_ns(c, ns);
+	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../base/json.h"
+#include "e2e.h"
 #include "spark_e2e.h"
 #include "spark_hooks.h"
 #include "test.h"
@@ -41,7 +42,7 @@ static void remove_volcano(kd_kube_client *c)
 		kd_kube_delete(c, &r, &o);
 	}
 	gone_probe g = {c};
-	CHECK(kd_test_spark_eventually(60, volcano_gone, &g));
+	CHECK(kd_e2e_eventually(volcano_gone, &g, 60));
 }
 
 static void run(kd_buf *out, kd_kube_client *c, const char *hook, const char *ns, const char *const *flags,
@@ -56,10 +57,10 @@ static void run(kd_buf *out, kd_kube_client *c, const char *hook, const char *ns
 
 TEST(e2e_spark_volcano_preflight)
 {
-	kd_kube_client *c = kd_test_spark_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	if (!CHECK(c != NULL))
 		return;
-	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-volcano");
+	char *ns = kd_e2e_ns("kd-e2e-spark-volcano");
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, fixture = KD_BUF_INIT, queue = KD_BUF_INIT;
 	const char *batch[] = {"enableBatchScheduler=true"};
 	remove_volcano(c);
@@ -104,16 +105,16 @@ TEST(e2e_spark_volcano_preflight)
 	kd_buf_free(&err);
 	kd_buf_free(&fixture);
 	kd_buf_free(&queue);
-	kd_test_spark_drop_ns(c, ns);
+	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }
 
 TEST(e2e_spark_namespaces_preflight)
 {
-	kd_kube_client *c = kd_test_spark_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	if (!CHECK(c != NULL))
 		return;
-	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-nsck");
+	char *ns = kd_e2e_ns("kd-e2e-spark-nsck");
 	kd_buf out = KD_BUF_INIT, lock = KD_BUF_INIT, jobs = KD_BUF_INIT, want = KD_BUF_INIT;
 	char lockns[64], jobns[64];
 	snprintf(lockns, sizeof lockns, "kd-e2e-lock-%d", (int)getpid() % 100000);
@@ -145,8 +146,8 @@ TEST(e2e_spark_namespaces_preflight)
 	kd_buf_free(&lock);
 	kd_buf_free(&jobs);
 	kd_buf_free(&want);
-	kd_test_spark_drop_ns(c, kd_strdup(lockns));
-	kd_test_spark_drop_ns(c, kd_strdup(jobns));
-	kd_test_spark_drop_ns(c, ns);
+	kd_e2e_ns_drop(kd_strdup(lockns));
+	kd_e2e_ns_drop(kd_strdup(jobns));
+	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../base/json.h"
+#include "e2e.h"
 #include "spark_e2e.h"
 #include "test.h"
 
@@ -47,11 +48,11 @@ static void dry_run_mode(kd_kube_client *c, const char *mode, const char *ns, co
 
 TEST(e2e_spark_render_passes_server_dry_run)
 {
-	kd_kube_client *c = kd_test_spark_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	if (!CHECK(c != NULL))
 		return;
-	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-dry");
-	char *jobs = kd_test_spark_make_ns(c, "kd-e2e-spark-jobs");
+	char *ns = kd_e2e_ns("kd-e2e-spark-dry");
+	char *jobs = kd_e2e_ns("kd-e2e-spark-jobs");
 	kd_buf lockns = KD_BUF_INIT, jobns = KD_BUF_INIT;
 	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
 	kd_buf_printf(&jobns, "sparkJobNamespace=%s", jobs);
@@ -68,7 +69,7 @@ TEST(e2e_spark_render_passes_server_dry_run)
 
 	kd_buf_free(&lockns);
 	kd_buf_free(&jobns);
-	kd_test_spark_drop_ns(c, jobs);
-	kd_test_spark_drop_ns(c, ns);
+	kd_e2e_ns_drop(jobs);
+	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../../base/json.h"
+#include "e2e.h"
 #include "spark_e2e.h"
 #include "test.h"
 
@@ -81,10 +82,10 @@ static bool rolled_out_and_led(void *ud)
 
 TEST(e2e_spark_upgrade_from_1_0_0_applies_over_it)
 {
-	kd_kube_client *c = kd_test_spark_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	if (!CHECK(c != NULL))
 		return;
-	char *ns = kd_test_spark_make_ns(c, "kd-e2e-spark-upg");
+	char *ns = kd_e2e_ns("kd-e2e-spark-upg");
 	kd_buf lockns = KD_BUF_INIT;
 	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
 	/* What the user gave at install; the upgrade keeps it (the engine's job) and adds nothing. */
@@ -98,7 +99,7 @@ TEST(e2e_spark_upgrade_from_1_0_0_applies_over_it)
 		!apply_all(c, &old, 1, NULL))
 		goto done;
 	rollout_probe p = {c, ns, "ghcr.io/kubeflow/spark-operator:v1beta2-1.2.3-3.1.1", 3, ""};
-	if (!CHECK(kd_test_spark_eventually(120, rolled_out_and_led, &p)))
+	if (!CHECK(kd_e2e_eventually(rolled_out_and_led, &p, 120)))
 		goto done;
 
 	/* The upgrade plan: its Delete step removes the old certificate Job, then everything applies. */
@@ -118,7 +119,7 @@ TEST(e2e_spark_upgrade_from_1_0_0_applies_over_it)
 
 	/* The new operator image runs on 3 Ready pods, one of which holds the lock. */
 	p.image = "ghcr.io/kubeflow/spark-operator:v1beta2-1.3.8-3.1.1";
-	CHECK(kd_test_spark_eventually(120, rolled_out_and_led, &p));
+	CHECK(kd_e2e_eventually(rolled_out_and_led, &p, 120));
 	CHECK(strncmp(p.holder, "spark-instance-", 15) == 0);
 
 	/* The CRDs now carry the full schema: a wrongly typed field is refused. */
@@ -140,9 +141,11 @@ TEST(e2e_spark_upgrade_from_1_0_0_applies_over_it)
 	CHECK_INT(cJSON_GetNumberValue(kd_json_path(dep, "spec", "strategy", "rollingUpdate", "maxUnavailable", NULL)), 0);
 	cJSON_Delete(dep);
 done:
+	kd_test_spark_delete_cluster_scoped(c, &old);
+	kd_test_spark_delete_cluster_scoped(c, &upg);
 	kd_test_spark_render_free(&old);
 	kd_test_spark_render_free(&upg);
 	kd_buf_free(&lockns);
-	kd_test_spark_drop_ns(c, ns);
+	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }
