@@ -244,3 +244,115 @@ done:
 	kd_e2e_ns_drop(ns);
 	kd_kube_client_free(c);
 }
+
+/* Nothing labelled as the instance's is left in `ns` (the kinds the package creates there). */
+static bool instance_gone(void *ud)
+{
+	ha_state *st = ud;
+	const char *kinds[][2] = {{"v1", "Pod"}, {"apps/v1", "Deployment"}, {"batch/v1", "Job"}, {"v1", "Service"},
+		{"v1", "ServiceAccount"}, {"rbac.authorization.k8s.io/v1", "Role"},
+		{"rbac.authorization.k8s.io/v1", "RoleBinding"}};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(kinds); i++) {
+		cJSON *list = NULL;
+		kd_kube_ref r = {kinds[i][0], kinds[i][1], st->ns, NULL, NULL};
+		kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
+		lo.label_selector = "kudoc.dev/instance=spark-instance";
+		int rc = kd_kube_list(&list, st->c, &r, &lo);
+		int n = cJSON_GetArraySize(kd_json_get(list, "items"));
+		cJSON_Delete(list);
+		if (rc || n > 0)
+			return false;
+	}
+	return true;
+}
+
+/* The documented HA install through kubectl-kudo and the plan engine, then what the issue's users
+ * do with it: watch the lock, kill the leader, scale with update, try an update the package
+ * refuses, uninstall. (The verify hooks join in when lua/ lands; here the test checks what they
+ * check.) */
+TEST(e2e_spark_kudo_install_ha_failover_update_uninstall)
+{
+	kd_kube_client *c = kd_e2e_client(NULL);
+	if (!CHECK(c != NULL))
+		return;
+	char *ns = kd_e2e_ns("kd-e2e-spark-kudo");
+	ha_state st = {c, ns, 3, NULL, "", 0, 0, ""};
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, lockns = KD_BUF_INIT, pkg = KD_BUF_INIT;
+	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
+	kd_buf_printf(&pkg, "%s/packages/spark", kd_test_root());
+
+	const char *install[] = {"install", kd_buf_cstr(&pkg), "-n", ns, "-p", "replicas=3", "-p", lock_flags[0],
+		"-p", lock_flags[1], "-p", lock_flags[2], "-p", lock_flags[3], "-p", kd_buf_cstr(&lockns), NULL};
+	if (!CHECK_INT(kd_e2e_kudo(&out, &err, NULL, install), 0)) {
+		fprintf(stderr, "    install: %s%s\n", kd_buf_cstr(&out), kd_buf_cstr(&err));
+		goto done;
+	}
+	CHECK(strstr(kd_buf_cstr(&out), "plan deploy COMPLETE") != NULL);
+	/* The plan is COMPLETE once the Deployment rolled out: all 3 Ready, one leading. */
+	CHECK(pods_ready(&st));
+	CHECK(kd_e2e_eventually(lock_good, &st, 60));
+	CHECK(strncmp(st.holder, "spark-instance-", 15) == 0);
+	CHECK_INT(st.lease_s, 4);
+
+	kd_buf_clear(&out);
+	const char *status[] = {"plan", "status", "--instance", "spark-instance", "-n", ns, NULL};
+	CHECK_INT(kd_e2e_kudo(&out, &err, NULL, status), 0);
+	CHECK(strstr(kd_buf_cstr(&out), "Plan deploy") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "Phase verify") != NULL);
+
+	/* The leader dies; another Ready pod takes over; the Deployment brings the third back. */
+	char first[256];
+	snprintf(first, sizeof first, "%s", st.holder);
+	const char *del[] = {"delete", "pod", first, "-n", ns, "--grace-period=0", "--wait=false", NULL};
+	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del), 0);
+	st.not_holder = first;
+	CHECK(kd_e2e_eventually(lock_good, &st, 60));
+	CHECK(kd_e2e_eventually(pods_ready, &st, 120));
+
+	/* update -p replicas=5: five pods, the lock still held by a pod of the instance. */
+	const char *scale[] = {"update", "--instance", "spark-instance", "-n", ns, "-p", "replicas=5", NULL};
+	kd_buf_clear(&out);
+	if (!CHECK_INT(kd_e2e_kudo(&out, &err, NULL, scale), 0))
+		fprintf(stderr, "    update: %s%s\n", kd_buf_cstr(&out), kd_buf_cstr(&err));
+	st.want = 5;
+	st.not_holder = NULL;
+	CHECK(pods_ready(&st));
+	CHECK(kd_e2e_eventually(lock_good, &st, 60));
+
+	/* Turning leader election off with 5 replicas is refused before anything changes. */
+	const char *off[] = {"update", "--instance", "spark-instance", "-n", ns, "-p", "enableLeaderElection=false", NULL};
+	kd_buf_clear(&err);
+	CHECK_INT(kd_e2e_kudo(NULL, &err, NULL, off), 1);
+	CHECK(strstr(kd_buf_cstr(&err), "replicas=5 needs leader election") != NULL);
+	CHECK(pods_ready(&st));
+
+	/* uninstall: the cleanup plan stops the operator and deletes its lock; nothing of the
+	 * instance is left; the CRDs stay. */
+	const char *uninstall[] = {"uninstall", "--instance", "spark-instance", "-n", ns, NULL};
+	kd_buf_clear(&out);
+	if (!CHECK_INT(kd_e2e_kudo(&out, &err, NULL, uninstall), 0))
+		fprintf(stderr, "    uninstall: %s%s\n", kd_buf_cstr(&out), kd_buf_cstr(&err));
+	CHECK(kd_e2e_eventually(instance_gone, &st, 60));
+	cJSON *obj = NULL;
+	kd_kube_ref lock = {"v1", "ConfigMap", ns, "spark-operator-lock", NULL};
+	CHECK_INT(kd_kube_get(&obj, c, &lock), KD_ENOTFOUND);
+	cJSON_Delete(obj);
+	obj = NULL;
+	kd_buf crname = KD_BUF_INIT;
+	kd_buf_printf(&crname, "%s-spark-instance-operator", ns);
+	kd_kube_ref cr = {"rbac.authorization.k8s.io/v1", "ClusterRole", NULL, kd_buf_cstr(&crname), NULL};
+	CHECK_INT(kd_kube_get(&obj, c, &cr), KD_ENOTFOUND);
+	cJSON_Delete(obj);
+	obj = NULL;
+	kd_kube_ref crd = {"apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, "sparkapplications.sparkoperator.k8s.io", NULL};
+	CHECK_INT(kd_kube_get(&obj, c, &crd), 0);
+	cJSON_Delete(obj);
+	kd_buf_free(&crname);
+done:
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_buf_free(&lockns);
+	kd_buf_free(&pkg);
+	kd_e2e_ns_drop(ns);
+	kd_kube_client_free(c);
+}
