@@ -280,7 +280,7 @@ static int l_pods(lua_State *L)
 	return 1;
 }
 
-/* kube.ready(obj): kube/'s readiness, {state=, reason=}. */
+/* kube.ready(obj): kube/'s readiness, {state=, reason=, ready=}. */
 static int l_ready(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -288,11 +288,13 @@ static int l_ready(lua_State *L)
 	kd_kube_status st;
 	kd_kube_status_compute(&st, obj, NULL);
 	cJSON_Delete(obj);
-	lua_createtable(L, 0, 2);
+	lua_createtable(L, 0, 3);
 	lua_pushstring(L, kd_kube_state_name(st.state));
 	lua_setfield(L, -2, "state");
 	lua_pushstring(L, st.reason);
 	lua_setfield(L, -2, "reason");
+	lua_pushboolean(L, st.state == KD_KUBE_CURRENT);
+	lua_setfield(L, -2, "ready");
 	return 1;
 }
 
