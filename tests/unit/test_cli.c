@@ -88,7 +88,7 @@ TEST(cli_package_verify_and_list)
 {
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
 	RUN("package verify packages/spark", 0);
-	CHECK(strstr(kd_buf_cstr(&out), "operator spark 1.1.0 is valid") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "operator spark 1.1.0 is valid: 0 errors, 0 warnings") != NULL);
 	RUN("package verify tests/verify/broken/package", 1);
 	CHECK(strstr(kd_buf_cstr(&out), "is not valid: 11 errors") != NULL);
 	RUN("package verify tests/no-such-package", 1);
