@@ -20,9 +20,9 @@ step "kubectl-kudo package verify packages/spark"
 "$KUDO" package verify "$ROOT/packages/spark"
 
 step "Spark operator, HA: rendered by kudoc, validated by the apiserver (server-side dry run)"
-"$ROOT/testenv/dev.sh" kubectl create namespace spark-demo --dry-run=client -o yaml |
+"$ROOT/testenv/dev.sh" kubectl create namespace spark-operator --dry-run=client -o yaml |
 	"$ROOT/testenv/dev.sh" kubectl apply -f - >/dev/null
-"$KUDO" template "$ROOT/packages/spark" --instance spark -n spark-demo \
+"$KUDO" template "$ROOT/packages/spark" --namespace=spark-operator \
 	-p replicas=3 -p enableLeaderElection=true |
 	"$ROOT/testenv/dev.sh" kubectl apply --dry-run=server -f -
 

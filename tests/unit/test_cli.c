@@ -69,11 +69,11 @@ TEST(cli_template_renders_spark_ha)
 	CHECK(strstr(kd_buf_cstr(&out), "# Source: templates/deployment.yaml\n") != NULL);
 	CHECK(strstr(kd_buf_cstr(&out), "  replicas: 3\n") != NULL);
 	CHECK(strstr(kd_buf_cstr(&out), "- -leader-election=true\n") != NULL);
-	CHECK(strstr(kd_buf_cstr(&out), "- -leader-election-lock-namespace=spark-system\n") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "- \"-leader-election-lock-namespace=spark-operator\"\n") != NULL);
 	CHECK_STR(kd_buf_cstr(&err), "");
 	/* Flag forms: --instance=NAME, -nNS, --parameter=k=v */
-	RUN("template packages/spark --instance=s2 -nother --parameter=replicas=2", 0);
-	CHECK(strstr(kd_buf_cstr(&out), "  name: s2-spark-operator\n  namespace: other\n") != NULL);
+	RUN("template packages/spark --instance=s2 -nother --parameter=replicas=2 --parameter=enableLeaderElection=true", 0);
+	CHECK(strstr(kd_buf_cstr(&out), "kind: Deployment\nmetadata:\n  name: s2\n  namespace: other\n") != NULL);
 	CHECK(strstr(kd_buf_cstr(&out), "  replicas: 2\n") != NULL);
 	/* Nothing on stdout when parameters are wrong; every problem on stderr at once. */
 	RUN("template packages/spark -p replicas=three -p nosuch=1", 1);
@@ -88,7 +88,7 @@ TEST(cli_package_verify_and_list)
 {
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
 	RUN("package verify packages/spark", 0);
-	CHECK(strstr(kd_buf_cstr(&out), "operator spark 1.1.0 is valid") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "operator spark 1.1.0 is valid: 0 errors, 0 warnings") != NULL);
 	RUN("package verify tests/verify/broken/package", 1);
 	CHECK(strstr(kd_buf_cstr(&out), "is not valid: 11 errors") != NULL);
 	RUN("package verify tests/no-such-package", 1);
@@ -96,7 +96,7 @@ TEST(cli_package_verify_and_list)
 	RUN("package list plans packages/spark", 0);
 	CHECK(strstr(kd_buf_cstr(&out), "deploy (serial)") != NULL);
 	RUN("package list tasks packages/spark", 0);
-	CHECK(strstr(kd_buf_cstr(&out), "webhook-certs") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "webhook-init") != NULL);
 	RUN("package list params packages/spark", 0);
 	CHECK(strstr(kd_buf_cstr(&out), "enableLeaderElection") != NULL);
 	RUN("package list things packages/spark", 2);

@@ -1,0 +1,1 @@
+../../../packages/spark/templates/validation.yaml
