@@ -50,6 +50,17 @@ static const flag_def flags[] = {
 	B("all-namespaces", "-A", "--all-namespaces", all_namespaces),
 };
 
+bool kd_cli__flag_at(size_t i, const char **name, const char **shortf, const char **longf, bool *takes_value)
+{
+	if (i >= KD_ARRAY_SIZE(flags))
+		return false;
+	*name = flags[i].name;
+	*shortf = flags[i].shortf;
+	*longf = flags[i].longf;
+	*takes_value = flags[i].kind != F_BOOL;
+	return true;
+}
+
 static bool accepts(const char *accepted, const char *name)
 {
 	size_t n = strlen(name);

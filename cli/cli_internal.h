@@ -42,6 +42,30 @@ void kd_cli__put_help(const char *h);
 /* Loads PACKAGE (folder, .tgz or a shipped name); *source describes where it came from. */
 int kd_cli__load_package(kd_pkg **pkg, cJSON **source, const char *arg);
 
+/* Prints a command's help, the connection flags and `exit_codes` (its own exit-code text). */
+void kd_cli__put_help_codes(const char *h, const char *exit_codes);
+/* The names of the packages kudoc ships (where `install NAME` finds them), sorted. *names is
+ * an array of *n strings; free each and the array. */
+void kd_cli__shipped_packages(char ***names, size_t *n);
+
+/* ---- the command table (commands.c) ---- */
+typedef struct {
+	const char *path;    /* "install", "plan status", "package list params" */
+	const char *args;    /* the positional argument's kind for completion ("package"), or NULL */
+	const char *flags;   /* the flags it accepts, as kd_cli_parse's `accepted` */
+	const char *summary;
+} kd_cli_command;
+/* The i-th command (NULL past the end). */
+const kd_cli_command *kd_cli__command_at(size_t i);
+/* The flags `path` accepts; "" for a command not in the table. */
+const char *kd_cli__command_flags(const char *path);
+/* A flag's description (NULL when it has none) and, in *value, how its value completes. */
+const char *kd_cli__flag_help(const char *name, const char **value);
+/* The i-th flag kd_cli_parse knows; false past the end. */
+bool kd_cli__flag_at(size_t i, const char **name, const char **shortf, const char **longf, bool *takes_value);
+/* The completion script for `shell` ("bash" or "zsh"; else a usage error). */
+int kd_cli__completion_script(kd_buf *out, const char *shell);
+
 /* ---- progress (progress.c) ---- */
 typedef struct kd_cli_progress kd_cli_progress;
 kd_cli_progress *kd_cli__progress_new(FILE *out);

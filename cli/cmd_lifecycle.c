@@ -1,5 +1,6 @@
 /* install, update, upgrade, rollback, uninstall: flags in, a lifecycle operation of plans/,
  * progress out, and the exit code of the outcome. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 #include "cli.h"
 #include "cli_internal.h"
 
-#define CONN_FLAGS "kubeconfig context cluster user namespace"
 
 static const char conn_help[] =
 	"  -n, --namespace NS        the instance's namespace (default: the context's)\n"
@@ -128,11 +128,16 @@ static const char uninstall_help[] =
 	"      --timeout DURATION    how long to wait for the objects to go (default 10m)\n"
 	"      --dry-run             say what would be deleted; delete nothing\n";
 
-void kd_cli__put_help(const char *h)
+void kd_cli__put_help_codes(const char *h, const char *exit_codes)
 {
 	fputs(h, stdout);
 	fputs(conn_help, stdout);
-	fputs(exit_help, stdout);
+	fputs(exit_codes, stdout);
+}
+
+void kd_cli__put_help(const char *h)
+{
+	kd_cli__put_help_codes(h, exit_help);
 }
 
 /* ---- the package source (directory, .tgz, or a package kudoc ships) ---- */
@@ -143,17 +148,12 @@ static bool exists(const char *p)
 	return stat(p, &st) == 0;
 }
 
-static bool shipped_dir(kd_buf *out, const char *name)
+static const char *const shipped_rel[] = {"../share/kudoc/packages", "packages", "../../packages"};
+
+/* The folder of the running binary, or false. */
+static bool exe_dir(char *exe, size_t size)
 {
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	const char *env = getenv("KUDOC_PACKAGES_DIR");
-	if (env && *env) {
-		kd_buf_clear(out);
-		kd_buf_printf(out, "%s/%s", env, name);
-		if (exists(kd_buf_cstr(out)))
-			return true;
-	}
+	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
 	if (n <= 0)
 		return false;
 	exe[n] = '\0';
@@ -161,10 +161,69 @@ static bool shipped_dir(kd_buf *out, const char *name)
 	if (!slash)
 		return false;
 	*slash = '\0';
-	static const char *const rel[] = {"../share/kudoc/packages", "packages", "../../packages"};
-	for (size_t i = 0; i < KD_ARRAY_SIZE(rel); i++) {
+	return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void kd_cli__shipped_packages(char ***names, size_t *n)
+{
+	char exe[4096];
+	kd_buf dir = KD_BUF_INIT, probe = KD_BUF_INIT;
+	*names = NULL;
+	*n = 0;
+	bool have_exe = exe_dir(exe, sizeof(exe));
+	const char *env = getenv("KUDOC_PACKAGES_DIR");
+	for (size_t r = 0; r <= KD_ARRAY_SIZE(shipped_rel); r++) {
+		kd_buf_clear(&dir);
+		if (r == 0 && env && *env)
+			kd_buf_puts(&dir, env);
+		else if (r > 0 && have_exe)
+			kd_buf_printf(&dir, "%s/%s", exe, shipped_rel[r - 1]);
+		else
+			continue;
+		DIR *d = opendir(kd_buf_cstr(&dir));
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			kd_buf_clear(&probe);
+			kd_buf_printf(&probe, "%s/%s/operator.yaml", kd_buf_cstr(&dir), e->d_name);
+			bool dup = false;
+			for (size_t i = 0; i < *n && !dup; i++)
+				dup = strcmp((*names)[i], e->d_name) == 0;
+			if (dup || !exists(kd_buf_cstr(&probe)))
+				continue;
+			*names = kd_realloc(*names, (*n + 1) * sizeof(char *));
+			(*names)[(*n)++] = kd_strdup(e->d_name);
+		}
+		if (d)
+			closedir(d);
+	}
+	if (*n > 1)
+		qsort(*names, *n, sizeof(char *), cmp_str);
+	kd_buf_free(&dir);
+	kd_buf_free(&probe);
+}
+
+static bool shipped_dir(kd_buf *out, const char *name)
+{
+	char exe[4096];
+	const char *env = getenv("KUDOC_PACKAGES_DIR");
+	if (env && *env) {
 		kd_buf_clear(out);
-		kd_buf_printf(out, "%s/%s/%s/operator.yaml", exe, rel[i], name);
+		kd_buf_printf(out, "%s/%s", env, name);
+		if (exists(kd_buf_cstr(out)))
+			return true;
+	}
+	if (!exe_dir(exe, sizeof(exe)))
+		return false;
+	for (size_t i = 0; i < KD_ARRAY_SIZE(shipped_rel); i++) {
+		kd_buf_clear(out);
+		kd_buf_printf(out, "%s/%s/%s/operator.yaml", exe, shipped_rel[i], name);
 		if (exists(kd_buf_cstr(out))) {
 			kd_buf_truncate(out, out->len - strlen("/operator.yaml"));
 			return true;
@@ -381,31 +440,25 @@ static int command(int argc, char **argv, kd_cli_op kind, const char *cmd, const
 
 int kd_cmd_install(int argc, char **argv)
 {
-	return command(argc, argv, OP_INSTALL, "install",
-		CONN_FLAGS " instance p P timeout atomic dry-run create-namespace force-conflicts history-max output",
-		install_help);
+	return command(argc, argv, OP_INSTALL, "install", kd_cli__command_flags("install"), install_help);
 }
 
 int kd_cmd_update(int argc, char **argv)
 {
-	return command(argc, argv, OP_UPDATE, "update",
-		CONN_FLAGS " instance p P timeout atomic dry-run force-conflicts history-max output", update_help);
+	return command(argc, argv, OP_UPDATE, "update", kd_cli__command_flags("update"), update_help);
 }
 
 int kd_cmd_upgrade(int argc, char **argv)
 {
-	return command(argc, argv, OP_UPGRADE, "upgrade",
-		CONN_FLAGS " instance p P timeout atomic dry-run force force-conflicts history-max output", upgrade_help);
+	return command(argc, argv, OP_UPGRADE, "upgrade", kd_cli__command_flags("upgrade"), upgrade_help);
 }
 
 int kd_cmd_rollback(int argc, char **argv)
 {
-	return command(argc, argv, OP_ROLLBACK, "rollback",
-		CONN_FLAGS " instance revision timeout dry-run force-conflicts history-max output", rollback_help);
+	return command(argc, argv, OP_ROLLBACK, "rollback", kd_cli__command_flags("rollback"), rollback_help);
 }
 
 int kd_cmd_uninstall(int argc, char **argv)
 {
-	return command(argc, argv, OP_UNINSTALL, "uninstall",
-		CONN_FLAGS " instance timeout keep-history delete-crds dry-run", uninstall_help);
+	return command(argc, argv, OP_UNINSTALL, "uninstall", kd_cli__command_flags("uninstall"), uninstall_help);
 }

@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "cli_internal.h"
 
-#define CONN_FLAGS "kubeconfig context cluster user namespace"
 
 static const char plan_help[] =
 	"Usage: kubectl-kudo plan status|history|trigger|resume --instance NAME [flags]\n"
@@ -293,7 +292,7 @@ static int cmd_get(int argc, char **argv)
 	kd_revision **v = NULL;
 	size_t n = 0;
 	kd_buf out = KD_BUF_INIT;
-	int rc = kd_cli_parse(&o, argc, argv, CONN_FLAGS " all-namespaces output");
+	int rc = kd_cli_parse(&o, argc, argv, kd_cli__command_flags("get instances"));
 	if (rc)
 		goto done;
 	if (o.help) {
@@ -372,17 +371,14 @@ int kd_cmd_plan(int argc, char **argv)
 		kd_cli__put_help(plan_help);
 		return sub ? KD_EXIT_OK : KD_EXIT_USAGE;
 	}
-	const char *accepted = CONN_FLAGS " instance output revision wait";
-	if (strcmp(sub, "trigger") == 0)
-		accepted = CONN_FLAGS " instance name timeout force-conflicts history-max output";
-	else if (strcmp(sub, "resume") == 0)
-		accepted = CONN_FLAGS " instance timeout force-conflicts history-max output";
-	else if (strcmp(sub, "history") == 0)
-		accepted = CONN_FLAGS " instance output";
-	else if (strcmp(sub, "status") != 0) {
+	if (strcmp(sub, "status") != 0 && strcmp(sub, "history") != 0 && strcmp(sub, "trigger") != 0 &&
+		strcmp(sub, "resume") != 0) {
 		kd_cli_usage("unknown plan command \"%s\" (status, history, trigger, resume)", sub);
 		return kd_cli_fail(KD_EUSAGE);
 	}
+	char path[32];
+	snprintf(path, sizeof(path), "plan %s", sub);
+	const char *accepted = kd_cli__command_flags(path);
 	rc = kd_cli_parse(&o, argc - 1, argv + 1, accepted);
 	if (rc == 0 && o.help) {
 		kd_cli__put_help(plan_help);

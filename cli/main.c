@@ -22,10 +22,13 @@ static const char usage[] =
 	"  plan status|history|trigger|resume --instance NAME\n"
 	"                           show, list, run or continue an instance's plans\n"
 	"  get instances            list the instances kudoc installed\n"
+	"  diff [PACKAGE] --instance NAME\n"
+	"                           what an upgrade or update would change, against the live objects\n"
 	"  template PACKAGE         render the objects a plan would apply, offline\n"
 	"  package verify PACKAGE   check a package the way KUDO does\n"
 	"  package list params|plans|tasks PACKAGE\n"
 	"                           show a package's parameters, plans or tasks\n"
+	"  completion bash|zsh      print a shell completion script\n"
 	"  version                  print the version\n"
 	"\n"
 	"Run 'kubectl-kudo COMMAND --help' for a command's flags.\n"
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
 		{"uninstall", kd_cmd_uninstall},
 		{"plan", kd_cmd_plan},
 		{"get", kd_cmd_get},
+		{"diff", kd_cmd_diff},
+		{"completion", kd_cmd_completion},
 	};
 	for (size_t i = 0; i < KD_ARRAY_SIZE(cmds); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)

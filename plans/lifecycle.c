@@ -230,6 +230,15 @@ static bool in_revision(const kd_revision *rev, const kd_rev_object *o)
 	return false;
 }
 
+bool kd_plans__owned(const cJSON *live, const char *instance, bool *kept)
+{
+	const cJSON *md = kd_json_get(live, "metadata");
+	const char *owner = kd_json_get_str(kd_json_get(md, "labels"), "kudoc.dev/instance");
+	const char *keep = kd_json_get_str(kd_json_get(md, "annotations"), "kudoc.dev/keep");
+	*kept = keep && strcmp(keep, "true") == 0;
+	return owner && strcmp(owner, instance) == 0;
+}
+
 /* Deletes `o` if it still is ours and not marked to keep; adds it to the wait list. */
 static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, kd_kube_ref **refs, size_t *n,
 	bool crds, bool *kept_out)
@@ -264,11 +273,8 @@ static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, 
 	}
 	if (rc)
 		return rc;
-	const cJSON *md = kd_json_get(live, "metadata");
-	const char *owner = kd_json_get_str(kd_json_get(md, "labels"), "kudoc.dev/instance");
-	const char *keep = kd_json_get_str(kd_json_get(md, "annotations"), "kudoc.dev/keep");
-	bool ours = owner && strcmp(owner, instance) == 0;
-	bool kept = keep && strcmp(keep, "true") == 0;
+	bool kept = false;
+	bool ours = kd_plans__owned(live, instance, &kept);
 	cJSON_Delete(live);
 	*kept_out = ours && kept;
 	if (!ours || kept)
@@ -297,42 +303,59 @@ static int wait_gone(op_ctx *x, kd_kube_ref *refs, size_t n)
 	return kd_kube_wait(x->c, refs, n, &wo);
 }
 
-/* After `rev` completed: objects of the revisions since the last good one before it (that one
- * included) that `rev` does not apply. */
-static int prune(op_ctx *x, const kd_revision *rev)
+size_t kd_plans__prune_candidates(const kd_rev_object ***out, kd_revision *const *revs, size_t nrevs,
+	const kd_revision *rev)
 {
-	kd_kube_ref *refs = NULL;
+	const kd_rev_object **v = NULL;
 	size_t n = 0;
-	int rc = 0;
-	for (size_t i = x->nrevs; i-- > 0 && !rc;) {
-		const kd_revision *old = x->revs[i];
+	for (size_t i = nrevs; i-- > 0;) {
+		const kd_revision *old = revs[i];
 		if (old->number >= rev->number)
 			continue;
-		for (size_t k = old->nobjects; k-- > 0 && !rc;) {
+		for (size_t k = old->nobjects; k-- > 0;) {
 			const kd_rev_object *o = &old->objects[k];
 			if (o->deleted || o->keep || in_revision(rev, o))
 				continue;
 			bool dup = false;
 			for (size_t j = 0; j < n && !dup; j++)
-				dup = strcmp(refs[j].kind, o->kind) == 0 && strcmp(refs[j].name, o->name) == 0;
+				dup = strcmp(v[j]->kind, o->kind) == 0 && strcmp(v[j]->name, o->name) == 0 &&
+					strcmp(v[j]->namespace_, o->namespace_) == 0;
 			if (dup)
 				continue;
-			size_t before = n;
-			bool kept = false;
-			rc = delete_ours(x, o, rev->instance, &refs, &n, true, &kept);
-			if (kept)
-				say(x, rev, "kept %s %s%s%s (annotated kudoc.dev/keep)", o->kind, o->namespace_, *o->namespace_ ? "/" : "",
-					o->name);
-			if (n > before) {
-				say(x, rev, "pruned %s %s%s%s (not in revision %ld)", o->kind, o->namespace_,
-					*o->namespace_ ? "/" : "", o->name, rev->number);
-			}
+			v = kd_realloc(v, (n + 1) * sizeof(*v));
+			v[n++] = o;
 		}
 		if (good(old))
 			break;
 	}
+	*out = v;
+	return n;
+}
+
+/* After `rev` completed: what kd_plans__prune_candidates names, when it still is ours. */
+static int prune(op_ctx *x, const kd_revision *rev)
+{
+	kd_kube_ref *refs = NULL;
+	const kd_rev_object **cand = NULL;
+	size_t n = 0;
+	int rc = 0;
+	size_t ncand = kd_plans__prune_candidates(&cand, x->revs, x->nrevs, rev);
+	for (size_t k = 0; k < ncand && !rc; k++) {
+		const kd_rev_object *o = cand[k];
+		size_t before = n;
+		bool kept = false;
+		rc = delete_ours(x, o, rev->instance, &refs, &n, true, &kept);
+		if (kept)
+			say(x, rev, "kept %s %s%s%s (annotated kudoc.dev/keep)", o->kind, o->namespace_, *o->namespace_ ? "/" : "",
+				o->name);
+		if (n > before) {
+			say(x, rev, "pruned %s %s%s%s (not in revision %ld)", o->kind, o->namespace_,
+				*o->namespace_ ? "/" : "", o->name, rev->number);
+		}
+	}
 	if (!rc)
 		rc = wait_gone(x, refs, n);
+	free(cand);
 	free(refs);
 	return rc;
 }
@@ -969,7 +992,8 @@ done:
 }
 
 /* Update and upgrade: a new revision over the latest one. */
-static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options *o, bool upgrade)
+/* With `pv`, stops before the first write and hands what it resolved over to *pv. */
+static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options *o, bool upgrade, kd_op_preview *pv)
 {
 	op_ctx x;
 	kd_revision *rev = NULL;
@@ -990,12 +1014,18 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 		rc = KD_ENOTFOUND;
 		goto done;
 	}
-	if ((rc = resume_if_unfinished(&x, res, o->instance)))
+	if (pv)
+		pv->unfinished = !finished(latest(&x));
+	else if ((rc = resume_if_unfinished(&x, res, o->instance)))
 		goto done;
 	kd_revision *last = latest(&x);
 	if ((rc = kd_revision_package(&old_pkg, x.c, last)))
 		goto done;
 	const kd_pkg *pkg = upgrade ? new_pkg : old_pkg;
+	if (pv && upgrade && !o->force && kd_plans__semver_compare(pkg->operator_version.str, last->operator_version) == 0) {
+		upgrade = false; /* the installed version: what update would do */
+		pkg = old_pkg;
+	}
 	if (upgrade) {
 		if (pkg->name.str && last->operator_name && strcmp(pkg->name.str, last->operator_name) != 0) {
 			rc = kd_error_set(KD_ERR_PLAN, "instance %s runs operator %s; the package is operator %s", o->instance,
@@ -1027,6 +1057,10 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	if (upgrade) {
 		plan = kd_pkg_find_plan(pkg, "upgrade") ? "upgrade" : kd_pkg_find_plan(pkg, "update") ? "update" : "deploy";
 	} else {
+		if (cJSON_GetArraySize(changed) == 0 && pv) {
+			rc = 0;
+			goto preview;
+		}
 		if (cJSON_GetArraySize(changed) == 0) {
 			res->noop = true;
 			result_set(res, last);
@@ -1046,9 +1080,24 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	cJSON_Delete(rev->changed);
 	rev->changed = changed;
 	changed = NULL;
+	if (pv) {
+		pv->next = rev;
+		rev = NULL;
+		goto preview;
+	}
 	rc = run_new(&x, res, rev, pkg, &ran);
 	if (rc && ran)
 		rc = atomic_recover(&x, res, rev, rc);
+	goto done;
+preview:
+	pv->upgrade = upgrade;
+	pv->pkg = upgrade ? new_pkg : old_pkg;
+	pv->installed = old_pkg;
+	old_pkg = NULL;
+	pv->revs = x.revs;
+	pv->nrevs = x.nrevs;
+	x.revs = NULL;
+	x.nrevs = 0;
 done:
 	cJSON_Delete(changed);
 	kd_params_free(np);
@@ -1060,12 +1109,33 @@ done:
 
 int kd_op_update(kd_op_result *res, const kd_op_options *o)
 {
-	return change(res, NULL, o, false);
+	return change(res, NULL, o, false, NULL);
 }
 
 int kd_op_upgrade(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o)
 {
-	return change(res, pkg, o, true);
+	return change(res, pkg, o, true, NULL);
+}
+
+int kd_op_preview_new(kd_op_preview *out, const kd_pkg *pkg, const kd_op_options *o)
+{
+	kd_op_result res = {0};
+	memset(out, 0, sizeof(*out));
+	int rc = change(&res, pkg, o, pkg != NULL, out);
+	kd_op_result_clear(&res);
+	if (rc)
+		kd_op_preview_clear(out);
+	return rc;
+}
+
+void kd_op_preview_clear(kd_op_preview *pv)
+{
+	for (size_t i = 0; i < pv->nrevs; i++)
+		kd_revision_free(pv->revs[i]);
+	free(pv->revs);
+	kd_revision_free(pv->next);
+	kd_pkg_free(pv->installed);
+	memset(pv, 0, sizeof(*pv));
 }
 
 int kd_op_rollback(kd_op_result *res, const kd_op_options *o)

@@ -388,4 +388,94 @@ int kd_op_resume(kd_op_result *res, const kd_op_options *o);
  * (unless keep_history) and its lock. */
 int kd_op_uninstall(kd_op_result *res, const kd_op_options *o);
 
+/* ---------------------------------------------------------------------------------------------
+ * Diffs: a line diff (Myers' O(ND) algorithm in linear space) in the unified format, and what an
+ * update or upgrade would change, object by object, against the live objects (`diff`). */
+
+typedef struct {
+	const char *from_label; /* the "--- " and "+++ " lines; both NULL: no such lines */
+	const char *to_label;
+	int context;            /* common lines shown around each change; < 0: 3 */
+	bool color;             /* ANSI colours (terminals only) */
+} kd_diff_options;
+#define KD_DIFF_OPTIONS_INIT {NULL, NULL, 3, false}
+
+/* Appends the unified diff (`diff -u`) of text a to text b: the two label lines, then hunks
+ * "@@ -l,n +l,n @@" of changed lines with `context` common lines around them; a last line without
+ * a newline is followed by "\ No newline at end of file". Sets *differ; appends nothing when the
+ * texts are equal. Shortest (minimal) unless the inputs are huge and very different, when a cost
+ * cap splits the search early. `o` may be NULL. */
+int kd_diff_unified(kd_buf *out, bool *differ, const char *a, size_t alen, const char *b, size_t blen,
+	const kd_diff_options *o);
+
+typedef enum {
+	KD_OBJ_UNCHANGED = 0,
+	KD_OBJ_CHANGED,
+	KD_OBJ_ADDED,
+	KD_OBJ_REMOVED,
+} kd_obj_change_kind;
+
+/* "unchanged", "changed", "added", "removed". */
+const char *kd_obj_change_kind_name(kd_obj_change_kind k);
+
+/* One object of a diff. `live` and `after` are what the diff shows: server-owned noise left out
+ * and Secret values replaced (see kd_plan_diff); NULL when the object is absent on that side. */
+typedef struct {
+	kd_obj_change_kind change;
+	char *api_version, *kind, *namespace_, *name; /* namespace_ "" for cluster-scoped kinds */
+	char *template_name; /* NULL for pruned objects */
+	char *note;          /* NULL, or why the object is removed or not checked by the server */
+	cJSON *live, *after;
+	char *live_yaml, *after_yaml; /* kd_yaml_emit of live and after; "" when absent */
+} kd_obj_diff;
+
+typedef struct {
+	kd_obj_diff *items; /* the plan's objects in plan order, then the pruned ones */
+	size_t nitems;
+	size_t changed, added, removed, unchanged;
+} kd_plan_diff;
+
+typedef struct {
+	bool force_conflicts; /* dry-run as --force-conflicts would apply */
+} kd_plan_diff_options;
+#define KD_PLAN_DIFF_OPTIONS_INIT {false}
+
+/* What running prepared plan `p` as revision `next` would change against the live objects: each
+ * object the plan applies is dry-run applied on the server (server-side apply, dryRun=All) and
+ * compared with the live one; objects its Delete and Toggle-off tasks name, and those a COMPLETE
+ * `next` would prune (what the revisions `revs` applied and `next` does not), are removed when
+ * they exist. Objects whose kind or namespace only this plan creates, and objects with a
+ * generated name, cannot be dry-run: they are shown as rendered, with a note.
+ * Both sides leave out metadata.managedFields, resourceVersion, generation, uid,
+ * creationTimestamp and selfLink, status, and the kudoc.dev/revision annotation (which every
+ * object of a new revision gets). A Secret's data and stringData values (and a
+ * kubectl.kubernetes.io/last-applied-configuration annotation on it) are replaced by
+ * "<redacted>", or "<redacted, changed>" on the after side when the value changes. Writes
+ * nothing. *out is freed with kd_plan_diff_free. */
+int kd_plan_diff_run(kd_plan_diff **out, kd_exec_plan *p, const kd_revision *next, kd_revision *const *revs,
+	size_t nrevs, kd_kube_client *c, const kd_plan_diff_options *o);
+void kd_plan_diff_free(kd_plan_diff *d);
+/* The diff as data: {"changes": [{change, apiVersion, kind, namespace, name, template, note,
+ * live, after, diff}], "summary": {changed, added, removed, unchanged}}. New. */
+cJSON *kd_plan_diff_to_json(const kd_plan_diff *d);
+
+/* What kd_op_update (pkg NULL) or kd_op_upgrade (pkg) would do, computed as they compute it
+ * (the same records, parameter resolution with earlier user values kept, immutability and
+ * trigger rules, version checks) with nothing written and nothing resumed. A package of the
+ * installed version without o->force is an update: it runs the installed package. */
+typedef struct {
+	kd_revision **revs; /* the instance's revisions, oldest first */
+	size_t nrevs;
+	kd_revision *next;  /* the revision the operation would record; NULL: it would do nothing */
+	kd_pkg *installed;  /* the package of the latest revision */
+	const kd_pkg *pkg;  /* the package the operation would run: the caller's or `installed` */
+	bool upgrade;       /* an upgrade (else an update) */
+	bool unfinished;    /* the latest revision's plan has not ended: the operation resumes it first */
+} kd_op_preview;
+
+/* Fills *out (owned by the caller: kd_op_preview_clear). Errors are those of kd_op_update and
+ * kd_op_upgrade before their first write. */
+int kd_op_preview_new(kd_op_preview *out, const kd_pkg *pkg, const kd_op_options *o);
+void kd_op_preview_clear(kd_op_preview *pv);
+
 #endif

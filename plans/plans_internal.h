@@ -33,5 +33,13 @@ bool kd_plans__dns_label(const char *s);
 int kd_plans__semver_compare(const char *a, const char *b);
 /* Adds kudoc's labels and the revision annotation to an object (and its pod template). */
 void kd_plans__enhance(cJSON *obj, const struct kd_exec_plan *p);
+/* Whether a live object belongs to `instance` (its kudoc.dev/instance label); *kept: it is
+ * annotated kudoc.dev/keep: "true". Pruning and uninstall delete what is ours and not kept. */
+bool kd_plans__owned(const cJSON *live, const char *instance, bool *kept);
+/* What a COMPLETE `rev` prunes: the objects the revisions before it (`revs`, oldest first) applied,
+ * back to the newest good one, that `rev` applies no more, without keep-marked ones. *out is an
+ * array (free()) of pointers into `revs`; returns its length. */
+size_t kd_plans__prune_candidates(const kd_rev_object ***out, kd_revision *const *revs, size_t nrevs,
+	const kd_revision *rev);
 
 #endif
