@@ -5,6 +5,7 @@
  * lock held, so the observer only copies; a ticker thread draws. */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,8 +50,52 @@ static void tree(kd_buf *b, struct kd_cli_progress *p, bool color)
 	kd_plan_status_print(b, p->snap, &po);
 }
 
-/* Locked. Clears the tree drawn last, prints pending lines, draws the tree again. */
-static void redraw(struct kd_cli_progress *p)
+/* Appends line `s` (n bytes, no newline) cut to `cols` columns: escape sequences take no
+ * room, a UTF-8 sequence one column. A cut line ends in "…" and resets the colours. */
+static void put_fitted(kd_buf *b, const char *s, size_t n, int cols)
+{
+	int used = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\033') {
+			size_t k = i + 1;
+			if (k < n && s[k] == '[') {
+				k++;
+				while (k < n && !((s[k] >= '@' && s[k] <= '~')))
+					k++;
+				k++;
+			}
+			kd_buf_put(b, s + i, (k < n ? k : n) - i);
+			i = k;
+			continue;
+		}
+		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+		if (used == cols - 1 && i + len < n) {
+			kd_buf_puts(b, "\xe2\x80\xa6\033[0m"); /* … */
+			return;
+		}
+		kd_buf_put(b, s + i, i + len <= n ? len : n - i);
+		used++;
+		i += len;
+	}
+}
+
+/* The terminal's size; 0 when unknown. */
+static void term_size(FILE *out, int *cols, int *rows)
+{
+	struct winsize ws;
+	*cols = *rows = 0;
+	if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* Locked. Clears the tree drawn last, prints pending lines, draws the tree again. The tree is
+ * fitted to the terminal: a line wider than the screen would wrap and a tree taller than it
+ * would scroll, and either way moving the cursor up by the lines drawn would no longer reach
+ * the tree's top, leaving copies of it on the screen. The final tree is drawn once, whole. */
+static void redraw(struct kd_cli_progress *p, bool final)
 {
 	kd_buf b = KD_BUF_INIT;
 	if (p->drawn > 0)
@@ -59,11 +104,34 @@ static void redraw(struct kd_cli_progress *p)
 	kd_buf_clear(&p->pending_lines);
 	p->drawn = 0;
 	if (p->snap) {
-		size_t start = b.len;
-		tree(&b, p, true);
-		for (size_t i = start; i < b.len; i++)
-			if (b.ptr[i] == '\n')
+		kd_buf t = KD_BUF_INIT;
+		int cols, rows;
+		term_size(p->out, &cols, &rows);
+		if (final)
+			cols = rows = 0;
+		tree(&t, p, true);
+		int total = 0;
+		for (size_t i = 0; i < t.len; i++)
+			total += t.ptr[i] == '\n';
+		/* room for the tree: the screen less the line the cursor rests on */
+		int room = rows > 2 ? rows - 1 : total;
+		const char *line = kd_buf_cstr(&t);
+		for (int k = 0; k < total; k++) {
+			const char *nl = strchr(line, '\n');
+			if (total > room && k == room - 1) {
+				kd_buf_printf(&b, "\u2026 %d more lines\n", total - k);
 				p->drawn++;
+				break;
+			}
+			if (cols > 1)
+				put_fitted(&b, line, (size_t)(nl - line), cols);
+			else
+				kd_buf_put(&b, line, (size_t)(nl - line));
+			kd_buf_putc(&b, '\n');
+			p->drawn++;
+			line = nl + 1;
+		}
+		kd_buf_free(&t);
 	}
 	fwrite(kd_buf_cstr(&b), 1, b.len, p->out);
 	fflush(p->out);
@@ -75,7 +143,7 @@ static void *tick_main(void *arg)
 	struct kd_cli_progress *p = arg;
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
-		redraw(p);
+		redraw(p, false);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 250 * 1000000L;
@@ -181,12 +249,15 @@ void kd_cli__progress_observer(void *payload, kd_exec_event ev, const kd_revisio
 	if (ev == KD_EXEC_EV_LOG && line) {
 		char ts[16];
 		stamp(ts, sizeof(ts));
+		kd_buf l = KD_BUF_INIT;
+		kd_buf_put_printable(&l, line);
 		if (p->tty) {
-			kd_buf_printf(&p->pending_lines, "%s\n", line);
+			kd_buf_printf(&p->pending_lines, "%s\n", kd_buf_cstr(&l));
 		} else {
-			fprintf(p->out, "%s %s\n", ts, line);
+			fprintf(p->out, "%s %s\n", ts, kd_buf_cstr(&l));
 			fflush(p->out);
 		}
+		kd_buf_free(&l);
 	} else if (rev && rev->status) {
 		kd_plan_status *copy = kd_plan_status_dup(rev->status);
 		if (copy) {
@@ -218,7 +289,7 @@ void kd_cli__progress_finish(kd_cli_progress *p, bool show_tree)
 			kd_plan_status_free(p->snap);
 			p->snap = NULL;
 		}
-		redraw(p);
+		redraw(p, true);
 	} else if (show_tree && p->snap) {
 		kd_buf b = KD_BUF_INIT;
 		tree(&b, p, false);
