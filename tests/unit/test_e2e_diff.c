@@ -203,6 +203,27 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 		0);
 	CHECK_STR(kd_buf_cstr(&out), "dt\n");
 
+	/* colour on a terminal only: the same diff in tmux has it (the pipe above had none) */
+	char sock[64];
+	snprintf(sock, sizeof(sock), "kudoc-diff-%d", (int)getpid());
+	CHECK_INT(kd_t_sh(NULL, NULL,
+			  "cd '%s' && tmux -L '%s' new-session -d -x 120 -y 40 -s t \"'%s' diff "
+			  "tests/packages/difftest/0.1.0 --force --instance dt -n '%s' --kubeconfig '%s'; echo kudoc-exit=\\$?; "
+			  "sleep 60\"",
+			  kd_test_root(), sock, kd_test_exe(), ns, kd_test_kubeconfig()),
+		0);
+	for (int i = 0; i < 300 && !strstr(kd_buf_cstr(&out), "kudoc-exit="); i++) {
+		usleep(100000);
+		kd_buf_clear(&out);
+		kd_t_sh(&out, NULL, "tmux -L '%s' capture-pane -e -p -S - -t t", sock);
+	}
+	kd_t_sh(NULL, NULL, "tmux -L '%s' kill-server", sock);
+	CHECK(strstr(kd_buf_cstr(&out), "kudoc-exit=1") != NULL);
+	/* (tmux writes a colour where it changes: the first line of a run of + or - lines) */
+	CHECK(strstr(kd_buf_cstr(&out), "\033[32m+  mode: a") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "\033[31m-  mode: b") != NULL);
+	CHECK(strstr(kd_buf_cstr(&out), "\033[32m+apiVersion: v1") != NULL);
+
 	CHECK_INT(kudo(&out, &err, ns, "uninstall --instance dt"), 0);
 	kd_kube_ref nsr = {"v1", "Namespace", NULL, ns, NULL};
 	kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
