@@ -9,22 +9,9 @@
 #include "../../base/base.h"
 #include "../../base/json.h"
 #include "../../kube/kube.h"
+#include "e2e.h"
 #include "run_cmd.h"
 #include "test.h"
-
-static kd_kube_client *admin_client(void)
-{
-	kd_kube_config_options co = KD_KUBE_CONFIG_OPTIONS_INIT;
-	kd_kube_config *cfg = NULL;
-	kd_kube_client *c = NULL;
-	kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
-	o.discovery_ttl_s = -1;
-	co.kubeconfig = kd_test_kubeconfig();
-	if (kd_kube_config_load(&cfg, &co) == 0)
-		kd_kube_client_new(&c, cfg, &o);
-	kd_kube_config_free(cfg);
-	return c;
-}
 
 static const char *const secrets[] = {"first-secret-value", "second-secret-value", "admin-user-value",
 	"changed-by-hand-value",
@@ -65,7 +52,7 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 {
 	char ns[64];
 	snprintf(ns, sizeof(ns), "kd-e2e-diff-%d", (int)getpid() % 100000);
-	kd_kube_client *c = admin_client();
+	kd_kube_client *c = kd_e2e_client(NULL);
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, want = KD_BUF_INIT;
 	CHECK(c != NULL);
 	CHECK_INT(kudo(&out, &err, ns, "install tests/packages/difftest/0.1.0 --instance dt --create-namespace"), 0);
@@ -192,14 +179,15 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance nosuch"), 2);
 	CHECK(strstr(kd_buf_cstr(&err), "does not exist") != NULL);
 
-	/* bash completes --instance from `get instances` in the namespace on the line */
+	/* bash completes --instance from `get instances` (of the program on the line) in the
+	 * namespace on the line */
 	kd_buf_clear(&out);
 	kd_buf_clear(&err);
 	CHECK_INT(kd_t_sh(&out, &err,
-			  "cd '%s' && PATH=\"$(dirname '%s')\":\"$PATH\" bash -c 'source <(\"$0\" completion bash); "
-			  "COMP_WORDS=(kubectl-kudo diff -n %s --kubeconfig \"$1\" --instance \"\"); COMP_CWORD=7; "
+			  "cd '%s' && bash -c 'source <(\"$0\" completion bash); "
+			  "COMP_WORDS=(\"$0\" diff -n %s --kubeconfig \"$1\" --instance \"\"); COMP_CWORD=7; "
 			  "_kubectl_kudo; printf \"%%s\\n\" \"${COMPREPLY[@]}\"' '%s' '%s'",
-			  kd_test_tmpdir(), kd_test_exe(), ns, kd_test_exe(), kd_test_kubeconfig()),
+			  kd_test_tmpdir(), ns, kd_test_exe(), kd_test_kubeconfig()),
 		0);
 	CHECK_STR(kd_buf_cstr(&out), "dt\n");
 

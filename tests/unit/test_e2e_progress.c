@@ -11,33 +11,13 @@
 
 #include "../../base/base.h"
 #include "../../kube/kube.h"
+#include "e2e.h"
 #include "run_cmd.h"
 #include "test.h"
 
-static kd_kube_client *admin_client(void)
-{
-	kd_kube_config_options co = KD_KUBE_CONFIG_OPTIONS_INIT;
-	kd_kube_config *cfg = NULL;
-	kd_kube_client *c = NULL;
-	kd_kube_client_options o = KD_KUBE_CLIENT_OPTIONS_INIT;
-	o.discovery_ttl_s = -1;
-	co.kubeconfig = kd_test_kubeconfig();
-	if (kd_kube_config_load(&cfg, &co) == 0)
-		kd_kube_client_new(&c, cfg, &o);
-	kd_kube_config_free(cfg);
-	return c;
-}
-
 static void drop_namespace(const char *ns)
 {
-	kd_kube_client *c = admin_client();
-	kd_kube_ref r = {"v1", "Namespace", NULL, ns, NULL};
-	kd_kube_delete_options o = KD_KUBE_DELETE_OPTIONS_INIT;
-	o.propagation_policy = "Background";
-	if (c)
-		kd_kube_delete(c, &r, &o);
-	kd_error_clear();
-	kd_kube_client_free(c);
+	kd_e2e_ns_drop(kd_strdup(ns));
 }
 
 static void sleep_ms(long ms)
