@@ -16,6 +16,10 @@
 static char *script_file(const char *shell)
 {
 	kd_buf s = KD_BUF_INIT, path = KD_BUF_INIT;
+	/* the shipped packages, wherever the test binary was built */
+	kd_buf_printf(&path, "%s/packages", kd_test_root());
+	setenv("KUDOC_PACKAGES_DIR", kd_buf_cstr(&path), 1);
+	kd_buf_clear(&path);
 	CHECK_INT(kd_cli__completion_script(&s, shell), 0);
 	kd_buf_printf(&path, "%s/completion.%s", kd_test_tmpdir(), shell);
 	kd_test_write_file(kd_buf_cstr(&path), kd_buf_cstr(&s), 0644);
