@@ -55,10 +55,10 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 	kd_kube_client *c = kd_e2e_client(NULL);
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, want = KD_BUF_INIT;
 	CHECK(c != NULL);
-	CHECK_INT(kudo(&out, &err, ns, "install tests/packages/difftest/0.1.0 --instance dt --create-namespace"), 0);
+	CHECK_INT(kudo(&out, &err, ns, "install tests/e2e/packages/difftest/0.1.0 --instance dt --create-namespace"), 0);
 
 	/* the upgrade: one changed line, a changed Secret key, one new object, one pruned */
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance dt"), 1);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance dt"), 1);
 	const char *o = kd_buf_cstr(&out);
 	kd_buf_printf(&want,
 		"upgrade of instance dt in namespace %s from difftest 0.1.0 to 0.2.0 (plan deploy, revision 2; changed "
@@ -96,7 +96,7 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 	CHECK(no_secret(&out, &err));
 
 	/* -o json: the same as data */
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance dt -o json"), 1);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance dt -o json"), 1);
 	cJSON *j = cJSON_Parse(kd_buf_cstr(&out));
 	CHECK(j != NULL);
 	CHECK_STR(kd_json_get_str(j, "operation"), "upgrade");
@@ -133,18 +133,18 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 	/* nothing to change: exit 0 */
 	CHECK_INT(kudo(&out, &err, ns, "diff --instance dt -p greeting=hello"), 0);
 	CHECK(strstr(kd_buf_cstr(&out), "no parameter changes") != NULL);
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.1.0 --instance dt"), 0);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.1.0 --instance dt"), 0);
 
 	/* a live edit: the diff is against what is there, not against the record. Another field
 	 * manager now owns the field: the upgrade would fail on the conflict, so the diff does, and
 	 * with --force-conflicts it shows the field taken back */
 	kd_kube_ref same = {"v1", "ConfigMap", ns, "dt-same", NULL};
 	CHECK_INT(kd_kube_patch(NULL, c, &same, "application/merge-patch+json", "{\"data\":{\"x\":\"edited\"}}"), 0);
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance dt"), 2);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance dt"), 2);
 	CHECK(strstr(kd_buf_cstr(&err), "templates/same.yaml: the server refuses ConfigMap") != NULL);
 	CHECK(strstr(kd_buf_cstr(&err), ".data.x") != NULL);
 	CHECK(strstr(kd_buf_cstr(&err), "--force-conflicts") != NULL);
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance dt --force-conflicts"), 1);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance dt --force-conflicts"), 1);
 	kd_buf_clear(&want);
 	kd_buf_printf(&want, "--- live ConfigMap %s/dt-same\n+++ after ConfigMap %s/dt-same\n", ns, ns);
 	CHECK(strstr(kd_buf_cstr(&out), kd_buf_cstr(&want)) != NULL);
@@ -160,23 +160,23 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 	CHECK(!live_exists(c, ns, "dt-new"));
 
 	/* after the upgrade, diffing it again finds nothing: the dry-run matches what is stored */
-	CHECK_INT(kudo(&out, &err, ns, "upgrade tests/packages/difftest/0.2.0 --instance dt --force-conflicts"), 0);
+	CHECK_INT(kudo(&out, &err, ns, "upgrade tests/e2e/packages/difftest/0.2.0 --instance dt --force-conflicts"), 0);
 	CHECK(!live_exists(c, ns, "dt-old"));
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance dt --force"), 0);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance dt --force"), 0);
 	CHECK(strstr(kd_buf_cstr(&out), "0 changed, 0 added, 0 removed, 4 unchanged\n") != NULL);
 	/* without --force, the same version is an update with no changes */
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance dt"), 0);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance dt"), 0);
 	CHECK(strstr(kd_buf_cstr(&out), "no parameter changes") != NULL);
 	/* a downgrade is refused as upgrade refuses it: an error, exit 2 */
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.1.0 --instance dt"), 2);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.1.0 --instance dt"), 2);
 	CHECK(strstr(kd_buf_cstr(&err), "a downgrade needs --force") != NULL);
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.1.0 --instance dt --force"), 1);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.1.0 --instance dt --force"), 1);
 	CHECK(strstr(kd_buf_cstr(&out), "+  gone: soon\n") != NULL);
 
 	/* usage and missing instances */
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0"), 2);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0"), 2);
 	CHECK(strstr(kd_buf_cstr(&err), "diff needs --instance NAME") != NULL);
-	CHECK_INT(kudo(&out, &err, ns, "diff tests/packages/difftest/0.2.0 --instance nosuch"), 2);
+	CHECK_INT(kudo(&out, &err, ns, "diff tests/e2e/packages/difftest/0.2.0 --instance nosuch"), 2);
 	CHECK(strstr(kd_buf_cstr(&err), "does not exist") != NULL);
 
 	/* bash completes --instance from `get instances` (of the program on the line) in the
@@ -196,7 +196,7 @@ TEST(e2e_diff_upgrade_update_and_live_edits)
 	snprintf(sock, sizeof(sock), "kudoc-diff-%d", (int)getpid());
 	CHECK_INT(kd_t_sh(NULL, NULL,
 			  "cd '%s' && tmux -L '%s' new-session -d -x 120 -y 40 -s t \"'%s' diff "
-			  "tests/packages/difftest/0.1.0 --force --instance dt -n '%s' --kubeconfig '%s'; echo kudoc-exit=\\$?; "
+			  "tests/e2e/packages/difftest/0.1.0 --force --instance dt -n '%s' --kubeconfig '%s'; echo kudoc-exit=\\$?; "
 			  "sleep 60\"",
 			  kd_test_root(), sock, kd_test_exe(), ns, kd_test_kubeconfig()),
 		0);

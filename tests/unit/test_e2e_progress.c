@@ -40,7 +40,7 @@ static void term_start(term *t, const char *sock, const char *ns, const char *re
 	kd_buf err = KD_BUF_INIT;
 	/* The session's shell prints the exit code and stays, so the final screen can be read. */
 	int rc = kd_t_sh(NULL, &err,
-		"tmux -L '%s' new-session -d -x %d -y %d -s '%s' \"env -u KUDOC_PLAIN TERM=xterm '%s' install '%s/tests/packages/slowready' "
+		"tmux -L '%s' new-session -d -x %d -y %d -s '%s' \"env -u KUDOC_PLAIN TERM=xterm '%s' install '%s/tests/e2e/packages/slowready' "
 		"--instance '%s' -n '%s' --create-namespace --kubeconfig '%s' -p readyAfter=%s; echo kudoc-exit=\\$?; sleep 600\"",
 		sock, t->cols, t->rows, t->session, kd_test_exe(), kd_test_root(), t->instance, ns, kd_test_kubeconfig(),
 		ready_after);
@@ -221,7 +221,7 @@ TEST(e2e_progress_plain_lines_in_order)
 	snprintf(ns, sizeof(ns), "kd-e2e-plain-%d", (int)getpid() % 100000);
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
 	int rc = kd_t_sh(&out, &err,
-		"'%s' install '%s/tests/packages/slowready' --instance piped -n '%s' --create-namespace --kubeconfig '%s' "
+		"'%s' install '%s/tests/e2e/packages/slowready' --instance piped -n '%s' --create-namespace --kubeconfig '%s' "
 		"-p readyAfter=3s | cat",
 		kd_test_exe(), kd_test_root(), ns, kd_test_kubeconfig());
 	CHECK_INT(rc, 0);
