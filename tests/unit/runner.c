@@ -141,6 +141,12 @@ int main(int argc, char **argv)
 		root = argv[1];
 	if (argc > 2)
 		exe = argv[2];
+	/* Tests run the binary from other folders (and shells in tmux): make both paths absolute. */
+	static char root_abs[4096], exe_abs[4096];
+	if (realpath(root, root_abs))
+		root = root_abs;
+	if (realpath(exe, exe_abs))
+		exe = exe_abs;
 	if (argc > 3)
 		filter = argv[3];
 	if (!filter)
