@@ -938,6 +938,17 @@ static int resume_if_unfinished(op_ctx *x, kd_op_result *res, const char *instan
 
 /* ---- the operations ------------------------------------------------------------------------- */
 
+/* An instance without records: not there, or its install holds the lock and has not written
+ * its first record yet. */
+static int no_instance(op_ctx *x, const char *instance)
+{
+	int rc = kd_plan_lock_check(x->c, x->ns, instance);
+	if (rc)
+		return rc;
+	kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x->ns, instance);
+	return KD_ENOTFOUND;
+}
+
 static char *default_instance(const kd_pkg *pkg)
 {
 	kd_buf b = KD_BUF_INIT;
@@ -1010,8 +1021,7 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	if ((rc = load_revs(&x, o->instance)))
 		goto done;
 	if (!x.nrevs) {
-		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
-		rc = KD_ENOTFOUND;
+		rc = no_instance(&x, o->instance);
 		goto done;
 	}
 	if (pv)
@@ -1150,8 +1160,7 @@ int kd_op_rollback(kd_op_result *res, const kd_op_options *o)
 	if ((rc = load_revs(&x, o->instance)))
 		goto done;
 	if (!x.nrevs) {
-		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
-		rc = KD_ENOTFOUND;
+		rc = no_instance(&x, o->instance);
 		goto done;
 	}
 	kd_revision *last = latest(&x), *target = NULL;
@@ -1201,8 +1210,7 @@ int kd_op_trigger(kd_op_result *res, const kd_op_options *o)
 	if ((rc = load_revs(&x, o->instance)))
 		goto done;
 	if (!x.nrevs) {
-		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
-		rc = KD_ENOTFOUND;
+		rc = no_instance(&x, o->instance);
 		goto done;
 	}
 	if ((rc = resume_if_unfinished(&x, res, o->instance)))
@@ -1243,8 +1251,7 @@ int kd_op_resume(kd_op_result *res, const kd_op_options *o)
 		goto done;
 	kd_revision *last = latest(&x);
 	if (!last) {
-		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
-		rc = KD_ENOTFOUND;
+		rc = no_instance(&x, o->instance);
 		goto done;
 	}
 	if (good(last)) {
@@ -1276,8 +1283,7 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 		goto done;
 	kd_revision *last = latest(&x);
 	if (!last) {
-		rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s does not exist", x.ns, o->instance);
-		rc = KD_ENOTFOUND;
+		rc = no_instance(&x, o->instance);
 		goto done;
 	}
 	if (o->dry_run) {

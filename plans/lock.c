@@ -156,6 +156,37 @@ static void lock_free(kd_plan_lock *l)
 	free(l);
 }
 
+/* What a Lease says about its holder. Strings borrowed from the object. */
+typedef struct {
+	const char *holder;
+	long dur_s;
+	int64_t renew_us, acquire_us;
+	long transitions;
+} lease_view;
+
+static void view_of(lease_view *v, const cJSON *lease, long default_s)
+{
+	const cJSON *spec = kd_json_get(lease, "spec");
+	memset(v, 0, sizeof(*v));
+	v->holder = kd_json_get_str(spec, "holderIdentity");
+	const cJSON *dur = kd_json_get(spec, "leaseDurationSeconds");
+	v->dur_s = cJSON_IsNumber(dur) && dur->valuedouble > 0 && dur->valuedouble < 86400 * 365 ? (long)dur->valuedouble
+												       : default_s;
+	const char *rt = kd_json_get_str(spec, "renewTime"), *at = kd_json_get_str(spec, "acquireTime");
+	if (rt)
+		kd_kube_time_parse(&v->renew_us, rt);
+	if (at)
+		kd_kube_time_parse(&v->acquire_us, at);
+	const cJSON *tr = kd_json_get(spec, "leaseTransitions");
+	v->transitions = cJSON_IsNumber(tr) && tr->valuedouble >= 0 && tr->valuedouble < 1e9 ? (long)tr->valuedouble : 0;
+}
+
+/* Held: a holder that renewed within its lease and is not a dead process of this host. */
+static bool held_by_a_live_holder(const lease_view *v, int64_t now)
+{
+	return v->holder && *v->holder && v->renew_us + (int64_t)v->dur_s * 1000000 > now && !holder_dead_here(v->holder);
+}
+
 static int locked_error(const char *ns, const char *instance, const char *holder, int64_t acquire_us,
 	int64_t renew_us, long dur_s)
 {
@@ -203,32 +234,17 @@ int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd
 			body = lease_body(l, l->identity, now, now, 0, NULL);
 			rc = kd_kube_create(&got, l->client, body);
 		} else if (rc == 0) {
-			const cJSON *spec = kd_json_get(cur, "spec");
-			const char *holder = kd_json_get_str(spec, "holderIdentity");
-			const cJSON *dur = kd_json_get(spec, "leaseDurationSeconds");
-			long dur_s = cJSON_IsNumber(dur) && dur->valuedouble > 0 && dur->valuedouble < 86400 * 365
-				? (long)dur->valuedouble
-				: l->lease_s;
-			int64_t renew = 0, acq = 0;
-			const char *rt = kd_json_get_str(spec, "renewTime"), *at = kd_json_get_str(spec, "acquireTime");
-			if (rt)
-				kd_kube_time_parse(&renew, rt);
-			if (at)
-				kd_kube_time_parse(&acq, at);
-			const cJSON *tr = kd_json_get(spec, "leaseTransitions");
-			long transitions = cJSON_IsNumber(tr) && tr->valuedouble >= 0 && tr->valuedouble < 1e9
-				? (long)tr->valuedouble
-				: 0;
+			lease_view v;
+			view_of(&v, cur, l->lease_s);
 			/* Our own identity: a retried write of ours that landed (the answer was lost). */
-			bool mine = holder && strcmp(holder, l->identity) == 0;
-			bool held = !mine && holder && *holder && renew + (int64_t)dur_s * 1000000 > now &&
-				!holder_dead_here(holder);
-			if (held) {
-				rc = locked_error(ns, instance, holder, acq, renew, dur_s);
+			bool mine = v.holder && strcmp(v.holder, l->identity) == 0;
+			if (!mine && held_by_a_live_holder(&v, now)) {
+				rc = locked_error(ns, instance, v.holder, v.acquire_us, v.renew_us, v.dur_s);
 				cJSON_Delete(cur);
 				goto fail;
 			}
-			l->transitions = transitions + (holder && *holder && !mine ? 1 : 0);
+			const char *holder = v.holder;
+			l->transitions = v.transitions + (holder && *holder && !mine ? 1 : 0);
 			body = lease_body(l, l->identity, now, now, l->transitions,
 				kd_json_get_str(kd_json_get(cur, "metadata"), "resourceVersion"));
 			rc = kd_kube_replace(&got, l->client, body);
@@ -290,4 +306,24 @@ void kd_plan_lock_release(kd_plan_lock *l)
 		cJSON_Delete(body);
 	}
 	lock_free(l);
+}
+
+int kd_plan_lock_check(kd_kube_client *c, const char *ns, const char *instance)
+{
+	kd_buf name = KD_BUF_INIT;
+	kd_plans__lease_name(&name, instance);
+	kd_kube_ref ref = {"coordination.k8s.io/v1", "Lease", ns, kd_buf_cstr(&name), NULL};
+	cJSON *cur = NULL;
+	int rc = kd_kube_get(&cur, c, &ref);
+	kd_buf_free(&name);
+	if (rc) {
+		kd_error_clear();
+		return 0; /* no Lease (or it cannot be read): nobody says it holds the instance */
+	}
+	lease_view v;
+	view_of(&v, cur, 30);
+	if (held_by_a_live_holder(&v, kd_plans__now_us()))
+		rc = locked_error(ns, instance, v.holder, v.acquire_us, v.renew_us, v.dur_s);
+	cJSON_Delete(cur);
+	return rc;
 }

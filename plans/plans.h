@@ -249,6 +249,10 @@ typedef struct {
  * its own client made from `cfg` (which must outlive the lock). */
 int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd_kube_client_options *copts,
 	const char *ns, const char *instance, const kd_plan_lock_options *opts);
+/* Whether another command holds the instance's lock right now: 0, or KD_ELOCKED with the
+ * message naming the holder. Reads only (for commands that find no records: an install that
+ * has its lock but has not written its first record yet). */
+int kd_plan_lock_check(kd_kube_client *c, const char *ns, const char *instance);
 /* True once renewing failed for longer than the lease: another command may have taken over. */
 bool kd_plan_lock_lost(const kd_plan_lock *l);
 /* Releases the lock (clears the holder) and frees `l`. NULL does nothing. */

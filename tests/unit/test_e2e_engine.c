@@ -564,6 +564,8 @@ TEST(e2e_engine_lock_refuses_a_second_command_and_expires)
 	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=8s", NULL};
 	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
 	lease_ref l = {ns, "kudoc.slow-instance"};
+	/* as soon as it holds the lock: even before its first record is written, a second
+	 * command is told who holds the instance */
 	CHECK(kd_e2e_eventually(lease_held, &l, 30));
 	char pidstr[32];
 	snprintf(pidstr, sizeof(pidstr), "/%ld/install", (long)pid);
