@@ -537,52 +537,6 @@ fail:
 	return KD_EINVALID;
 }
 
-int kd_duration_parse(int64_t *out, const char *s)
-{
-	/* Go's time.ParseDuration: a sign, then numbers (with fractions) each with a unit. */
-	const char *p = s;
-	bool neg = false;
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	if (strcmp(p, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (!*p)
-		return KD_EINVALID;
-	double total = 0;
-	while (*p) {
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			return KD_EINVALID;
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p)
-			return KD_EINVALID;
-		p = end;
-		static const struct {
-			const char *u;
-			double ns;
-		} units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-			{"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-		size_t best = 0, i;
-		int found = -1;
-		for (i = 0; i < KD_ARRAY_SIZE(units); i++) {
-			size_t n = strlen(units[i].u);
-			if (strncmp(p, units[i].u, n) == 0 && n > best &&
-				!(p[n] >= 'a' && p[n] <= 'z' && p[n] != 0 && strchr("0123456789.", p[n]) == NULL))
-				best = n, found = (int)i;
-		}
-		if (found < 0)
-			return KD_EINVALID;
-		total += v * units[found].ns;
-		p += best;
-	}
-	if (total > 9.223372036854775807e18)
-		return KD_EINVALID;
-	*out = (int64_t)(neg ? -total : total);
-	return 0;
-}
-
 int kd_buf_put_printable(kd_buf *b, const char *s)
 {
 	for (; s && *s; s++) {

@@ -156,9 +156,11 @@ int kd_buf_put_utf8(kd_buf *b, uint32_t cp);
  * `max` bytes (0: 64 MiB) with KD_ELIMIT. KD_ENOTFOUND when it does not exist. */
 int kd_file_read(char **out, size_t *len_out, const char *path, size_t max);
 
-/* Go's time.ParseDuration ("1h30m", "15s", "1.5s", "300ms"): nanoseconds. KD_EINVALID when
- * malformed or out of range. */
+/* Go's time.ParseDuration: "300ms", "-1.5h", "2h45m", "0"; units ns, us (µs, μs), ms, s, m, h.
+ * KD_EINVALID with Go's reason ("missing unit in duration \"5\"") as the message. */
 int kd_duration_parse(int64_t *out, const char *s);
+/* Appends Go's time.Duration.String of `ns`: "1h2m3.5s", "5m0s", "1.5ms", "0s". */
+int kd_duration_format(kd_buf *out, int64_t ns);
 
 #define KD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -283,12 +283,6 @@ KD_SP_FN(htmlDateInZone)
 	return format_in_zone(out, "2006-01-02", args[0], zone);
 }
 
-/* time.ParseDuration: 0 and nanoseconds, or -1. */
-static int parse_duration(const char *s, int64_t *out)
-{
-	return kd_duration_parse(out, s) == 0 ? 0 : -1;
-}
-
 KD_SP_FN(dateModify)
 {
 	STR_ARG(d, 0);
@@ -298,7 +292,8 @@ KD_SP_FN(dateModify)
 	if (kd_tpl__sp_arg_time(call, args[1], &sec, &nsec, &off, &zone) < 0)
 		return KD_ERROR;
 	int64_t ns;
-	if (parse_duration(d, &ns) < 0) {
+	if (kd_duration_parse(&ns, d) != 0) {
+		kd_error_clear();
 		*out = kd_tpl__sp_dup(args[1]);
 		return 0;
 	}
