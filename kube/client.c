@@ -46,6 +46,7 @@ struct kd_kube_client {
 	unsigned rng;
 	const volatile sig_atomic_t *cancel;
 	CURLM *m; /* drives c->h, so a request can be given up between polls */
+	int64_t deadline_ms; /* monotonic; 0: none (kd_kube_client_set_deadline) */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -85,6 +86,11 @@ int64_t kd_kube__now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t kd_kube_now_ms(void)
+{
+	return kd_kube__now_ms();
 }
 
 long kd_kube__json_long(const cJSON *v, long def)
@@ -594,6 +600,13 @@ static long backoff_ms(kd_kube_client *c, int attempt)
 	return base / 2 + (long)((double)base * (double)rnd(c) / 32768.0);
 }
 
+int64_t kd_kube_client_set_deadline(kd_kube_client *c, int64_t deadline_ms)
+{
+	int64_t prev = c->deadline_ms;
+	c->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
+	return prev;
+}
+
 int kd_kube__sleep_ms(kd_kube_client *c, long ms, const char *what)
 {
 	int64_t end = kd_kube__now_ms() + ms;
@@ -700,6 +713,17 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 			curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
 		int64_t elapsed = kd_kube__now_ms() - start;
 		long left = c->budget_ms - (long)elapsed;
+		if (c->deadline_ms) {
+			int64_t until = c->deadline_ms - kd_kube__now_ms();
+			if (until < 1) {
+				kd_error_set(KD_ERR_KUBE, "%s %s: the caller's deadline passed%s", method, kd_buf_cstr(&logurl),
+					attempt > 1 ? " (gave up after retries)" : "");
+				rc = KD_ETIMEOUT;
+				goto done;
+			}
+			if (until < left)
+				left = (long)until;
+		}
 		if (left < 1)
 			left = 1;
 		curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, c->timeout_ms < left ? c->timeout_ms : left);
@@ -746,7 +770,8 @@ int kd_kube_request(kd_kube_response *out, kd_kube_client *c, const kd_kube_requ
 			continue;
 		}
 		if (why && wait >= 0 && attempt <= c->max_retries &&
-			kd_kube__now_ms() - start + wait < c->budget_ms) {
+			kd_kube__now_ms() - start + wait < c->budget_ms &&
+			(!c->deadline_ms || kd_kube__now_ms() + wait < c->deadline_ms)) {
 			kd_kube__log(c, 1, "%s %s %s in %ld ms; retrying in %ld ms", method, kd_buf_cstr(&logurl), why, took, wait);
 			if ((rc = kd_kube__sleep_ms(c, wait, kd_buf_cstr(&logwhat))))
 				goto done;

@@ -164,6 +164,14 @@ void kd_kube_client_free(kd_kube_client *c);
 const char *kd_kube_client_namespace(const kd_kube_client *c);
 /* Number of HTTP attempts made so far (retries included); for tests and diagnostics. */
 long kd_kube_client_attempts(const kd_kube_client *c);
+/* Bounds every request made from now on (retries included) by `deadline_ms`, a point on the
+ * monotonic clock in milliseconds (CLOCK_MONOTONIC, as kd_kube_now_ms gives it); 0 removes the
+ * bound. A request started after the deadline fails with KD_ETIMEOUT at once. Returns the
+ * previous deadline so callers can restore it. (Used to keep a Lua hook's kube calls inside the
+ * hook's wall-clock budget.) */
+int64_t kd_kube_client_set_deadline(kd_kube_client *c, int64_t deadline_ms);
+/* The monotonic clock kd_kube_client_set_deadline uses, in milliseconds. */
+int64_t kd_kube_now_ms(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Raw requests */
