@@ -70,6 +70,23 @@ typedef struct {
 	kd_pkg_pos pos;
 } kd_pkg_pipe;
 
+/* A health hook: kudoc's own `health:` key on a step or on an Apply/Toggle task (KUDO ignores
+ * keys it does not know, so such a package still loads in KUDO):
+ *   health: hooks/operator-ready.lua                             # short form
+ *   health: {script: hooks/x.lua, timeout: 5m, interval: 10s}    # long form
+ * timeout and interval are Go durations. The plan engine runs the script (lua/) after the
+ * step's objects are applied and healthy, again when a watched object changes and at least
+ * every interval, until it returns true, fails, or the timeout passes. */
+typedef struct {
+	kd_pkg_str script;      /* path relative to the package root; str NULL: no hook */
+	long timeout_ms;        /* 0: not given (the step's or command's timeout applies) */
+	kd_pkg_pos timeout_pos; /* 0:0 when not given */
+	long interval_ms;       /* 0: not given (KD_PKG_HEALTH_DEFAULT_INTERVAL_MS) */
+	kd_pkg_pos interval_pos;
+	kd_pkg_pos pos;         /* the `health` value */
+} kd_pkg_health;
+#define KD_PKG_HEALTH_DEFAULT_INTERVAL_MS 5000L
+
 /* A task. KUDO's TaskSpec is one flat struct, so every spec field is read whatever the kind;
  * the comment says which kind uses it. */
 typedef struct {
@@ -90,6 +107,8 @@ typedef struct {
 	kd_pkg_str package, app_version, operator_version, instance_name, parameter_file;
 	/* Dummy */
 	bool done, want_err, fatal;
+	/* kudoc: `health` next to name/kind/spec (meant for Apply and Toggle tasks) */
+	kd_pkg_health health;
 } kd_pkg_task;
 
 /* A plan's or phase's strategy. DEFAULT (empty/absent) behaves as parallel, as in KUDO. */
@@ -104,6 +123,7 @@ typedef struct {
 	kd_pkg_pos pos;
 	kd_pkg_str *tasks; /* task names */
 	size_t ntasks;
+	kd_pkg_health health; /* kudoc: `health` on the step */
 } kd_pkg_step;
 
 typedef struct {

@@ -178,6 +178,26 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
+/* ", health hooks/x.lua (timeout 5m0s, every 10s)" for a step or task that names a hook. */
+static void health_text(kd_buf *out, const kd_pkg_health *h, const char *sep)
+{
+	if (!h->script.str)
+		return;
+	kd_buf_printf(out, "%shealth %s", sep, h->script.str);
+	if (h->timeout_ms || h->interval_ms) {
+		kd_buf_puts(out, " (");
+		if (h->timeout_ms) {
+			kd_buf_puts(out, "timeout ");
+			kd_duration_format(out, (int64_t)h->timeout_ms * 1000000);
+		}
+		if (h->interval_ms) {
+			kd_buf_puts(out, h->timeout_ms ? ", every " : "every ");
+			kd_duration_format(out, (int64_t)h->interval_ms * 1000000);
+		}
+		kd_buf_putc(out, ')');
+	}
+}
+
 int kd_pkg_list_plans(kd_buf *out, const kd_pkg *pkg)
 {
 	kd_buf ind = KD_BUF_INIT;
@@ -200,13 +220,20 @@ int kd_pkg_list_plans(kd_buf *out, const kd_pkg *pkg)
 				const kd_pkg_step *st = &ph->steps[k];
 				bool ls = k + 1 == ph->nsteps;
 				kd_buf_truncate(&ind, l2);
-				rc = branch(out, &ind, ls, "[step] %s", or_empty(st->name.str));
+				kd_buf h = KD_BUF_INIT;
+				health_text(&h, &st->health, " (");
+				rc = branch(out, &ind, ls, "[step] %s%s%s", or_empty(st->name.str), kd_buf_cstr(&h),
+					h.len ? ")" : "");
 				kd_buf_puts(&ind, ls ? "    " : "│   ");
 				for (size_t m = 0; m < st->ntasks && rc == 0; m++) {
 					const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[m].str);
-					rc = branch(out, &ind, m + 1 == st->ntasks, "[task] %s (%s)", st->tasks[m].str,
-						t ? kd_pkg_task_kind_name(t->kind) : "undefined");
+					kd_buf_clear(&h);
+					if (t)
+						health_text(&h, &t->health, ", ");
+					rc = branch(out, &ind, m + 1 == st->ntasks, "[task] %s (%s%s)", st->tasks[m].str,
+						t ? kd_pkg_task_kind_name(t->kind) : "undefined", kd_buf_cstr(&h));
 				}
+				kd_buf_free(&h);
 			}
 		}
 	}

@@ -164,6 +164,60 @@ static int item_map(const dec *d, const cJSON *it, const char *list, size_t i)
 	return type_err(d, it, what, "a map");
 }
 
+/* A Go duration for health's timeout or interval, in milliseconds. */
+static int health_duration(const dec *d, const cJSON *h, const char *key, long *ms, kd_pkg_pos *pos)
+{
+	const cJSON *v = field(h, key);
+	int64_t ns = 0;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	*pos = pos_of(d, v);
+	if (!cJSON_IsString(v))
+		return type_err(d, v, key, "a duration like 5m or 30s");
+	if (kd_duration_parse(&ns, v->valuestring) != 0)
+		return fail_at(d, *pos, "\"%s\" must be a duration like 5m or 30s: %s", key, kd_error_last());
+	if (ns < 1000000)
+		return fail_at(d, *pos, "\"%s\" must be at least 1ms, got \"%s\"", key, v->valuestring);
+	if (ns / 1000000 > 365LL * 24 * 3600 * 1000)
+		return fail_at(d, *pos, "\"%s\" must be at most a year, got \"%s\"", key, v->valuestring);
+	*ms = (long)(ns / 1000000);
+	return 0;
+}
+
+/* kudoc's `health:` (see kd_pkg_health): a script path, or {script, timeout, interval}. */
+static int get_health(const dec *d, const cJSON *obj, kd_pkg_health *out)
+{
+	const cJSON *h = field(obj, "health"), *it;
+	if (!h || cJSON_IsNull(h))
+		return 0;
+	out->pos = pos_of(d, h);
+	if (cJSON_IsString(h)) {
+		if (!h->valuestring[0])
+			return fail_at(d, out->pos, "\"health\" names no script");
+		out->script.str = kd_strdup(h->valuestring);
+		out->script.pos = out->pos;
+		return 0;
+	}
+	if (!cJSON_IsObject(h))
+		return type_err(d, h, "health", "a script path or a map {script, timeout, interval}");
+	cJSON_ArrayForEach(it, h)
+	{
+		static const char *const known[] = {"script", "timeout", "interval"};
+		bool ok = false;
+		for (size_t i = 0; i < KD_ARRAY_SIZE(known) && !ok; i++)
+			ok = it->string && strcasecmp(it->string, known[i]) == 0;
+		if (!ok)
+			return fail_at(d, key_pos_of(d, it), "health: unknown key \"%s\" (want script, timeout, interval)",
+				it->string ? it->string : "");
+	}
+	if (get_str(d, h, "script", &out->script) || health_duration(d, h, "timeout", &out->timeout_ms, &out->timeout_pos) ||
+		health_duration(d, h, "interval", &out->interval_ms, &out->interval_pos))
+		return KD_ERROR;
+	if (!out->script.str || !out->script.str[0])
+		return fail_at(d, out->script.str ? out->script.pos : out->pos, "\"health\" needs a \"script\"");
+	return 0;
+}
+
 static int strategy(const dec *d, const cJSON *obj, kd_pkg_strategy *out)
 {
 	kd_pkg_str s = {NULL, {0, 0}};
@@ -237,6 +291,8 @@ static int decode_task(const dec *d, const cJSON *it, kd_pkg_task *t)
 			t->name.str, t->kind_name.str);
 	}
 	t->kind = task_kinds[k].kind;
+	if (get_health(d, it, &t->health))
+		return KD_ERROR;
 	if (!spec)
 		return 0;
 	if (get_str_list(d, spec, "resources", &t->resources, &t->nresources) ||
@@ -306,7 +362,8 @@ static int decode_plan(const dec *d, const cJSON *pv, kd_pkg_plan *pl)
 				return KD_ERROR;
 			f->nsteps++;
 			s->pos = pos_of(d, st);
-			if (get_str(d, st, "name", &s->name) || get_str_list(d, st, "tasks", &s->tasks, &s->ntasks))
+			if (get_str(d, st, "name", &s->name) || get_str_list(d, st, "tasks", &s->tasks, &s->ntasks) ||
+				get_health(d, st, &s->health))
 				return KD_ERROR;
 		}
 	}
@@ -609,6 +666,7 @@ void kd_pkg_free(kd_pkg *pkg)
 			&t->app_version, &t->operator_version, &t->instance_name, &t->parameter_file};
 		for (size_t j = 0; j < KD_ARRAY_SIZE(s); j++)
 			str_free(s[j]);
+		str_free(&t->health.script);
 		strs_free(t->resources, t->nresources);
 		for (size_t j = 0; j < t->npipes; j++) {
 			str_free(&t->pipes[j].file);
@@ -626,6 +684,7 @@ void kd_pkg_free(kd_pkg *pkg)
 			str_free(&ph->name);
 			for (size_t k = 0; k < ph->nsteps; k++) {
 				str_free(&ph->steps[k].name);
+				str_free(&ph->steps[k].health.script);
 				strs_free(ph->steps[k].tasks, ph->steps[k].ntasks);
 			}
 			free(ph->steps);

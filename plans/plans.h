@@ -85,6 +85,8 @@ typedef struct {
 } kd_verify_result;
 
 /* Checks the package: semver fields, plans name existing tasks and a deploy plan exists,
+ * health hooks name Lua files of the package outside templates/ that parse (a .lua file no
+ * hook names is a warning),
  * tasks name existing templates and parameters, parameters used in templates are defined
  * and defined ones are used, defaults fit type and enum, triggers name plans, templates
  * parse and every plan renders with the defaults, namespaceManifest rules. Returns 0 when the

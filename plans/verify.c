@@ -8,6 +8,7 @@
 
 #include "../base/json.h"
 #include "../base/yaml.h"
+#include "../lua/lua.h"
 #include "../params/params.h"
 #include "../templates/templates.h"
 #include "plans.h"
@@ -247,6 +248,118 @@ static void check_tasks(vctx *v)
 	}
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Health hooks: each names a Lua file of the package, outside templates/, that parses. */
+
+typedef struct {
+	const char **paths; /* hook files already checked */
+	size_t n;
+} hook_seen;
+
+static bool seen_before(hook_seen *hs, const char *path)
+{
+	for (size_t i = 0; i < hs->n; i++)
+		if (strcmp(hs->paths[i], path) == 0)
+			return true;
+	hs->paths = kd_realloc(hs->paths, (hs->n + 1) * sizeof(*hs->paths));
+	hs->paths[hs->n++] = path;
+	return false;
+}
+
+static bool outside_package(const char *p)
+{
+	if (p[0] == '/')
+		return true;
+	for (const char *s = p; s; s = strchr(s, '/') ? strchr(s, '/') + 1 : NULL)
+		if (strncmp(s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
+			return true;
+	return false;
+}
+
+static void check_hook(vctx *v, const kd_pkg_health *h, const char *owner, hook_seen *hs)
+{
+	const char *of = v->pkg->operator_file, *path = h->script.str;
+	if (!path)
+		return;
+	if (outside_package(path)) {
+		err(v, of, h->script.pos, "%s: health hook \"%s\" must be a path inside the package", owner, path);
+		return;
+	}
+	if (strncmp(path, "templates/", 10) == 0) {
+		err(v, of, h->script.pos,
+			"%s: health hook \"%s\" is under templates/, which holds manifests; put hooks elsewhere (e.g. hooks/)",
+			owner, path);
+		return;
+	}
+	const kd_pkg_file *f = kd_pkg_find_file(v->pkg, path);
+	if (!f) {
+		err(v, of, h->script.pos, "%s names health hook \"%s\", which is not in the package", owner, path);
+		return;
+	}
+	if (seen_before(hs, f->path))
+		return;
+	if (kd_lua_check(f->path, f->data, f->len) != 0) {
+		/* "hooks/x.lua:3: ..." -> "DIR/hooks/x.lua:3: ..." */
+		const char *m = kd_error_last() ? kd_error_last() : "";
+		size_t n = strlen(f->path);
+		if (strncmp(m, f->path, n) == 0)
+			err(v, NULL, (kd_pkg_pos){0, 0}, "%s%s", f->display, m + n);
+		else
+			err(v, f->display, (kd_pkg_pos){0, 0}, "%s", m);
+	}
+}
+
+static bool hook_named(const kd_pkg *pkg, const char *path)
+{
+	for (size_t i = 0; i < pkg->ntasks; i++)
+		if (pkg->tasks[i].health.script.str && strcmp(pkg->tasks[i].health.script.str, path) == 0)
+			return true;
+	for (size_t p = 0; p < pkg->nplans; p++)
+		for (size_t h = 0; h < pkg->plans[p].nphases; h++)
+			for (size_t s = 0; s < pkg->plans[p].phases[h].nsteps; s++) {
+				const char *hp = pkg->plans[p].phases[h].steps[s].health.script.str;
+				if (hp && strcmp(hp, path) == 0)
+					return true;
+			}
+	return false;
+}
+
+static void check_hooks(vctx *v)
+{
+	const kd_pkg *pkg = v->pkg;
+	hook_seen hs = {NULL, 0};
+	kd_buf owner = KD_BUF_INIT;
+	for (size_t p = 0; p < pkg->nplans; p++)
+		for (size_t h = 0; h < pkg->plans[p].nphases; h++)
+			for (size_t s = 0; s < pkg->plans[p].phases[h].nsteps; s++) {
+				const kd_pkg_step *st = &pkg->plans[p].phases[h].steps[s];
+				kd_buf_clear(&owner);
+				kd_buf_printf(&owner, "plan \"%s\" step \"%s\"", s_or(&pkg->plans[p].name, ""), s_or(&st->name, ""));
+				check_hook(v, &st->health, kd_buf_cstr(&owner), &hs);
+			}
+	for (size_t i = 0; i < pkg->ntasks; i++) {
+		const kd_pkg_task *t = &pkg->tasks[i];
+		if (!t->health.script.str)
+			continue;
+		kd_buf_clear(&owner);
+		kd_buf_printf(&owner, "task \"%s\"", s_or(&t->name, ""));
+		if (t->kind != KD_TASK_APPLY && t->kind != KD_TASK_TOGGLE) {
+			err(v, pkg->operator_file, t->health.pos, "%s is a %s task; health hooks are for Apply and Toggle tasks",
+				kd_buf_cstr(&owner), kd_pkg_task_kind_name(t->kind));
+			continue;
+		}
+		check_hook(v, &t->health, kd_buf_cstr(&owner), &hs);
+	}
+	for (size_t i = 0; i < pkg->nfiles; i++) {
+		const kd_pkg_file *f = &pkg->files[i];
+		size_t n = strlen(f->path);
+		if (n > 4 && strcmp(f->path + n - 4, ".lua") == 0 && !hook_named(pkg, f->path))
+			warn(v, f->display, (kd_pkg_pos){0, 0}, "Lua file is not named by any health hook");
+	}
+	free(hs.paths);
+	kd_buf_free(&owner);
+}
+
 /* Parameters used by templates, gathered by walking their field chains. */
 typedef struct {
 	vctx *v;
@@ -446,6 +559,7 @@ int kd_package_verify(kd_verify_result **out, const kd_pkg *pkg)
 	check_metadata(&v);
 	check_plans(&v);
 	check_tasks(&v);
+	check_hooks(&v);
 	check_params_and_templates(&v);
 	if (v.res->nerrors == 0)
 		check_renders(&v); /* rendering a package with broken references only repeats them */

@@ -1,0 +1,5 @@
+local cm = kube.get("v1", "ConfigMap", "cm")
+if not cm then
+  return false, "configmap cm is not there yet"
+end
+return true

@@ -1,0 +1,5 @@
+local ok = true
+if ok then
+  return true
+end
+end

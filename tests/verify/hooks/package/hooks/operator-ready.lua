@@ -1,0 +1,2 @@
+local leader = kudoc.lib("leader")
+return leader.check{lock = instance.name .. "-lock"}
