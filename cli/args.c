@@ -48,6 +48,9 @@ static const flag_def flags[] = {
 	B("delete-crds", NULL, "--delete-crds", delete_crds),
 	B("wait", NULL, "--wait", wait),
 	B("all-namespaces", "-A", "--all-namespaces", all_namespaces),
+	V("lock", NULL, "--lock", lock),
+	V("kind", NULL, "--kind", kind),
+	B("failover", NULL, "--failover", failover),
 };
 
 bool kd_cli__flag_at(size_t i, const char **name, const char **shortf, const char **longf, bool *takes_value)

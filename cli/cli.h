@@ -41,10 +41,15 @@ typedef struct {
 	const char *name;        /* plan trigger --name */
 	bool atomic, dry_run, create_namespace, force_conflicts, force, keep_history, delete_crds, wait,
 		all_namespaces;
+	/* verify leader */
+	const char *lock; /* --lock [NS/]NAME */
+	const char *kind; /* --kind configmap|lease */
+	bool failover;    /* --failover */
 } kd_cli_opts;
 
 /* Which flags a command accepts: a string of flag names separated by spaces, e.g.
- * "instance namespace p P plan". */
+ * "instance namespace p P plan". Boolean flags (failover) take no value; --flag=true|false
+ * also works. */
 int kd_cli_parse(kd_cli_opts *o, int argc, char **argv, const char *accepted);
 void kd_cli_opts_free(kd_cli_opts *o);
 
@@ -69,5 +74,6 @@ int kd_cmd_diff(int argc, char **argv);
 int kd_cmd_completion(int argc, char **argv);
 int kd_cmd_package(int argc, char **argv);
 int kd_cmd_version(int argc, char **argv);
+int kd_cmd_verify(int argc, char **argv);
 
 #endif

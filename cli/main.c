@@ -28,6 +28,8 @@ static const char usage[] =
 	"  package verify PACKAGE   check a package the way KUDO does\n"
 	"  package list params|plans|tasks PACKAGE\n"
 	"                           show a package's parameters, plans or tasks\n"
+	"  verify leader --instance NAME [--lock NS/NAME] [--failover]\n"
+	"                           check (and test) an instance's leader election in the cluster\n"
 	"  completion bash|zsh      print a shell completion script\n"
 	"  version                  print the version\n"
 	"\n"
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
 		return kd_cmd_template(argc - 2, argv + 2);
 	if (strcmp(cmd, "package") == 0)
 		return kd_cmd_package(argc - 2, argv + 2);
+	if (strcmp(cmd, "verify") == 0)
+		return kd_cmd_verify(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
 		return kd_cmd_version(argc - 2, argv + 2);
 	fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);

@@ -153,6 +153,20 @@ int kd_lua_leader_check(kd_lua_leader_result *out, const char *lock_ns, const ch
 		cJSON_AddStringToObject(args, "kind", kd_lua_lock_kind_name(kind));
 	rc = kd_lua_eval(&res, "verify-leader", check_chunk, sizeof check_chunk - 1, args, opts);
 	cJSON_Delete(args);
+	if (rc == KD_ERROR && kd_error_last()) {
+		/* A C caller wants the cause ("kube.list: GET ...: Connection refused"), not where in
+		 * the library it surfaced nor a Lua traceback. */
+		const char *m = kd_error_last(), *p = m;
+		if (strncmp(p, "lua/lib/", 8) == 0 && (p = strstr(p, ".lua:")) != NULL) {
+			p += 5;
+			while (*p >= '0' && *p <= '9')
+				p++;
+			p = *p == ':' && p[1] == ' ' ? p + 2 : m;
+		} else {
+			p = m;
+		}
+		kd_error_set(KD_ERR_LUA, "leader check: %.*s", (int)strcspn(p, "\n"), p);
+	}
 	if (rc)
 		return rc;
 	const cJSON *ok = cJSON_GetArrayItem(res, 0), *why = cJSON_GetArrayItem(res, 1);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "../../base/base.h"
 #include "../../base/json.h"
@@ -531,4 +532,49 @@ TEST(lua_durations_go_syntax)
 		CHECK_INT(kd_duration_parse(&ns, bad[i][0]), KD_EINVALID);
 		CHECK_STR(kd_error_last(), bad[i][1]);
 	}
+}
+
+/* The built binary's `verify leader` command line (no cluster needed for these). */
+static int run_kudo(kd_buf *out, const char *args)
+{
+	kd_buf cmd = KD_BUF_INIT, kc = KD_BUF_INIT;
+	kd_buf_printf(&kc, "%s/offline-kubeconfig", kd_test_tmpdir());
+	kd_test_write_file(kd_buf_cstr(&kc),
+		"apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:9'}\n"
+		"users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n",
+		0600);
+	kd_buf_clear(out);
+	kd_buf_printf(&cmd, "'%s' %s --kubeconfig '%s' 2>&1", kd_test_exe(), args, kd_buf_cstr(&kc));
+	FILE *p = popen(kd_buf_cstr(&cmd), "r");
+	char chunk[4096];
+	size_t n;
+	while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		kd_buf_put(out, chunk, n);
+	int st = p ? pclose(p) : -1;
+	kd_buf_free(&cmd);
+	kd_buf_free(&kc);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(cli_verify_leader_usage)
+{
+	kd_buf out = KD_BUF_INIT;
+	CHECK_INT(run_kudo(&out, "verify leader -n default"), 2);
+	CHECK_STR(kd_buf_cstr(&out), "kubectl-kudo: verify leader needs --instance NAME\n");
+	CHECK_INT(run_kudo(&out, "verify leader --instance x"), 2);
+	CHECK(has(kd_buf_cstr(&out), "--lock [NS/]NAME is needed"));
+	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --kind etcd"), 2);
+	CHECK_STR(kd_buf_cstr(&out), "kubectl-kudo: --kind must be configmap or lease, not \"etcd\"\n");
+	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --timeout soon"), 2);
+	CHECK(has(kd_buf_cstr(&out), "--timeout must be a duration like 2m or 90s, not \"soon\""));
+	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock ns/ "), 2);
+	CHECK(has(kd_buf_cstr(&out), "--lock must be NAME or NAMESPACE/NAME"));
+	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --failover=maybe"), 2);
+	CHECK(has(kd_buf_cstr(&out), "flag --failover takes true or false, not \"maybe\""));
+	CHECK_INT(run_kudo(&out, "verify leader --instance x extra"), 2);
+	CHECK_INT(run_kudo(&out, "verify nothing"), 2);
+	CHECK(has(kd_buf_cstr(&out), "verify: unknown subcommand \"nothing\" (want leader)"));
+	CHECK_INT(run_kudo(&out, "verify --help"), 0);
+	CHECK(has(kd_buf_cstr(&out), "--failover deletes the holder's pod"));
+	kd_buf_free(&out);
 }
