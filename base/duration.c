@@ -109,7 +109,7 @@ int kd_duration_parse(int64_t *out_ns, const char *s)
 }
 
 /* Appends v / 10^prec with the fraction's trailing zeros (and a bare '.') left out. */
-static void put_fixed(kd_buf *out, uint64_t v, int prec)
+static void put_fixed(kd_buf *out, uint64_t v, int prec) /* prec <= 9 */
 {
 	uint64_t pow = 1;
 	for (int i = 0; i < prec; i++)
@@ -120,10 +120,12 @@ static void put_fixed(kd_buf *out, uint64_t v, int prec)
 		return;
 	char digits[24];
 	int n = prec;
-	snprintf(digits, sizeof digits, "%0*llu", prec, (unsigned long long)f);
+	for (int i = prec - 1; i >= 0; i--, f /= 10)
+		digits[i] = (char)('0' + f % 10);
 	while (n > 0 && digits[n - 1] == '0')
 		n--;
-	kd_buf_printf(out, ".%.*s", n, digits);
+	kd_buf_putc(out, '.');
+	kd_buf_put(out, digits, (size_t)n);
 }
 
 int kd_duration_format(kd_buf *out, int64_t ns)

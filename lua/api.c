@@ -232,10 +232,11 @@ static const char *selector_arg(lua_State *L, int opts, const char *field)
 		int vt = lua_type(L, -1);
 		if (lua_type(L, -2) != LUA_TSTRING || (vt != LUA_TSTRING && vt != LUA_TNUMBER && vt != LUA_TBOOLEAN))
 			luaL_error(L, "kube.list: %s must map strings to strings", field);
-		if (vt == LUA_TBOOLEAN)
-			lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_toboolean(L, -1) ? "true" : "false");
-		else
-			lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), luaL_tolstring(L, -1, NULL));
+		/* key at terms+1, value at terms+2 (absolute: the pushes below move the top) */
+		const char *k = lua_tostring(L, terms + 1);
+		const char *v = vt == LUA_TBOOLEAN ? (lua_toboolean(L, terms + 2) ? "true" : "false")
+						  : luaL_tolstring(L, terms + 2, NULL);
+		lua_pushfstring(L, "%s=%s", k, v);
 		lua_rawseti(L, terms, ++n);
 		lua_settop(L, terms + 1); /* keep the key */
 	}

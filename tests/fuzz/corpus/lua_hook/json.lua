@@ -1,0 +1,3 @@
+local t = json.decode('{"a":[1,2,{"b":null}],"c":"x"}')
+log("%s %d", json.encode(t, true), #t.a)
+return json.encode({list = json.array{}, n = 1.5}), ...

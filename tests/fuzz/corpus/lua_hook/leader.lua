@@ -1,0 +1,2 @@
+local leader = kudoc.lib("leader")
+return pcall(leader.check, {lock = "l", pods = {{metadata = {name = "a"}, status = {phase = "Running"}}}})

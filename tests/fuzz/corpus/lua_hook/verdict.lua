@@ -1,0 +1,2 @@
+if params.enabled ~= "true" then return false, "disabled" end
+return tonumber(params.replicas) == 3
