@@ -43,11 +43,7 @@ static int api_log(lua_State *L)
 {
 	int n = lua_gettop(L);
 	luaL_checkstring(L, 1);
-	lua_getglobal(L, LUA_STRLIBNAME);
-	lua_getfield(L, -1, "format");
-	lua_remove(L, -2);
-	if (lua_type(L, -1) != LUA_TFUNCTION)
-		return luaL_error(L, "log: string.format is gone");
+	lua_pushvalue(L, lua_upvalueindex(1)); /* string.format as it was when the run began */
 	lua_insert(L, 1);
 	lua_call(L, n, 1);
 	size_t len;
@@ -509,7 +505,11 @@ void kd_lua__open_api(lua_State *L, kd_lua__ctx *c)
 	lua_setglobal(L, "kube");
 
 	lua_register(L, "now", api_now);
-	lua_register(L, "log", api_log);
+	lua_getglobal(L, LUA_STRLIBNAME);
+	lua_getfield(L, -1, "format");
+	lua_pushcclosure(L, api_log, 1);
+	lua_setglobal(L, "log");
+	lua_pop(L, 1);
 	lua_register(L, "print", api_print);
 
 	lua_newtable(L);
