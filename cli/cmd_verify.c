@@ -10,6 +10,7 @@
 #include "../kube/kube.h"
 #include "../lua/lua.h"
 #include "cli.h"
+#include "cli_internal.h"
 
 static const char help[] =
 	"Usage:\n"
@@ -34,9 +35,6 @@ static const char help[] =
 	"      --kind KIND          configmap or lease (default: a Lease of that name, else the ConfigMap)\n"
 	"      --failover           delete the holder's pod and watch another take over\n"
 	"      --timeout DURATION   how long --failover waits for the takeover and the recovery (default 2m)\n"
-	"      --kubeconfig FILE    kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)\n"
-	"      --context NAME       kubeconfig context (default: the current context)\n"
-	"  -v N                     log every API request (method, URL, status, time)\n"
 	"\n"
 	"Example:\n"
 	"  kubectl kudo verify leader --instance spark -n spark --lock spark/spark-lock --failover\n";
@@ -270,6 +268,11 @@ static int failover(kd_buf *out, kd_kube_client *c, const kd_lua_hook_options *h
 		}
 		struct timespec ts = {0, 250 * 1000000L};
 		nanosleep(&ts, NULL);
+		if (kd_cli_interrupted) {
+			kd_lua_leader_result_clear(&now);
+			kd_error_set(KD_ERR_NONE, "interrupted while waiting for the instance to recover");
+			return KD_ECANCELED;
+		}
 		kd_lua_leader_result_clear(&now);
 		if ((rc = kd_lua_leader_check(&now, lock_ns, lock, kind, ho)) != 0)
 			return rc;
@@ -298,24 +301,13 @@ static int verify_leader(const kd_cli_opts *o, int *exit_code)
 		return kd_cli_usage("verify leader needs --instance NAME");
 	if (o->kind && kd_lua_lock_kind_parse(&kind, o->kind) != 0)
 		return kd_cli_usage("--kind must be configmap or lease, not \"%s\"", o->kind);
-	if (o->timeout) {
-		int64_t ns;
-		if (kd_duration_parse(&ns, o->timeout) != 0 || ns < 1000000)
-			return kd_cli_usage("--timeout must be a duration like 2m or 90s, not \"%s\"", o->timeout);
-		timeout_ms = (long)(ns / 1000000);
-	}
+	if ((rc = kd_cli__check_names(o)) != 0 || (rc = kd_cli__timeout_ms(&timeout_ms, o, 120000)) != 0)
+		return rc;
 	if (o->lock && (!*o->lock || o->lock[strlen(o->lock) - 1] == '/' || o->lock[0] == '/'))
 		return kd_cli_usage("--lock must be NAME or NAMESPACE/NAME, not \"%s\"", o->lock);
 
-	kd_kube_config_options co = KD_KUBE_CONFIG_OPTIONS_INIT;
-	co.kubeconfig = o->kubeconfig;
-	co.context = o->context;
-	co.namespace_ = o->namespace;
-	if ((rc = kd_kube_config_load(&cfg, &co)) != 0)
-		goto done;
-	kd_kube_client_options cl = KD_KUBE_CLIENT_OPTIONS_INIT;
-	cl.verbosity = o->verbosity;
-	if ((rc = kd_kube_client_new(&c, cfg, &cl)) != 0)
+	kd_kube_client_options cl;
+	if ((rc = kd_cli__connect(&cfg, &cl, o)) != 0 || (rc = kd_kube_client_new(&c, cfg, &cl)) != 0)
 		goto done;
 	const char *ns = kd_kube_client_namespace(c);
 
@@ -342,6 +334,7 @@ static int verify_leader(const kd_cli_opts *o, int *exit_code)
 	ho.instance = o->instance;
 	ho.namespace_ = ns;
 	ho.wall_ms = 60000;
+	ho.stop = &kd_cli_interrupted;
 	if ((rc = kd_lua_leader_check(&res, lock_ns, lock_name, kind, &ho)) != 0)
 		goto done;
 	report(&out, o->instance, ns, lock_ns, lock_name, &res);
@@ -366,14 +359,19 @@ int kd_cmd_verify(int argc, char **argv)
 {
 	kd_cli_opts o;
 	int exit_code = KD_EXIT_OK;
-	int rc = kd_cli_parse(&o, argc, argv, "instance namespace lock kind failover timeout kubeconfig context");
+	int rc = kd_cli_parse(&o, argc, argv, "instance namespace lock kind failover timeout kubeconfig context cluster user");
 	if (rc)
 		goto done;
-	if (o.help || o.nargs == 0) {
-		fputs(help, o.help ? stdout : stderr);
-		exit_code = o.help ? KD_EXIT_OK : KD_EXIT_USAGE;
+	if (o.help) {
+		kd_cli__put_help(help);
 		goto done;
 	}
+	if (o.nargs == 0) {
+		fputs(help, stderr);
+		exit_code = KD_EXIT_USAGE;
+		goto done;
+	}
+	kd_cli__catch_signals();
 	if (strcmp(o.args[0], "leader") != 0) {
 		rc = kd_cli_usage("verify: unknown subcommand \"%s\" (want leader)", o.args[0]);
 		goto done;

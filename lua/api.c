@@ -118,9 +118,8 @@ static void end_call(lua_State *L, kd_kube_client *cl, int64_t prev)
 static int kube_fail(lua_State *L, const char *fn, int rc)
 {
 	kd_lua__ctx *c = ctx(L);
-	if (rc == KD_ETIMEOUT && kd_kube_now_ms() >= c->deadline_ms) {
-		kd_lua__charge(L, 0); /* raises the time cap */
-	}
+	if ((rc == KD_ETIMEOUT && kd_kube_now_ms() >= c->deadline_ms) || rc == KD_ECANCELED)
+		kd_lua__charge(L, 0); /* raises the time cap or the stop, when that is what it was */
 	const char *m = kd_error_last();
 	return luaL_error(L, "%s: %s", fn, m ? m : "failed");
 }

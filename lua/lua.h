@@ -18,6 +18,7 @@
 #define KD_LUA_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,8 +47,12 @@ typedef struct {
 	/* log(fmt, ...) and print(...) lines (no newline, at most 4 KiB each); NULL drops them. */
 	void (*log)(void *payload, const char *line);
 	void *log_payload;
+	/* Ctrl-C: when *stop becomes non-zero the run stops at its next instruction with
+	 * KD_ECANCELED (a kube call in flight stops through the client's own cancel flag). NULL:
+	 * none. */
+	const volatile sig_atomic_t *stop;
 } kd_lua_hook_options;
-#define KD_LUA_HOOK_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL}
+#define KD_LUA_HOOK_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL}
 
 /* Runs one hook: loads `src` (text only) as `script_name` (used in messages, e.g.
  * "hooks/operator-ready.lua") in a fresh sandboxed state and calls it.
@@ -61,7 +66,10 @@ typedef struct {
  *              "hooks/x.lua:LINE: message" followed by "\nstack traceback:\n..." for runtime errors
  *   KD_ELIMIT  a cap was hit: "hooks/x.lua:LINE: stopped: memory limit reached (32 MiB)",
  *              "... instruction limit reached (100000000 instructions)" or
- *              "... time limit reached (10 s)", then the traceback */
+ *              "... time limit reached (10s of wall-clock time)", then the traceback
+ *   KD_ECANCELED  *opts->stop became set: "hooks/x.lua:LINE: stopped: canceled"
+ *   KD_ETIMEOUT/KD_ECANCELED/... never come from kube calls: a failed kube call raises a Lua
+ *              error in the script (which may catch it), so it ends as KD_ERROR */
 int kd_lua_hook_run(bool *healthy_out, char **reason_out, const char *script_name, const char *src,
 	size_t len, const kd_lua_hook_options *opts);
 

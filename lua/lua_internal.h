@@ -16,6 +16,7 @@ typedef enum {
 	KD_LUA__CAP_MEMORY,
 	KD_LUA__CAP_INSTRUCTIONS,
 	KD_LUA__CAP_TIME,
+	KD_LUA__CAP_STOPPED, /* not a cap: the caller's stop flag */
 } kd_lua__cap;
 
 typedef struct {

@@ -102,6 +102,9 @@ static void cap_text(char *out, size_t size, const kd_lua__ctx *c)
 		kd_buf_free(&d);
 		break;
 	}
+	case KD_LUA__CAP_STOPPED:
+		snprintf(out, size, "canceled");
+		break;
 	case KD_LUA__CAP_NONE:
 		snprintf(out, size, "stopped");
 		break;
@@ -140,7 +143,9 @@ int kd_lua__raise_cap(lua_State *L, kd_lua__ctx *c)
 static void check_caps(lua_State *L, kd_lua__ctx *c)
 {
 	if (c->tripped == KD_LUA__CAP_NONE) {
-		if (c->instr_used > c->instr_limit)
+		if (c->opts->stop && *c->opts->stop)
+			trip(c, KD_LUA__CAP_STOPPED);
+		else if (c->instr_used > c->instr_limit)
 			trip(c, KD_LUA__CAP_INSTRUCTIONS);
 		else if (mono_ms() >= c->deadline_ms)
 			trip(c, KD_LUA__CAP_TIME);
@@ -512,7 +517,9 @@ static int pmain(lua_State *L)
 	}
 	if (rs->mode == RUN_CHECK)
 		return 0;
-	if (c->tripped) /* the memory cap, while setting up */
+	if (c->opts->stop && *c->opts->stop)
+		trip(c, KD_LUA__CAP_STOPPED);
+	if (c->tripped) /* stopped already, or the memory cap while setting up */
 		return kd_lua__raise_cap(L, c);
 	int nargs = 0;
 	push_args(L, rs->args, &nargs);
@@ -571,7 +578,7 @@ static int run(run_state *rs, const char *script_name, const kd_lua_hook_options
 			kd_error_set(KD_ERR_LUA, "%s", kd_buf_cstr(&m));
 			kd_buf_free(&m);
 		}
-		rc = KD_ELIMIT;
+		rc = c.tripped == KD_LUA__CAP_STOPPED ? KD_ECANCELED : KD_ELIMIT;
 	} else if (st != LUA_OK) {
 		const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 		if (st == LUA_ERRMEM)

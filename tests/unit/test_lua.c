@@ -175,6 +175,33 @@ TEST(lua_cap_time)
 	CHECK(has(kd_error_last(), ": stopped: instruction limit reached (3000000 instructions)"));
 }
 
+static volatile sig_atomic_t stop_flag;
+
+static void stop_on_log(void *payload, const char *line)
+{
+	(void)payload;
+	(void)line;
+	stop_flag = 1;
+}
+
+TEST(lua_stop_flag_cancels_a_run)
+{
+	kd_lua_hook_options o = KD_LUA_HOOK_OPTIONS_INIT;
+	bool h;
+	char *r = NULL;
+	o.stop = &stop_flag;
+	o.log = stop_on_log;
+	/* set while the script runs (the log callback sets it), caught or not */
+	stop_flag = 0;
+	CHECK_INT(hook("stop.lua", "log('go')\nwhile true do pcall(function() end) end\n", &o, &h, &r), KD_ECANCELED);
+	CHECK(has(kd_error_last(), "hooks/stop.lua:2: stopped: canceled"));
+	/* set before: nothing runs past the first instructions */
+	CHECK_INT(hook("stop2.lua", "return true", &o, &h, &r), KD_ECANCELED);
+	stop_flag = 0;
+	CHECK_INT(hook("stop3.lua", "return true", &o, &h, &r), 0);
+	CHECK(h);
+}
+
 TEST(lua_errors_carry_file_line_and_traceback)
 {
 	bool h;
@@ -566,7 +593,7 @@ TEST(cli_verify_leader_usage)
 	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --kind etcd"), 2);
 	CHECK_STR(kd_buf_cstr(&out), "kubectl-kudo: --kind must be configmap or lease, not \"etcd\"\n");
 	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --timeout soon"), 2);
-	CHECK(has(kd_buf_cstr(&out), "--timeout must be a duration like 2m or 90s, not \"soon\""));
+	CHECK(has(kd_buf_cstr(&out), "--timeout soon: not a duration"));
 	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock ns/ "), 2);
 	CHECK(has(kd_buf_cstr(&out), "--lock must be NAME or NAMESPACE/NAME"));
 	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --failover=maybe"), 2);
@@ -576,5 +603,8 @@ TEST(cli_verify_leader_usage)
 	CHECK(has(kd_buf_cstr(&out), "verify: unknown subcommand \"nothing\" (want leader)"));
 	CHECK_INT(run_kudo(&out, "verify --help"), 0);
 	CHECK(has(kd_buf_cstr(&out), "--failover deletes the holder's pod"));
+	CHECK(has(kd_buf_cstr(&out), "--kubeconfig"));
+	CHECK_INT(run_kudo(&out, "verify leader --instance Bad_Name --lock y"), 2);
+	CHECK(has(kd_buf_cstr(&out), "--instance: an instance name must be a DNS-1123 label"));
 	kd_buf_free(&out);
 }
