@@ -28,6 +28,7 @@
 #define KD_LUA_DEFAULT_MEM_LIMIT ((size_t)32 << 20)
 #define KD_LUA_DEFAULT_INSTR_LIMIT 100000000LL
 #define KD_LUA_DEFAULT_WALL_MS 10000L
+#define KD_LUA_DEFAULT_INTERVAL_MS 5000L /* health: interval not given */
 
 /* What one hook run sees and may spend. Every pointer is borrowed for the call. */
 typedef struct {
@@ -72,6 +73,28 @@ typedef struct {
  *              error in the script (which may catch it), so it ends as KD_ERROR */
 int kd_lua_hook_run(bool *healthy_out, char **reason_out, const char *script_name, const char *src,
 	size_t len, const kd_lua_hook_options *opts);
+
+/* Waiting on a hook, as a plan step does: run it, and while it says "waiting" run it again after
+ * the interval (or sooner, when `pause` returns early because a watched object changed), until
+ * it is healthy, fails, or the timeout passes. */
+typedef struct {
+	kd_lua_hook_options run; /* each run; run.wall_ms (default 10 s) is cut to the time left */
+	long timeout_ms;         /* the whole wait; 0: 300000 (the plan engine passes the health
+				  * timeout, else what is left of the step's) */
+	long interval_ms;        /* between runs; 0: KD_LUA_DEFAULT_INTERVAL_MS (5 s) */
+	/* Each new reason while waiting (for the progress view and plan status); NULL: none. */
+	void (*waiting)(void *payload, const char *reason);
+	/* Waits up to `ms`; may return early (a watched object changed). Non-zero: stop now
+	 * (KD_ECANCELED). NULL: a plain sleep that wakes for *run.stop within 100 ms. */
+	int (*pause)(void *payload, long ms);
+	void *payload;
+} kd_lua_wait_options;
+
+/* 0 once the hook returned true. KD_ETIMEOUT: "SCRIPT: not healthy after 5m0s: <last reason>".
+ * A run's error (KD_ERROR, KD_ELIMIT) ends the wait with that error; KD_ECANCELED when stopped.
+ * *last_reason_out (may be NULL) gets the last reason the hook gave, owned by the caller. */
+int kd_lua_hook_wait(char **last_reason_out, const char *script_name, const char *src, size_t len,
+	const kd_lua_wait_options *opts);
 
 /* Syntax check without running anything (package verify): 0, or KD_ERROR with
  * "script_name:LINE: message". */

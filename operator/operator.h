@@ -81,11 +81,10 @@ typedef struct {
 	kd_pkg_str script;      /* path relative to the package root; str NULL: no hook */
 	long timeout_ms;        /* 0: not given (the step's or command's timeout applies) */
 	kd_pkg_pos timeout_pos; /* 0:0 when not given */
-	long interval_ms;       /* 0: not given (KD_PKG_HEALTH_DEFAULT_INTERVAL_MS) */
+	long interval_ms;       /* 0: not given (5 s: lua/'s KD_LUA_DEFAULT_INTERVAL_MS) */
 	kd_pkg_pos interval_pos;
 	kd_pkg_pos pos;         /* the `health` value */
 } kd_pkg_health;
-#define KD_PKG_HEALTH_DEFAULT_INTERVAL_MS 5000L
 
 /* A task. KUDO's TaskSpec is one flat struct, so every spec field is read whatever the kind;
  * the comment says which kind uses it. */

@@ -115,6 +115,30 @@ static const char wait_key_hook[] =
 
 /* The engine's loop: run, and on "waiting" run again after the interval; the test writes the
  * key the hook waits for in the middle. */
+typedef struct {
+	kd_kube_client *c;
+	const char *ns;
+	int pauses;
+	kd_buf reasons;
+} key_writer;
+
+/* The engine's pause: here it writes the key the hook waits for on the second pause. */
+static int write_key_on_pause(void *payload, long ms)
+{
+	key_writer *k = payload;
+	(void)ms;
+	if (++k->pauses == 2)
+		apply(k->c, yaml_obj("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-flags, namespace: %s}\n"
+				     "data: {ready: \"yes\"}\n",
+			k->ns));
+	return 0;
+}
+
+static void note_reason(void *payload, const char *reason)
+{
+	kd_buf_printf(&((key_writer *)payload)->reasons, "%s\n", reason);
+}
+
 TEST(e2e_lua_hook_waits_for_configmap_key)
 {
 	kd_kube_client *c = admin();
@@ -152,6 +176,19 @@ TEST(e2e_lua_hook_waits_for_configmap_key)
 	CHECK_STR(seen[3], "healthy");
 	for (int i = 0; i < 8; i++)
 		free(reasons[i]);
+
+	/* the same through kd_lua_hook_wait, the loop the plan engine calls */
+	kd_kube_ref cm = {"v1", "ConfigMap", ns, "web-flags", NULL};
+	CHECK_INT(kd_kube_delete(c, &cm, NULL), 0);
+	key_writer k = {c, ns, 0, KD_BUF_INIT};
+	kd_lua_wait_options wo = {o, 60000, 100, note_reason, write_key_on_pause, &k};
+	char *last = NULL;
+	CHECK_INT(kd_lua_hook_wait(&last, "hooks/web-ready.lua", wait_key_hook, sizeof wait_key_hook - 1, &wo), 0);
+	CHECK_INT(k.pauses, 2);
+	CHECK_STR(kd_buf_cstr(&k.reasons), "configmap web-flags does not exist yet\n");
+	CHECK_STR(last, "configmap web-flags does not exist yet");
+	free(last);
+	kd_buf_free(&k.reasons);
 	drop_ns(c, ns);
 	kd_kube_client_free(c);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "../../base/base.h"
 #include "../../base/json.h"
@@ -607,4 +608,65 @@ TEST(cli_verify_leader_usage)
 	CHECK_INT(run_kudo(&out, "verify leader --instance Bad_Name --lock y"), 2);
 	CHECK(has(kd_buf_cstr(&out), "--instance: an instance name must be a DNS-1123 label"));
 	kd_buf_free(&out);
+}
+
+typedef struct {
+	int pauses, reasons;
+	char last[128];
+	int stop_after;
+} waitlog;
+
+static void on_waiting(void *payload, const char *reason)
+{
+	waitlog *w = payload;
+	w->reasons++;
+	snprintf(w->last, sizeof w->last, "%s", reason);
+}
+
+static int on_pause(void *payload, long ms)
+{
+	waitlog *w = payload;
+	(void)ms;
+	w->pauses++;
+	return w->stop_after && w->pauses >= w->stop_after;
+}
+
+TEST(lua_hook_wait_until_healthy_timeout_error_stop)
+{
+	char start[64];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(start, sizeof start, "{\"start\":\"%.6f\"}", (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	cJSON *params = cJSON_Parse(start);
+	static const char src[] = "if now() < tonumber(params.start) + 0.3 then return false, 'not yet' end return true";
+	kd_lua_wait_options o = {KD_LUA_HOOK_OPTIONS_INIT, 5000, 20, on_waiting, NULL, NULL};
+	waitlog w = {0, 0, "", 0};
+	o.run.params = params;
+	o.payload = &w;
+	char *last = NULL;
+	/* the default pause: healthy after about 0.3 s, one reason reported once */
+	CHECK_INT(kd_lua_hook_wait(&last, "hooks/w.lua", src, sizeof src - 1, &o), 0);
+	CHECK_INT(w.reasons, 1);
+	CHECK_STR(w.last, "not yet");
+	CHECK_STR(last, "not yet");
+	free(last);
+	/* never healthy: the timeout names the script and the last reason */
+	static const char never[] = "return false, 'replicas 1/3'";
+	o.timeout_ms = 200;
+	CHECK_INT(kd_lua_hook_wait(&last, "hooks/never.lua", never, sizeof never - 1, &o), KD_ETIMEOUT);
+	CHECK_STR(kd_error_last(), "hooks/never.lua: not healthy after 200ms: replicas 1/3");
+	free(last);
+	/* an error ends the wait at once */
+	static const char bad[] = "error('broken')";
+	o.timeout_ms = 5000;
+	CHECK_INT(kd_lua_hook_wait(NULL, "hooks/bad.lua", bad, sizeof bad - 1, &o), KD_ERROR);
+	CHECK(has(kd_error_last(), "hooks/bad.lua:1: broken"));
+	/* the engine's pause: runs again when it returns, stops when it says so */
+	o.pause = on_pause;
+	w.pauses = 0;
+	w.stop_after = 3;
+	CHECK_INT(kd_lua_hook_wait(NULL, "hooks/never.lua", never, sizeof never - 1, &o), KD_ECANCELED);
+	CHECK_INT(w.pauses, 3);
+	CHECK_STR(kd_error_last(), "hooks/never.lua: canceled while waiting");
+	cJSON_Delete(params);
 }
