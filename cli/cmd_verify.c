@@ -295,8 +295,8 @@ static int verify_leader(const kd_cli_opts *o, int *exit_code)
 	long timeout_ms = 120000;
 	int rc;
 
-	if (o->nargs != 1)
-		return kd_cli_usage("verify leader takes no arguments besides its flags (got \"%s\")", o->args[1]);
+	if (o->nargs)
+		return kd_cli_usage("verify leader takes no arguments besides its flags (got \"%s\")", o->args[0]);
 	if (!o->instance || !*o->instance)
 		return kd_cli_usage("verify leader needs --instance NAME");
 	if (o->kind && kd_lua_lock_kind_parse(&kind, o->kind) != 0)
@@ -359,25 +359,28 @@ int kd_cmd_verify(int argc, char **argv)
 {
 	kd_cli_opts o;
 	int exit_code = KD_EXIT_OK;
-	int rc = kd_cli_parse(&o, argc, argv, "instance namespace lock kind failover timeout kubeconfig context cluster user");
-	if (rc)
-		goto done;
-	if (o.help) {
+	const char *sub = argc > 0 ? argv[0] : NULL;
+	if (!sub || strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+		if (sub)
+			kd_cli__put_help(help);
+		else
+			fputs(help, stderr);
+		return sub ? KD_EXIT_OK : KD_EXIT_USAGE;
+	}
+	if (strcmp(sub, "leader") != 0) {
+		kd_cli_usage("verify: unknown subcommand \"%s\" (want leader)", sub);
+		return kd_cli_fail(KD_EUSAGE);
+	}
+	int rc = kd_cli_parse(&o, argc - 1, argv + 1, kd_cli__command_flags("verify leader"));
+	if (rc == 0 && o.help) {
 		kd_cli__put_help(help);
-		goto done;
+		kd_cli_opts_free(&o);
+		return KD_EXIT_OK;
 	}
-	if (o.nargs == 0) {
-		fputs(help, stderr);
-		exit_code = KD_EXIT_USAGE;
-		goto done;
+	if (rc == 0) {
+		kd_cli__catch_signals();
+		rc = verify_leader(&o, &exit_code);
 	}
-	kd_cli__catch_signals();
-	if (strcmp(o.args[0], "leader") != 0) {
-		rc = kd_cli_usage("verify: unknown subcommand \"%s\" (want leader)", o.args[0]);
-		goto done;
-	}
-	rc = verify_leader(&o, &exit_code);
-done:
 	kd_cli_opts_free(&o);
 	return rc ? kd_cli_fail(rc) : exit_code;
 }

@@ -44,6 +44,9 @@ static const kd_cli_command commands[] = {
 	{"package list params", "package", "", "the package's parameters"},
 	{"package list plans", "package", "", "the package's plans"},
 	{"package list tasks", "package", "", "the package's tasks"},
+	{"verify", NULL, "", "check an instance in the cluster"},
+	{"verify leader", NULL, CONN " instance lock kind failover timeout",
+		"check (and test) an instance's leader election: one Ready pod holds a fresh lock"},
 	{"version", NULL, "output", "print the version"},
 	{"completion", NULL, "", "print a shell completion script"},
 	{"completion bash", NULL, "", "the bash completion script"},
@@ -79,6 +82,9 @@ static const struct {
 	{"delete-crds", NULL, "delete the CRDs the instance installed too"},
 	{"wait", NULL, "keep showing the plan until it ends"},
 	{"all-namespaces", NULL, "every namespace"},
+	{"lock", NULL, "the leader-election lock, [NAMESPACE/]NAME"},
+	{"kind", "configmap lease", "the kind of lock: configmap or lease"},
+	{"failover", NULL, "delete the holder's pod and watch another take over"},
 };
 
 const kd_cli_command *kd_cli__command_at(size_t i)
