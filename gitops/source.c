@@ -250,7 +250,12 @@ int kd_git_source_parse(kd_git_source *out, const char *spec)
 		const char *p = q + 1;
 		while (*p) {
 			size_t n = strcspn(p, "&");
-			if (n > 4 && strncmp(p, "ref=", 4) == 0) {
+			if (n >= 4 && strncmp(p, "ref=", 4) == 0) {
+				if (n == 4) {
+					kd_error_set(KD_ERR_GIT, "%s: empty ref (write ?ref=BRANCH, TAG, semver:RANGE or COMMIT, or leave it out for HEAD)", shown);
+					rc = KD_EINVALID;
+					goto done;
+				}
 				if (out->ref) {
 					kd_error_set(KD_ERR_GIT, "%s: ref= given twice", shown);
 					rc = KD_EINVALID;

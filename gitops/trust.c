@@ -1,5 +1,4 @@
 /* Trust and credentials: OpenSSH known_hosts files and git-credential-store files. */
-#include <fnmatch.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -101,6 +100,29 @@ void kd_git__key_type(char *out, size_t outlen, const unsigned char *key, size_t
 	out[n] = '\0';
 }
 
+/* OpenSSH's patterns: '*' any run, '?' one character, everything else literal ("[h]:p"). */
+static bool wild_match(const char *p, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*s) {
+		if (*p == '*') {
+			star = p++;
+			resume = s;
+		} else if (*p == '?' || *p == *s) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
 /* One host pattern against the name ("host" or "[host]:port"). */
 static bool pattern_match(const char *pat, size_t n, const char *name)
 {
@@ -128,7 +150,7 @@ static bool pattern_match(const char *pat, size_t n, const char *name)
 	for (char *p = buf; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	return fnmatch(buf, name, FNM_NOESCAPE) == 0;
+	return wild_match(buf, name);
 }
 
 /* Whether the comma-separated pattern list matches (a negated match wins). */
