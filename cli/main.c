@@ -28,6 +28,10 @@ static const char usage[] =
 	"  package verify PACKAGE   check a package the way KUDO does\n"
 	"  package list params|plans|tasks PACKAGE\n"
 	"                           show a package's parameters, plans or tasks\n"
+	"  package create DIR       write a package .tgz (after verify)\n"
+	"  repo add|list|remove|context|index\n"
+	"                           KUDO operator repositories\n"
+	"  search [TEXT]            list the operators of a repository\n"
 	"  completion bash|zsh      print a shell completion script\n"
 	"  version                  print the version\n"
 	"\n"
@@ -65,6 +69,10 @@ int main(int argc, char **argv)
 		return kd_cmd_template(argc - 2, argv + 2);
 	if (strcmp(cmd, "package") == 0)
 		return kd_cmd_package(argc - 2, argv + 2);
+	if (strcmp(cmd, "repo") == 0)
+		return kd_cmd_repo(argc - 2, argv + 2);
+	if (strcmp(cmd, "search") == 0)
+		return kd_cmd_search(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
 		return kd_cmd_version(argc - 2, argv + 2);
 	fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);
