@@ -67,8 +67,11 @@ static char *abs_path(const char *p)
 	char buf[PATH_MAX];
 	if (realpath(p, buf))
 		return kd_strdup(buf);
-	kd_buf out = KD_BUF_INIT;
-	for (const char *s = p; *s;) {
+	kd_buf out = KD_BUF_INIT, whole = KD_BUF_INIT;
+	if (p[0] != '/' && getcwd(buf, sizeof buf))
+		kd_buf_printf(&whole, "%s/", buf);
+	kd_buf_puts(&whole, p);
+	for (const char *s = kd_buf_cstr(&whole); *s;) {
 		while (*s == '/')
 			s++;
 		size_t n = strcspn(s, "/");
@@ -85,6 +88,7 @@ static char *abs_path(const char *p)
 	}
 	if (!out.len)
 		kd_buf_putc(&out, '/');
+	kd_buf_free(&whole);
 	return kd_buf_detach(&out);
 }
 

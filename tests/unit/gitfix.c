@@ -75,3 +75,96 @@ const char *kd_gitfix_rev(const char *rev)
 	kd_buf_free(&out);
 	return id;
 }
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
+
+int kd_gitfix_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+int kd_gitfix_spawn(const char *cmd, const char *log)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0);
+		kd_buf c = KD_BUF_INIT;
+		kd_buf_printf(&c, "exec %s >'%s' 2>&1 </dev/null", cmd, log);
+		execl("/bin/sh", "sh", "-c", kd_buf_cstr(&c), (char *)NULL);
+		_exit(127);
+	}
+	return (int)pid;
+}
+
+static void nap(void)
+{
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+}
+
+bool kd_gitfix_wait_file(const char *path)
+{
+	for (int i = 0; i < 400; i++) {
+		if (access(path, F_OK) == 0)
+			return true;
+		nap();
+	}
+	return false;
+}
+
+bool kd_gitfix_wait_port(int port)
+{
+	for (int i = 0; i < 400; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a;
+		memset(&a, 0, sizeof a);
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (ok)
+			return true;
+		nap();
+	}
+	return false;
+}
+
+void kd_gitfix_kill(int pid)
+{
+	if (pid <= 0)
+		return;
+	kill((pid_t)pid, SIGTERM);
+	int st;
+	waitpid((pid_t)pid, &st, 0);
+}
+
+const char *kd_gitfix_read(const char *path)
+{
+	static char *last;
+	free(last);
+	last = NULL;
+	size_t len = 0;
+	if (kd_file_read(&last, &len, path, 0) != 0) {
+		kd_error_clear();
+		return "";
+	}
+	return last;
+}
