@@ -324,7 +324,7 @@ int kd_source_load(kd_pkg **out, kd_pkg_origin *origin_out, const char *source, 
 			goto done;
 		const kd_repo *repo = kd_repo_config_get(cfg, opts->repo);
 		if (!repo) {
-			kd_error_set(KD_ERR_PACKAGE, "%s: not a file or folder, not a package kudoc ships (tried %s), and %s", source,
+			kd_error_set(KD_ERR_PACKAGE, "%s: not a file or folder and not a package kudoc ships (tried %s); %s", source,
 				kd_buf_cstr(&tried), kd_error_last());
 			kd_repo_config_free(cfg);
 			rc = KD_ENOTFOUND;
@@ -334,7 +334,7 @@ int kd_source_load(kd_pkg **out, kd_pkg_origin *origin_out, const char *source, 
 		rc = kd_repo_load_package(out, &pick, repo->url, source, opts->app_version, opts->operator_version, opts->load);
 		if (rc) {
 			char *ru = kd_http_display_url(repo->url);
-			kd_error_set(KD_ERR_PACKAGE, "%s: not a file or folder, not a package kudoc ships (tried %s), and not found in repository %s (%s): %s",
+			kd_error_set(KD_ERR_PACKAGE, "%s: not a file or folder and not a package kudoc ships (tried %s); repository %s (%s): %s",
 				source, kd_buf_cstr(&tried), repo->name, ru, kd_error_last());
 			free(ru);
 			kd_repo_config_free(cfg);
