@@ -1,4 +1,5 @@
 /* Git source specs: "git+URL[//PATH][?ref=REF]" and the --git flags. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,30 @@ static int parse_repo_url(kd_git_source *src, const char *url, size_t n, const c
 		rc = KD_EINVALID;
 		goto done;
 	}
+	/* host: a name, an IPv4 address or [IPv6], then an optional :port */
+	{
+		const char *p = host;
+		if (p < slash && *p == '[') {
+			while (p < slash && *p != ']')
+				p++;
+			p += p < slash;
+		} else {
+			while (p < slash && (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_' || *p == '~'))
+				p++;
+		}
+		if (p < slash && *p == ':') {
+			const char *d = ++p;
+			while (p < slash && isdigit((unsigned char)*p))
+				p++;
+			if (p == d)
+				p = d - 1; /* "host:" without a port */
+		}
+		if (p != slash) {
+			kd_error_set(KD_ERR_GIT, "%s: bad host in the URL", shown);
+			rc = KD_EINVALID;
+			goto done;
+		}
+	}
 	for (const char *p = host; p < end; p++) {
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
 			kd_error_set(KD_ERR_GIT, "%s: the URL holds a space or control character", shown);
@@ -171,6 +196,12 @@ static int parse_repo_url(kd_git_source *src, const char *url, size_t n, const c
 	size_t plen = (size_t)(end - slash);
 	while (plen > 1 && slash[plen - 1] == '/')
 		plen--;
+	if (plen <= 1) {
+		kd_buf_free(&b);
+		kd_error_set(KD_ERR_GIT, "%s: no repository path in the URL", shown);
+		rc = KD_EINVALID;
+		goto done;
+	}
 	kd_buf_put(&b, slash, plen);
 	src->url = kd_buf_detach(&b);
 	if (strcmp(scheme, "ssh") != 0) {
@@ -238,7 +269,9 @@ int kd_git_source_parse(kd_git_source *out, const char *spec)
 	if ((rc = parse_repo_url(out, rest, repolen, shown)) != 0)
 		goto done;
 	if (pathsep) {
-		char *raw = kd_strndup(pathsep + 2, (size_t)(rest + ulen - (pathsep + 2)));
+		char *raw = NULL;
+		if ((rc = pct_decode(&raw, pathsep + 2, (size_t)(rest + ulen - (pathsep + 2)), "the package path")) != 0)
+			goto done;
 		rc = kd_git__norm_path(&out->path, raw, "the package path");
 		free(raw);
 		if (rc)
@@ -323,6 +356,11 @@ int kd_git_source_from_flags(kd_git_source *out, const char *url, const char *re
 	}
 	if ((rc = parse_repo_url(out, b.ptr, b.len, shown)) != 0)
 		goto done;
+	if (strstr(strstr(out->url, "://") + 3, "//")) {
+		kd_error_set(KD_ERR_GIT, "--git %s: give the package folder with --git-path, not after \"//\" in the URL", shown);
+		rc = KD_EINVALID;
+		goto done;
+	}
 	if ((rc = kd_git__norm_path(&out->path, path ? path : "", "--git-path")) != 0)
 		goto done;
 	if (ref) {
@@ -342,8 +380,15 @@ char *kd_git_source_string(const kd_git_source *src)
 {
 	kd_buf b = KD_BUF_INIT;
 	kd_buf_printf(&b, "git+%s", src->url ? src->url : "");
-	if (src->path && *src->path)
-		kd_buf_printf(&b, "//%s", src->path);
+	if (src->path && *src->path) {
+		kd_buf_puts(&b, "//");
+		for (const char *p = src->path; *p; p++) {
+			if (*p == '%' || *p == '?' || *p == '#' || *p == ' ')
+				kd_buf_printf(&b, "%%%02X", (unsigned char)*p);
+			else
+				kd_buf_putc(&b, *p);
+		}
+	}
 	if (src->ref) {
 		kd_buf_puts(&b, "?ref=");
 		for (const char *p = src->ref; *p; p++) {
