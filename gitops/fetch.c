@@ -38,13 +38,11 @@ const char *kd_git_resolved_ref(const kd_git_repo *r)
 	return r->resolved_ref;
 }
 
-git_repository *kd_git__repo_handle(kd_git_repo *r);
 git_repository *kd_git__repo_handle(kd_git_repo *r)
 {
 	return r->repo;
 }
 
-const char *kd_git__repo_shown(const kd_git_repo *r);
 const char *kd_git__repo_shown(const kd_git_repo *r)
 {
 	return r->shown;
@@ -505,7 +503,13 @@ static int fetch_and_resolve(kd_git_repo *r, const kd_git_source *src, const kd_
 			return 0;
 		}
 	}
-	if ((lg = git_remote_create_anonymous(&remote, r->repo, src->url)) != 0) {
+	/* An anonymous remote, without the user's url.<base>.insteadOf rewriting: the URL kudoc
+	 * records is the one it fetched. */
+	git_remote_create_options ro;
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = r->repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((lg = git_remote_create_with_opts(&remote, src->url, &ro)) != 0) {
 		rc = lg2_fail(st, lg, "bad remote");
 		goto done;
 	}

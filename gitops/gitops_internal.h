@@ -43,6 +43,10 @@ void kd_git__fingerprint(char *out, size_t outlen, const unsigned char *key, siz
 /* The key type named inside an SSH key blob ("ssh-ed25519"), into out; "" when unreadable. */
 void kd_git__key_type(char *out, size_t outlen, const unsigned char *key, size_t keylen);
 
+/* The repository handle and the source as errors name it (fetch.c, for tree.c). */
+git_repository *kd_git__repo_handle(kd_git_repo *r);
+const char *kd_git__repo_shown(const kd_git_repo *r);
+
 /* The libgit2 error as text (never holding credentials: libgit2 sees URLs without them). */
 const char *kd_git__lg2_message(void);
 

@@ -4,9 +4,6 @@
 
 #include "gitops_internal.h"
 
-git_repository *kd_git__repo_handle(kd_git_repo *r);
-const char *kd_git__repo_shown(const kd_git_repo *r);
-
 #define MAX_DEPTH 64
 #define MAX_LINK_HOPS 8
 #define MAX_LINK_TARGET 4096

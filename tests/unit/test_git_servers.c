@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "../../base/base.h"
@@ -223,8 +224,9 @@ TEST(git_ssh_with_keys_and_known_hosts)
 	o.ssh_key = kd_buf_cstr(&key);
 	o.known_hosts = kd_buf_cstr(&kh);
 	unsetenv("SSH_AUTH_SOCK");
-	kd_buf_printf(&spec, "git+ssh://%s@127.0.0.1:%d%s/repo.git//pkg?ref=v0.2.0", getenv("USER") ? getenv("USER") : "root",
-		port, kd_gitfix_dir());
+	struct passwd *pw = getpwuid(getuid());
+	kd_buf_printf(&spec, "git+ssh://%s@127.0.0.1:%d%s/repo.git//pkg?ref=v0.2.0", pw ? pw->pw_name : "root", port,
+		kd_gitfix_dir());
 	expect_commit(kd_buf_cstr(&spec), &o, "v0.2.0");
 
 	/* the fingerprint ssh-keygen prints for the host key */

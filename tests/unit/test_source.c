@@ -30,8 +30,9 @@ static int kudo(kd_buf *out, kd_buf *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	kd_buf_vprintf(&args, fmt, ap);
 	va_end(ap);
-	int rc = kd_gitfix_sh(out, err, "cd '%s' && XDG_CONFIG_HOME='%s/config' XDG_CACHE_HOME='%s/cache' '%s' %s",
-		kd_test_root(), repo_dir, repo_dir, kd_test_exe(), kd_buf_cstr(&args));
+	int rc = kd_gitfix_sh(out, err,
+		"cd '%s' && XDG_CONFIG_HOME='%s/config' XDG_CACHE_HOME='%s/cache' KUDOC_PACKAGES_DIR='%s/packages' '%s' %s",
+		kd_test_root(), repo_dir, repo_dir, kd_test_root(), kd_test_exe(), kd_buf_cstr(&args));
 	kd_buf_free(&args);
 	return rc;
 }
@@ -253,11 +254,6 @@ TEST(source_git_dirs_tgz_and_shipped_names)
 	CHECK_STR(origin.kind, "shipped");
 	kd_pkg_free(pkg);
 	kd_pkg_origin_clear(&origin);
-	CHECK_INT(kd_source_load(&pkg, &origin, "spark", &o), 0);
-	CHECK_STR(origin.kind, "shipped");
-	CHECK(origin.path && strstr(origin.path, "/packages/spark"));
-	kd_pkg_free(pkg);
-	kd_pkg_origin_clear(&origin);
 	unsetenv("KUDOC_PACKAGES_DIR");
 	CHECK_INT(kd_source_load(&pkg, &origin, "not/here", &o), KD_ENOTFOUND);
 	CHECK(kd_error_last() && strstr(kd_error_last(), "not/here: no such file or folder"));
@@ -265,6 +261,44 @@ TEST(source_git_dirs_tgz_and_shipped_names)
 	kd_buf_free(&tgz);
 	kd_buf_free(&file);
 	kd_buf_free(&spec);
+}
+
+/* A copy of the binary in an install prefix (PREFIX/bin, PREFIX/share/kudoc/packages) and in
+ * a checkout (CO/zig-out/bin, CO/packages) finds the packages shipped beside it. */
+TEST(source_shipped_packages_next_to_the_binary)
+{
+	const char *d = kd_gitfix_newdir("layouts");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	int rc = kd_gitfix_sh(NULL, &err,
+		"cd '%s' && mkdir -p prefix/bin prefix/share/kudoc/packages co/zig-out/bin co/packages elsewhere kudoc && "
+		"printf 'context: \\\"\\\"\\nrepositories: []\\n' > kudoc/repositories.yaml && "
+		"exe=$(cd '%s' && readlink -f '%s') && cp \"$exe\" prefix/bin/kubectl-kudo && cp \"$exe\" co/zig-out/bin/kubectl-kudo && "
+		"cp -r '%s/tests/packages/small' prefix/share/kudoc/packages/inprefix && "
+		"cp -r '%s/tests/packages/small' co/packages/incheckout",
+		d, kd_test_root(), kd_test_exe(), kd_test_root(), kd_test_root());
+	if (!CHECK_INT(rc, 0))
+		fprintf(stderr, "    %s\n", kd_buf_cstr(&err));
+	const char *cases[][2] = {{"prefix/bin", "inprefix"}, {"co/zig-out/bin", "incheckout"}};
+	for (size_t i = 0; i < 2; i++) {
+		kd_buf_clear(&out);
+		kd_buf_clear(&err);
+		rc = kd_gitfix_sh(&out, &err, "cd '%s/elsewhere' && env -u KUDOC_PACKAGES_DIR XDG_CONFIG_HOME='%s' ../%s/kubectl-kudo template %s -p owner=me",
+			d, d, cases[i][0], cases[i][1]);
+		if (!CHECK_INT(rc, 0))
+			fprintf(stderr, "    %s\n", kd_buf_cstr(&err));
+		CHECK(strstr(kd_buf_cstr(&out), "# Source: templates/configmap.yaml") != NULL);
+	}
+	/* and a name found nowhere says where it looked */
+	kd_buf_clear(&err);
+	rc = kd_gitfix_sh(NULL, &err, "cd '%s/elsewhere' && env -u KUDOC_PACKAGES_DIR XDG_CONFIG_HOME='%s' ../prefix/bin/kubectl-kudo template nothere", d, d);
+	CHECK_INT(rc, 1);
+	kd_buf want = KD_BUF_INIT;
+	kd_buf_printf(&want, "tried %s/prefix/share/kudoc/packages/nothere (the install prefix), %s/packages/nothere (the checkout)", d, d);
+	if (!CHECK(strstr(kd_buf_cstr(&err), kd_buf_cstr(&want)) != NULL))
+		fprintf(stderr, "    %s\n", kd_buf_cstr(&err));
+	kd_buf_free(&want);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
 }
 
 #define KUDO(code, ...)                                                  \
@@ -318,7 +352,7 @@ TEST(source_cli_template_from_every_kind_and_repo_commands)
 	KUDO(0, "template --git '%s/repo.git' --git-path pkg --git-ref dev -p greeting=hi", kd_gitfix_dir());
 	CHECK(strstr(kd_buf_cstr(&out), "version: \"1.1.0-rc.1\"") && strstr(kd_buf_cstr(&out), "greeting: \"hi\""));
 	KUDO(0, "template spark");
-	CHECK(strstr(kd_buf_cstr(&out), "# Source: templates/"));
+	CHECK(strstr(kd_buf_cstr(&out), "# Source: templates/")); /* kudo() sets KUDOC_PACKAGES_DIR */
 	KUDO(1, "template 'git+file://%s/repo.git//evil'", kd_gitfix_dir());
 	CHECK(strstr(kd_buf_cstr(&err), "symbolic link evil/templates/leak.yaml -> ../../../../../etc/passwd leaves the package folder"));
 	KUDO(1, "template 'git+file://%s/repo.git//pkg?ref=nope'", kd_gitfix_dir());
