@@ -3,7 +3,8 @@
 # DIR/repo.git (a bare copy that the servers serve). History (main unless said):
 #   c1  pkg/ at operatorVersion 0.1.0          tag v0.1.0 (annotated)
 #   c2  pkg/ at 0.2.0, values/prod.yaml         tag v0.2.0 (lightweight)
-#   c3  pkg/ at 1.0.0, nopkg/, evil/, linked/   tag v1.0.0; HEAD of main
+#   c3  pkg/ at 1.0.0 (+ a gitlink pkg/vendored), nopkg/, evil/, linked/
+#                                               tag v1.0.0; HEAD of main
 #   c4  (branch dev) pkg/ at 1.1.0-rc.1         tag v1.1.0-rc.1
 # Usage: make_repo.sh DIR
 set -eu
@@ -74,7 +75,10 @@ mkdir -p nopkg; echo "not a package" >nopkg/README
 cp -r pkg evil; ln -s ../../../../../etc/passwd evil/templates/leak.yaml
 cp -r pkg linked; mv linked/templates/cm.yaml linked/real.yaml; ln -s ../real.yaml linked/templates/cm.yaml
 ln -s ../pkg/params.yaml values/outside.yaml
-git add -A; git commit -qm c3; git tag v1.0.0
+git add -A
+# a submodule (gitlink) inside the package, pointing at c1: never followed, never read
+git update-index --add --cacheinfo "160000,$(git rev-parse v0.1.0^{commit}),pkg/vendored"
+git commit -qm c3; git tag v1.0.0
 
 at 4; git checkout -q -b dev; pkg 1.1.0-rc.1
 git add -A; git commit -qm c4; git tag v1.1.0-rc.1
