@@ -119,7 +119,12 @@ int kd_cmd_package(int argc, char **argv)
 	kd_cli_opts o;
 	kd_buf out = KD_BUF_INIT;
 	kd_pkg *pkg = NULL;
-	int rc = kd_cli_parse(&o, argc, argv, "destination overwrite");
+	/* the flags of the subcommand (the first word that is not a flag) */
+	int first = 0;
+	while (first < argc && argv[first][0] == '-')
+		first++;
+	bool create = first < argc && strcmp(argv[first], "create") == 0;
+	int rc = kd_cli_parse(&o, argc, argv, create ? kd_cli__command_flags("package create") : "");
 	int exit_code = KD_EXIT_OK;
 	if (rc)
 		goto done;

@@ -229,7 +229,14 @@ int kd_cmd_repo(int argc, char **argv)
 {
 	kd_cli_opts o;
 	kd_buf out = KD_BUF_INIT, warn = KD_BUF_INIT;
-	int rc = kd_cli_parse(&o, argc, argv, "skip-check url merge overwrite");
+	/* the flags of the subcommand (the first word that is not a flag) */
+	int first = 0;
+	while (first < argc && argv[first][0] == '-')
+		first++;
+	kd_buf path = KD_BUF_INIT;
+	kd_buf_printf(&path, "repo %s", first < argc ? argv[first] : "");
+	int rc = kd_cli_parse(&o, argc, argv, first < argc ? kd_cli__command_flags(kd_buf_cstr(&path)) : "");
+	kd_buf_free(&path);
 	int code = KD_EXIT_OK;
 	if (rc)
 		goto done;
@@ -316,7 +323,7 @@ int kd_cmd_search(int argc, char **argv)
 {
 	kd_cli_opts o;
 	kd_buf out = KD_BUF_INIT;
-	int rc = kd_cli_parse(&o, argc, argv, "repo all-versions");
+	int rc = kd_cli_parse(&o, argc, argv, kd_cli__command_flags("search"));
 	if (rc == 0 && o.help)
 		fputs(search_help, stdout);
 	else if (rc == 0 && (rc = kd_cli__search_run(&out, &o)) == 0)

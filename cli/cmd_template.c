@@ -65,7 +65,7 @@ int kd_cmd_template(int argc, char **argv)
 {
 	kd_cli_opts o;
 	kd_buf out = KD_BUF_INIT;
-	int rc = kd_cli_parse(&o, argc, argv, "instance namespace p P plan " KD_CLI_SOURCE_FLAGS);
+	int rc = kd_cli_parse(&o, argc, argv, kd_cli__command_flags("template"));
 	if (rc == 0 && o.help) {
 		fputs(help, stdout);
 		fputs(kd_cli__source_help, stdout);
