@@ -418,7 +418,7 @@ int kd_pkg_origin_from_json(kd_pkg_origin *o, const cJSON *j);
 
 typedef struct {
 	/* --git URL --git-ref REF --git-path PATH: when git_url is set, the source argument of
-	 * kd_source_load must be NULL (or the same git source) */
+	 * kd_source_load must be NULL or "" (both is a usage error) */
 	const char *git_url, *git_ref, *git_path;
 	/* credentials and trust for git (see gitops/gitops.h for the environment variables) */
 	const char *git_credentials; /* --git-credentials FILE */
