@@ -51,6 +51,21 @@ static const flag_def flags[] = {
 	V("lock", NULL, "--lock", lock),
 	V("kind", NULL, "--kind", kind),
 	B("failover", NULL, "--failover", failover),
+	V("git", NULL, "--git", git),
+	V("git-ref", NULL, "--git-ref", git_ref),
+	V("git-path", NULL, "--git-path", git_path),
+	V("git-credentials", NULL, "--git-credentials", git_credentials),
+	V("git-ssh-key", NULL, "--git-ssh-key", git_ssh_key),
+	V("git-known-hosts", NULL, "--git-known-hosts", git_known_hosts),
+	V("repo", NULL, "--repo", repo),
+	V("operator-version", NULL, "--operator-version", operator_version),
+	V("app-version", NULL, "--app-version", app_version),
+	V("destination", "-d", "--destination", destination),
+	V("url", NULL, "--url", url),
+	V("merge", NULL, "--merge", merge),
+	B("overwrite", "-w", "--overwrite", overwrite),
+	B("skip-check", NULL, "--skip-check", skip_check),
+	B("all-versions", "-a", "--all-versions", all_versions),
 };
 
 bool kd_cli__flag_at(size_t i, const char **name, const char **shortf, const char **longf, bool *takes_value)

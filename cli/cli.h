@@ -45,6 +45,18 @@ typedef struct {
 	const char *lock; /* --lock [NS/]NAME */
 	const char *kind; /* --kind configmap|lease */
 	bool failover;    /* --failover */
+	/* package sources (kd_source_options) */
+	const char *git, *git_ref, *git_path;                 /* --git --git-ref --git-path */
+	const char *git_credentials, *git_ssh_key, *git_known_hosts;
+	const char *repo;                                     /* --repo NAME */
+	const char *operator_version, *app_version;           /* --operator-version --app-version */
+	/* package create, repo index */
+	const char *destination; /* -d, --destination */
+	const char *url;         /* --url */
+	const char *merge;       /* --merge */
+	bool overwrite;          /* -w, --overwrite */
+	bool skip_check;         /* --skip-check (repo add) */
+	bool all_versions;       /* -a, --all-versions (search) */
 } kd_cli_opts;
 
 /* Which flags a command accepts: a string of flag names separated by spaces, e.g.
@@ -75,5 +87,7 @@ int kd_cmd_completion(int argc, char **argv);
 int kd_cmd_package(int argc, char **argv);
 int kd_cmd_version(int argc, char **argv);
 int kd_cmd_verify(int argc, char **argv);
+int kd_cmd_repo(int argc, char **argv);
+int kd_cmd_search(int argc, char **argv);
 
 #endif

@@ -4,6 +4,9 @@
 
 #include "cli.h"
 
+#include "../params/params.h"
+#include "../plans/plans.h"
+
 /* `template`: the rendered documents into `out`. */
 int kd_cli__template_run(kd_buf *out, const kd_cli_opts *o);
 /* `package verify`: the report into `out`; *errors_out gets the number of errors. */
@@ -74,5 +77,20 @@ void kd_cli__progress_observer(void *payload, kd_exec_event ev, const kd_revisio
 /* Stops redrawing; draws the final tree when show_tree. */
 void kd_cli__progress_finish(kd_cli_progress *p, bool show_tree);
 void kd_cli__progress_free(kd_cli_progress *p);
+/* The package-source flags (accepted-flag names for kd_cli_parse, and their --help text). */
+#define KD_CLI_SOURCE_FLAGS "git git-ref git-path git-credentials git-ssh-key git-known-hosts repo operator-version app-version"
+extern const char kd_cli__source_help[];
+void kd_cli__source_options(kd_source_options *so, const kd_cli_opts *o);
+/* Loads the package of a command: its one PACKAGE argument, or --git. `cmd` names the command
+ * in usage errors. origin may be NULL. */
+int kd_cli__load_source(kd_pkg **pkg, kd_pkg_origin *origin, const kd_cli_opts *o, const char *cmd);
+/* Parameters from the package's defaults, `previous` (may be NULL), every -P (git:PATH from
+ * the origin's repository and commit) and every -p. */
+int kd_cli__resolve_params(kd_params **out, const kd_pkg *pkg, const kd_pkg_origin *origin, const kd_cli_opts *o,
+	const cJSON *previous);
+
+/* `repo index`, `search`, `package create`: output into `out`. */
+int kd_cli__package_create_run(kd_buf *out, const kd_cli_opts *o);
+int kd_cli__search_run(kd_buf *out, const kd_cli_opts *o);
 
 #endif

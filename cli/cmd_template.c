@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../operator/operator.h"
 #include "../params/params.h"
@@ -9,11 +10,14 @@
 
 static const char help[] =
 	"Usage: kubectl-kudo template PACKAGE [flags]\n"
+	"       kubectl-kudo template --git URL [--git-ref REF] [--git-path PATH] [flags]\n"
 	"\n"
 	"Renders, offline, every object the plan's Apply tasks (and Toggle tasks whose parameter is\n"
 	"true) would apply, in plan order, as multi-document YAML.\n"
 	"\n"
-	"PACKAGE is a package folder or .tgz.\n"
+	"Examples:\n"
+	"  kubectl-kudo template ./spark -p replicas=3\n"
+	"  kubectl-kudo template 'git+https://git.example/ops/repo.git//spark?ref=semver:~1.2' -P git:envs/prod.yaml\n"
 	"\n"
 	"Flags:\n"
 	"      --instance NAME       instance name (default <operator>-instance)\n"
@@ -21,7 +25,8 @@ static const char help[] =
 	"  -p, --parameter NAME=VALUE\n"
 	"                            a parameter value; YAML for array and map parameters (repeatable)\n"
 	"  -P, --parameter-file FILE a YAML map of parameter values (repeatable; -p wins)\n"
-	"      --plan NAME           the plan to render (default deploy)\n";
+	"      --plan NAME           the plan to render (default deploy)\n"
+	"\n";
 
 int kd_cli__template_run(kd_buf *out, const kd_cli_opts *o)
 {
@@ -29,20 +34,13 @@ int kd_cli__template_run(kd_buf *out, const kd_cli_opts *o)
 	kd_params *params = NULL;
 	cJSON *pmap = NULL;
 	kd_render_result *res = NULL;
+	kd_pkg_origin origin;
 	int rc;
 
-	if (o->nargs != 1) {
-		kd_error_set(KD_ERR_USAGE, "template needs exactly one PACKAGE argument (got %zu)", o->nargs);
-		return KD_EUSAGE;
-	}
-	if ((rc = kd_pkg_load(&pkg, o->args[0], NULL)) != 0)
+	memset(&origin, 0, sizeof origin);
+	if ((rc = kd_cli__load_source(&pkg, &origin, o, "template")) != 0)
 		goto done;
-	kd_params_options po = KD_PARAMS_OPTIONS_INIT;
-	po.files = o->pfiles;
-	po.nfiles = o->npfiles;
-	po.flags = o->pflags;
-	po.nflags = o->npflags;
-	if ((rc = kd_params_resolve(&params, pkg, &po)) != 0)
+	if ((rc = kd_cli__resolve_params(&params, pkg, &origin, o, NULL)) != 0)
 		goto done;
 	if ((rc = kd_params_to_template(&pmap, params)) != 0)
 		goto done;
@@ -59,6 +57,7 @@ done:
 	cJSON_Delete(pmap);
 	kd_params_free(params);
 	kd_pkg_free(pkg);
+	kd_pkg_origin_clear(&origin);
 	return rc;
 }
 
@@ -66,9 +65,10 @@ int kd_cmd_template(int argc, char **argv)
 {
 	kd_cli_opts o;
 	kd_buf out = KD_BUF_INIT;
-	int rc = kd_cli_parse(&o, argc, argv, "instance namespace p P plan");
+	int rc = kd_cli_parse(&o, argc, argv, kd_cli__command_flags("template"));
 	if (rc == 0 && o.help) {
 		fputs(help, stdout);
+		fputs(kd_cli__source_help, stdout);
 	} else if (rc == 0 && (rc = kd_cli__template_run(&out, &o)) == 0) {
 		fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
 	}

@@ -13,6 +13,7 @@
 #include "cli_internal.h"
 
 #define CONN "kubeconfig context cluster user namespace"
+#define SOURCE KD_CLI_SOURCE_FLAGS
 
 /* args: the positional argument's kind for completion: "package", or NULL. */
 static const kd_cli_command commands[] = {
@@ -37,7 +38,7 @@ static const kd_cli_command commands[] = {
 		"continue the latest revision at its first step not COMPLETE"},
 	{"get", NULL, CONN " all-namespaces output", "list what kudoc installed"},
 	{"get instances", NULL, CONN " all-namespaces output", "the instances kudoc installed"},
-	{"template", "package", "instance namespace p P plan", "render the objects a plan would apply, offline"},
+	{"template", "package", "instance namespace p P plan " SOURCE, "render the objects a plan would apply, offline"},
 	{"package", NULL, "", "check a package, or list its parameters, plans or tasks"},
 	{"package verify", "package", "", "check a package the way KUDO does"},
 	{"package list", NULL, "", "list a package's parameters, plans or tasks"},
@@ -47,6 +48,14 @@ static const kd_cli_command commands[] = {
 	{"verify", NULL, "", "check an instance in the cluster"},
 	{"verify leader", NULL, CONN " instance lock kind failover timeout",
 		"check (and test) an instance's leader election: one Ready pod holds a fresh lock"},
+	{"package create", "package", "destination overwrite", "write the package's .tgz after the checks of verify"},
+	{"repo", NULL, "", "KUDO operator repositories"},
+	{"repo add", NULL, "skip-check", "add a repository (NAME URL)"},
+	{"repo list", NULL, "", "list the repositories; * marks the context"},
+	{"repo remove", NULL, "", "remove a repository"},
+	{"repo context", NULL, "", "look package names up in this repository"},
+	{"repo index", NULL, "url merge overwrite", "write DIR/index.yaml for the .tgz files in DIR"},
+	{"search", NULL, "repo all-versions", "list the operators of a repository"},
 	{"version", NULL, "output", "print the version"},
 	{"completion", NULL, "", "print a shell completion script"},
 	{"completion bash", NULL, "", "the bash completion script"},
@@ -85,6 +94,21 @@ static const struct {
 	{"lock", NULL, "the leader-election lock, [NAMESPACE/]NAME"},
 	{"kind", "configmap lease", "the kind of lock: configmap or lease"},
 	{"failover", NULL, "delete the holder's pod and watch another take over"},
+	{"git", NULL, "the package from this git repository URL"},
+	{"git-ref", NULL, "branch, tag, semver:RANGE or commit id"},
+	{"git-path", NULL, "the package folder in the repository"},
+	{"git-credentials", "file", "HTTPS credentials file (https://USER:PASSWORD@HOST)"},
+	{"git-ssh-key", "file", "SSH private key file"},
+	{"git-known-hosts", "file", "known_hosts file for SSH host keys"},
+	{"repo", NULL, "the repository (default: the context)"},
+	{"operator-version", NULL, "the operatorVersion to pick"},
+	{"app-version", NULL, "the appVersion to pick"},
+	{"destination", "file", "the folder to write the .tgz into"},
+	{"url", NULL, "the URL the index points the packages at"},
+	{"merge", "file", "an index (file, folder or repository URL) to merge"},
+	{"overwrite", NULL, "replace an existing file"},
+	{"skip-check", NULL, "do not download the index to check the URL"},
+	{"all-versions", NULL, "every version, not only the newest"},
 };
 
 const kd_cli_command *kd_cli__command_at(size_t i)

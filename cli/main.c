@@ -30,6 +30,10 @@ static const char usage[] =
 	"                           show a package's parameters, plans or tasks\n"
 	"  verify leader --instance NAME [--lock NS/NAME] [--failover]\n"
 	"                           check (and test) an instance's leader election in the cluster\n"
+	"  package create DIR       write a package .tgz (after verify)\n"
+	"  repo add|list|remove|context|index\n"
+	"                           KUDO operator repositories\n"
+	"  search [TEXT]            list the operators of a repository\n"
 	"  completion bash|zsh      print a shell completion script\n"
 	"  version                  print the version\n"
 	"\n"
@@ -69,6 +73,10 @@ int main(int argc, char **argv)
 		return kd_cmd_package(argc - 2, argv + 2);
 	if (strcmp(cmd, "verify") == 0)
 		return kd_cmd_verify(argc - 2, argv + 2);
+	if (strcmp(cmd, "repo") == 0)
+		return kd_cmd_repo(argc - 2, argv + 2);
+	if (strcmp(cmd, "search") == 0)
+		return kd_cmd_search(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
 		return kd_cmd_version(argc - 2, argv + 2);
 	fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);

@@ -268,4 +268,127 @@ int kd_pkg_list_plans(kd_buf *out, const kd_pkg *pkg);
  * KudoOperator and done/wantErr of Dummy. */
 int kd_pkg_list_tasks(kd_buf *out, const kd_pkg *pkg);
 
+/* ---- URLs and KUDO repositories (operator/http.c, operator/repo.c, operator/pkg_write.c) ---- */
+
+/* Downloads `url` into `out` (at most `max` bytes; 0: 64 MiB): http and https (and file://
+ * when allow_file), TLS verified against the system's CA store, up to 5 redirects to http(s).
+ * Errors name the URL without user or password: KD_ENOTFOUND for HTTP 404, KD_EAUTH for 401,
+ * KD_ELIMIT over the cap. */
+int kd_http_get(kd_buf *out, const char *url, size_t max, bool allow_file);
+/* `url` without user and password, for messages. Caller frees. */
+char *kd_http_display_url(const char *url);
+/* `ref` resolved against `base` (an absolute ref is returned as is). NULL when either is not
+ * a URL. Caller frees. */
+char *kd_http_resolve_url(const char *base, const char *ref);
+/* Lower-case hex SHA-256 of the bytes. */
+void kd_sha256_hex(char out[65], const void *data, size_t len);
+
+/* Downloads a .tgz package and loads it. When want_digest is set, the archive's sha256 must
+ * equal it (else KD_EINVALID naming both). digest_out (may be NULL) gets the archive's sha256. */
+int kd_pkg_load_url(kd_pkg **out, char digest_out[65], const char *url, const char *want_digest,
+	const kd_pkg_load_options *opts);
+
+/* A configured repository. */
+typedef struct {
+	char *name;
+	char *url;
+} kd_repo;
+
+/* The repositories file: KUDO's repositories.yaml format (repoVersion, context, repositories
+ * [{name, url}]), kept at CONFIG_DIR/repositories.yaml, CONFIG_DIR being
+ * ${XDG_CONFIG_HOME:-~/.config}/kudoc. Without the file, KUDO's defaults: the repository
+ * "community" (https://kudo-repository.storage.googleapis.com/v1) as the context. */
+typedef struct {
+	char *path;
+	char *context; /* "" when none */
+	kd_repo *repos;
+	size_t nrepos;
+} kd_repo_config;
+
+#define KD_REPO_DEFAULT_NAME "community"
+#define KD_REPO_DEFAULT_URL "https://kudo-repository.storage.googleapis.com/v1"
+
+/* config_dir NULL: the default above. */
+int kd_repo_config_load(kd_repo_config **out, const char *config_dir);
+/* Writes the file (creating its folder), atomically (a temporary file renamed over it). */
+int kd_repo_config_save(const kd_repo_config *cfg);
+/* KD_EEXISTS when the name is taken; KD_EINVALID for a bad name or URL. */
+int kd_repo_config_add(kd_repo_config *cfg, const char *name, const char *url);
+/* KD_ENOTFOUND when there is no such repository. */
+int kd_repo_config_remove(kd_repo_config *cfg, const char *name);
+int kd_repo_config_set_context(kd_repo_config *cfg, const char *name);
+/* The repository named `name`, or the context's when name is NULL; NULL when none (with the
+ * error set). Borrowed. */
+const kd_repo *kd_repo_config_get(const kd_repo_config *cfg, const char *name);
+void kd_repo_config_free(kd_repo_config *cfg);
+
+typedef struct {
+	char *name, *email;
+} kd_repo_maintainer;
+
+/* One package version of an index (KUDO's PackageVersion: Metadata + urls, removed, digest). */
+typedef struct {
+	char *name, *operator_version, *app_version, *description;
+	kd_repo_maintainer *maintainers;
+	size_t nmaintainers;
+	char **urls;
+	size_t nurls;
+	bool removed;
+	char *digest; /* sha256 hex of the .tgz; NULL when the index gives none */
+} kd_repo_entry;
+
+/* An index.yaml. Entries are grouped by name (names sorted) and within a name newest first,
+ * as KUDO sorts them: by appVersion, then operatorVersion (Masterminds/semver v3), entries
+ * whose version does not parse last. */
+typedef struct {
+	char *api_version;
+	char *generated; /* RFC 3339, NULL when absent */
+	kd_repo_entry *entries;
+	size_t nentries;
+} kd_repo_index;
+
+/* Parses an index as KUDO does (apiVersion required, every entry needs operatorVersion; keys
+ * case-insensitive; a value of the wrong type is an error naming NAME:LINE:COL). */
+int kd_repo_index_parse(kd_repo_index **out, const char *name, const char *data, size_t len);
+/* Appends the index as YAML (keys sorted, as KUDO's yaml.Marshal writes it). */
+int kd_repo_index_emit(kd_buf *out, const kd_repo_index *idx);
+/* Adds a copy of `e`; KD_EEXISTS when the index has that name with the same appVersion and
+ * operatorVersion (KUDO's AddPackageVersion). Keeps the order. */
+int kd_repo_index_add(kd_repo_index *idx, const kd_repo_entry *e);
+kd_repo_index *kd_repo_index_new(void);
+/* KUDO's FindFirstMatch: the newest entry of `name` whose appVersion / operatorVersion equal
+ * the given ones (NULL: any). NULL with the error set when none. Borrowed. */
+const kd_repo_entry *kd_repo_index_find(const kd_repo_index *idx, const char *name, const char *app_version,
+	const char *operator_version);
+void kd_repo_index_free(kd_repo_index *idx);
+
+/* Downloads and parses REPO_URL/index.yaml (http, https or file). */
+int kd_repo_fetch_index(kd_repo_index **out, const char *repo_url);
+
+/* `repo index DIR`: an index of every .tgz file in DIR (sorted by file name), each entry's URL being
+ * URL/FILE (URL NULL: "http://localhost/", KUDO's default). Archives that do not load are
+ * left out and named in *warnings (one line each; may be NULL). */
+int kd_repo_index_dir(kd_repo_index **out, kd_buf *warnings, const char *dir, const char *url);
+
+/* What a package resolved through a repository came from. */
+typedef struct {
+	char *url;    /* the archive's URL (without credentials) */
+	char *digest; /* its sha256 */
+	char *operator_version, *app_version;
+} kd_repo_pick;
+void kd_repo_pick_clear(kd_repo_pick *p);
+
+/* Resolves `name` in the repository at repo_url (newest unless the versions say otherwise),
+ * downloads the archive (trying each URL of the entry in turn), checks its digest and loads
+ * it. */
+int kd_repo_load_package(kd_pkg **out, kd_repo_pick *pick, const char *repo_url, const char *name,
+	const char *app_version, const char *operator_version, const kd_pkg_load_options *opts);
+
+/* KUDO's archive name: "<name>-<appVersion>_<operatorVersion>.tgz", or
+ * "<name>-<operatorVersion>.tgz" without appVersion. Caller frees. */
+char *kd_pkg_archive_name(const kd_pkg *pkg);
+/* The package's files as a reproducible .tgz (files at the top level, mode 0644, owner
+ * root/0, time 0; gzip without a time stamp): the same package gives the same bytes. */
+int kd_pkg_write_archive(kd_buf *out, const kd_pkg *pkg);
+
 #endif

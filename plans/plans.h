@@ -393,6 +393,71 @@ int kd_op_resume(kd_op_result *res, const kd_op_options *o);
  * apply order (CRDs only with delete_crds) and waits until they are gone, then its records
  * (unless keep_history) and its lock. */
 int kd_op_uninstall(kd_op_result *res, const kd_op_options *o);
+/* ---- package sources (plans/source.c) -------------------------------------------------------
+ * What install, upgrade, diff and template call to turn the PACKAGE argument (or --git) into a
+ * loaded package and a record of where it came from. */
+
+/* Where a package came from, as a revision records it. No field ever holds a credential. */
+typedef struct {
+	char *source; /* the source as given, credentials removed ("git+https://h/r.git//op?ref=v1") */
+	char *kind;   /* "dir", "tgz", "shipped", "git", "url", "repo" */
+	char *url;    /* git: the repository URL; url: the archive URL; repo: the archive's URL */
+	char *ref;    /* git: the ref as given (NULL: the remote's HEAD) */
+	char *commit; /* git: the resolved commit, 40 hex digits */
+	char *path;   /* git: the package folder in the repository ("" for the root); dir, tgz,
+	               * shipped: the absolute path loaded */
+	char *repo;   /* repo: the repository's name; git: the ref it resolved to
+	               * ("refs/tags/v1.2.0"), NULL for a commit id or HEAD */
+	char *digest; /* url, repo, tgz: the archive's sha256 */
+} kd_pkg_origin;
+
+void kd_pkg_origin_clear(kd_pkg_origin *o);
+/* The origin as a JSON object with the field names above (absent fields left out), for
+ * revision records and `-o json`. */
+cJSON *kd_pkg_origin_to_json(const kd_pkg_origin *o);
+/* The reverse; missing members stay NULL. */
+int kd_pkg_origin_from_json(kd_pkg_origin *o, const cJSON *j);
+
+typedef struct {
+	/* --git URL --git-ref REF --git-path PATH: when git_url is set, the source argument of
+	 * kd_source_load must be NULL or "" (both is a usage error) */
+	const char *git_url, *git_ref, *git_path;
+	/* credentials and trust for git (see gitops/gitops.h for the environment variables) */
+	const char *git_credentials; /* --git-credentials FILE */
+	const char *git_ssh_key;     /* --git-ssh-key FILE */
+	const char *git_known_hosts; /* --git-known-hosts FILE */
+	/* repositories */
+	const char *repo;             /* --repo NAME; NULL: the repositories file's context */
+	const char *operator_version; /* --operator-version */
+	const char *app_version;      /* --app-version */
+	/* folders (NULL: the defaults: ${XDG_CACHE_HOME:-~/.cache}/kudoc/git and
+	 * ${XDG_CONFIG_HOME:-~/.config}/kudoc) */
+	const char *cache_dir;
+	const char *config_dir;
+	const kd_pkg_load_options *load; /* caps; NULL: the defaults */
+} kd_source_options;
+#define KD_SOURCE_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Loads the package `source` names, in this order:
+ *   git+URL...        a git source (gitops/), also when opts->git_url is set
+ *   http:// https://  a .tgz to download
+ *   an existing path  a package folder or a .tgz/.tar.gz/.tar
+ *   a bare NAME       (no '/') a package kudoc ships: $KUDOC_PACKAGES_DIR/NAME, then
+ *                     <dir of the binary>/../share/kudoc/packages/NAME, then
+ *                     <dir of the binary>/../../packages/NAME (a build in a checkout), then
+ *                     NAME in the repository (opts->repo, else the context) with
+ *                     opts->operator_version / app_version
+ * --operator-version / --app-version given for a source that is not a repository name must
+ * match the package loaded (else KD_EINVALID). On success *out is the caller's (kd_pkg_free)
+ * and *origin_out is filled (kd_pkg_origin_clear); on failure the error names the source and,
+ * for a bare NAME, every place that was tried. origin_out may be NULL. */
+int kd_source_load(kd_pkg **out, kd_pkg_origin *origin_out, const char *source, const kd_source_options *opts);
+
+/* Reads a parameter file for -P: "git:PATH" is PATH (relative to the repository root) at the
+ * origin's repository and commit (the origin must be a git one; no network when the commit is
+ * cached); anything else is a plain file path. *data is NUL-terminated, the caller's. */
+int kd_source_read_param_file(char **data, size_t *len, const kd_pkg_origin *origin, const char *spec,
+	const kd_source_options *opts);
 
 /* ---------------------------------------------------------------------------------------------
  * Diffs: a line diff (Myers' O(ND) algorithm in linear space) in the unified format, and what an

@@ -1,13 +1,12 @@
 /* sprig's defaults, reflection, hashes, UUIDs, semver (Masterminds/semver v1.5.0, which
  * sprig v2.22.0 uses) and the network function kudoc refuses to run. */
 #include <openssl/evp.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "../base/semver.h"
 #include "sprig_priv.h"
 
 /* ---- defaults ------------------------------------------------------------------------------ */
@@ -155,340 +154,36 @@ KD_SP_FN(getHostByName)
 		"getHostByName is not supported: kudoc renders templates without network lookups");
 }
 
-/* ---- semver (Masterminds/semver v1.5.0) ---------------------------------------------------- */
-
-typedef struct {
-	int64_t major, minor, patch;
-	char pre[256];
-	char meta[256];
-} semv;
-
-#define SV_CORE "v?([0-9]+)(\\.[0-9]+)?(\\.[0-9]+)?"
-#define CV_CORE "v?([0-9|x|X|\\*]+)(\\.[0-9|x|X|\\*]+)?(\\.[0-9|x|X|\\*]+)?"
-#define SV_TAIL "(-([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?(\\+([0-9A-Za-z\\-]+(\\.[0-9A-Za-z\\-]+)*))?"
-
-/* Runs `pattern` on s; fills groups (start,end pairs; -1 when unset). Returns the match count
- * (>0) or <= 0 for no match. */
-static int rx(const char *pattern, const char *s, size_t len, size_t start, PCRE2_SIZE *ov, int nov)
-{
-	int err;
-	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &err, &eo, NULL);
-	if (!re)
-		return -1;
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, start, 0, md, NULL);
-	if (rc > 0) {
-		PCRE2_SIZE *o = pcre2_get_ovector_pointer(md);
-		uint32_t n = pcre2_get_ovector_count(md);
-		for (int i = 0; i < nov; i++)
-			ov[i] = (uint32_t)(i / 2) < n ? o[i] : PCRE2_UNSET;
-	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
-	return rc;
-}
-
-static void group(char *dst, size_t cap, const char *s, const PCRE2_SIZE *ov, int g)
-{
-	dst[0] = '\0';
-	if (ov[2 * g] == PCRE2_UNSET)
-		return;
-	size_t n = ov[2 * g + 1] - ov[2 * g];
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, s + ov[2 * g], n);
-	dst[n] = '\0';
-}
-
-/* NewVersion: 0, or -1 with the message in err. */
-static int semv_parse(semv *v, const char *s, const char **err)
-{
-	PCRE2_SIZE ov[20];
-	memset(v, 0, sizeof *v);
-	if (rx("^" SV_CORE SV_TAIL "$", s, strlen(s), 0, ov, 20) <= 0) {
-		*err = "Invalid Semantic Version";
-		return -1;
-	}
-	char t[64];
-	int64_t *segs[3] = {&v->major, &v->minor, &v->patch};
-	for (int g = 1; g <= 3; g++) {
-		group(t, sizeof t, s, ov, g);
-		if (!t[0])
-			continue;
-		if (kd_tpl__sp_parse_int(t[0] == '.' ? t + 1 : t, 10, segs[g - 1]) < 0) {
-			*err = "Error parsing version segment: value out of range";
-			return -1;
-		}
-	}
-	group(v->pre, sizeof v->pre, s, ov, 5);
-	group(v->meta, sizeof v->meta, s, ov, 8);
-	return 0;
-}
-
-static int cmp64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	if (!*s)
-		return false;
-	uint64_t v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
-}
-
-static int cmp_pre_part(const char *s, const char *o)
-{
-	if (strcmp(s, o) == 0)
-		return 0;
-	if (!*s)
-		return -1;
-	if (!*o)
-		return 1;
-	uint64_t si = 0, oi = 0;
-	bool sn = parse_u64(s, &si), on = parse_u64(o, &oi);
-	if (!sn && !on)
-		return strcmp(s, o) > 0 ? 1 : -1;
-	if (!on)
-		return -1;
-	if (!sn)
-		return 1;
-	return si > oi ? 1 : -1;
-}
-
-static int semv_cmp(const semv *a, const semv *b)
-{
-	int d;
-	if ((d = cmp64(a->major, b->major)) || (d = cmp64(a->minor, b->minor)) ||
-		(d = cmp64(a->patch, b->patch)))
-		return d;
-	if (!a->pre[0] && !b->pre[0])
-		return 0;
-	if (!a->pre[0])
-		return 1;
-	if (!b->pre[0])
-		return -1;
-	const char *p = a->pre, *q = b->pre;
-	while (*p || *q) {
-		char x[256], y[256];
-		size_t i = strcspn(p, "."), j = strcspn(q, ".");
-		memcpy(x, p, i);
-		x[i] = '\0';
-		memcpy(y, q, j);
-		y[j] = '\0';
-		if ((d = cmp_pre_part(x, y)))
-			return d;
-		p += i + (p[i] == '.');
-		q += j + (q[j] == '.');
-		if (!*p && !*q)
-			break;
-	}
-	return 0;
-}
-
-typedef struct {
-	char op[3];
-	semv con;
-	bool dirty, minor_dirty, patch_dirty;
-} constraint;
-
-static bool is_x(const char *s)
-{
-	return !strcmp(s, "x") || !strcmp(s, "X") || !strcmp(s, "*");
-}
-
-static int parse_constraint(constraint *c, const char *s, const char **err)
-{
-	PCRE2_SIZE ov[24];
-	if (rx("^\\s*(!=|>=|=>|<=|=<|~>|>|<|=|~|\\^|)\\s*(" CV_CORE SV_TAIL ")\\s*$", s, strlen(s), 0, ov,
-			24) <= 0) {
-		*err = "improper constraint";
-		return -1;
-	}
-	char m3[64], m4[64], m5[64], m7[256], ver[400];
-	group(c->op, sizeof c->op, s, ov, 1);
-	group(ver, sizeof ver, s, ov, 2);
-	group(m3, sizeof m3, s, ov, 3);
-	group(m4, sizeof m4, s, ov, 4);
-	group(m5, sizeof m5, s, ov, 5);
-	group(m7, sizeof m7, s, ov, 7); /* "-pre" */
-	c->dirty = c->minor_dirty = c->patch_dirty = false;
-	const char *m4v = m4[0] == '.' ? m4 + 1 : m4, *m5v = m5[0] == '.' ? m5 + 1 : m5;
-	if (is_x(m3)) {
-		snprintf(ver, sizeof ver, "0.0.0");
-		c->dirty = true;
-	} else if (is_x(m4v) || !m4[0]) {
-		c->minor_dirty = c->dirty = true;
-		snprintf(ver, sizeof ver, "%s.0.0%s", m3, m7);
-	} else if (is_x(m5v)) {
-		c->dirty = c->patch_dirty = true;
-		snprintf(ver, sizeof ver, "%s%s.0%s", m3, m4, m7);
-	}
-	const char *e2;
-	if (semv_parse(&c->con, ver, &e2) < 0) {
-		*err = "constraint Parser Error";
-		return -1;
-	}
-	return 0;
-}
-
-static bool tilde(const semv *v, const constraint *c)
-{
-	if (v->pre[0] && !c->con.pre[0])
-		return false;
-	if (semv_cmp(v, &c->con) < 0)
-		return false;
-	if (!c->con.major && !c->con.minor && !c->con.patch && !c->minor_dirty && !c->patch_dirty)
-		return true;
-	if (v->major != c->con.major)
-		return false;
-	if (v->minor != c->con.minor && !c->minor_dirty)
-		return false;
-	return true;
-}
-
-static bool check(const semv *v, const constraint *c)
-{
-	const char *op = c->op;
-	bool pre_block = v->pre[0] && !c->con.pre[0];
-	int d = semv_cmp(v, &c->con);
-	if (!strcmp(op, "") || !strcmp(op, "=")) {
-		if (pre_block)
-			return false;
-		return c->dirty ? tilde(v, c) : d == 0;
-	}
-	if (!strcmp(op, "!=")) {
-		if (!c->dirty)
-			return d != 0;
-		if (pre_block)
-			return false;
-		if (c->con.major != v->major)
-			return true;
-		if (c->con.minor != v->minor && !c->minor_dirty)
-			return true;
-		return false;
-	}
-	if (pre_block)
-		return false;
-	if (!strcmp(op, ">"))
-		return d == 1;
-	if (!strcmp(op, ">=") || !strcmp(op, "=>"))
-		return d >= 0;
-	if (!strcmp(op, "<") || !strcmp(op, "<=") || !strcmp(op, "=<")) {
-		if (!c->dirty)
-			return op[1] ? d <= 0 : d < 0;
-		if (v->major > c->con.major)
-			return false;
-		if (v->minor > c->con.minor && !c->minor_dirty)
-			return false;
-		return true;
-	}
-	if (!strcmp(op, "~") || !strcmp(op, "~>"))
-		return tilde(v, c);
-	/* ^ */
-	if (d < 0)
-		return false;
-	return v->major == c->con.major;
-}
-
-/* rewriteRange: "A - B" becomes ">= A, <= B". */
-static void rewrite_ranges(kd_buf *b, const char *s)
-{
-	const char *pat = "\\s*(" CV_CORE SV_TAIL ")\\s+-\\s+(" CV_CORE SV_TAIL ")\\s*";
-	size_t len = strlen(s), pos = 0;
-	PCRE2_SIZE ov[46];
-	kd_buf_puts(b, "");
-	while (pos <= len && rx(pat, s, len, pos, ov, 46) > 0) {
-		char a[300], c[300];
-		group(a, sizeof a, s, ov, 1);
-		group(c, sizeof c, s, ov, 11);
-		kd_buf_put(b, s + pos, ov[0] - pos);
-		kd_buf_printf(b, ">= %s, <= %s", a, c);
-		pos = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
-	}
-	if (pos < len)
-		kd_buf_puts(b, s + pos);
-}
+/* ---- semver (Masterminds/semver v1.5.0, in base/semver.c) -------------------------------- */
 
 KD_SP_FN(semverCompare)
 {
 	STR_ARG(cs, 0);
 	STR_ARG(vs, 1);
-	const char *err = NULL;
-	kd_buf b = KD_BUF_INIT;
-	rewrite_ranges(&b, cs);
-	/* Parse every constraint first: errors come before the version is looked at. */
-	bool any_or = false;
-	char *text = kd_buf_detach(&b);
-	int rc = 0;
-	semv v;
-	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && semv_parse(&v, vs, &err) < 0) {
-			rc = kd_tpl__fn_fail(call, "%s", err);
-			break;
-		}
-		char *or_part = text;
-		while (or_part) {
-			char *or_end = strstr(or_part, "||");
-			if (or_end)
-				*or_end = '\0';
-			bool joy = true;
-			char *and_part = or_part;
-			while (and_part) {
-				char *and_end = strchr(and_part, ',');
-				if (and_end)
-					*and_end = '\0';
-				constraint c;
-				if (parse_constraint(&c, and_part, &err) < 0) {
-					if (!strcmp(err, "improper constraint"))
-						rc = kd_tpl__fn_fail(call, "improper constraint: %s", and_part);
-					else
-						rc = kd_tpl__fn_fail(call, "%s", err);
-				} else if (pass == 1 && joy && !check(&v, &c)) {
-					joy = false;
-				}
-				if (and_end)
-					*and_end = ',';
-				if (rc)
-					break;
-				and_part = and_end ? and_end + 1 : NULL;
-			}
-			if (or_end) {
-				or_end[0] = '|';
-				or_end[1] = '|';
-			}
-			if (rc)
-				break;
-			if (pass == 1 && joy)
-				any_or = true;
-			or_part = or_end ? or_end + 2 : NULL;
-		}
+	/* The constraint is parsed first: its errors come before the version is looked at. */
+	kd_semver_range *r = NULL;
+	kd_semver v = KD_SEMVER_INIT;
+	if (kd_semver_range_parse(&r, cs, KD_SEMVER_V1) != 0)
+		return kd_tpl__fn_fail(call, "%s", kd_error_last());
+	if (kd_semver_parse(&v, vs, KD_SEMVER_V1) != 0) {
+		kd_semver_range_free(r);
+		return kd_tpl__fn_fail(call, "%s", kd_error_last());
 	}
-	free(text);
-	if (rc)
-		return rc;
-	*out = cJSON_CreateBool(any_or);
+	*out = cJSON_CreateBool(kd_semver_range_check(r, &v));
+	kd_semver_clear(&v);
+	kd_semver_range_free(r);
 	return 0;
 }
 
 KD_SP_FN(semver)
 {
 	STR_ARG(s, 0);
-	semv v;
-	const char *err;
-	if (semv_parse(&v, s, &err) < 0)
-		return kd_tpl__fn_fail(call, "%s", err);
+	kd_semver v = KD_SEMVER_INIT;
+	if (kd_semver_parse(&v, s, KD_SEMVER_V1) != 0)
+		return kd_tpl__fn_fail(call, "%s", kd_error_last());
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, KD_SP_SEMVER_KEY, cJSON_CreateTrue());
-	int64_t segs[3] = {v.major, v.minor, v.patch};
+	int64_t segs[3] = {(int64_t)v.major, (int64_t)v.minor, (int64_t)v.patch};
 	const char *names[3] = {"Major", "Minor", "Patch"};
 	for (int i = 0; i < 3; i++) {
 		cJSON *n = kd_json_new_int(segs[i]);
@@ -506,6 +201,7 @@ KD_SP_FN(semver)
 		kd_buf_printf(&b, "+%s", v.meta);
 	cJSON_AddStringToObject(o, "String", kd_buf_cstr(&b));
 	kd_buf_free(&b);
+	kd_semver_clear(&v);
 	*out = o;
 	return 0;
 }

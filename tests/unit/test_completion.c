@@ -53,7 +53,7 @@ TEST(completion_bash_script_loads_and_completes)
 		{"kubectl-kudo ins", "install\n"},
 		{"kubectl-kudo u", "uninstall\nupdate\nupgrade\n"},
 		{"kubectl-kudo \"\"",
-			"completion\ndiff\nget\ninstall\npackage\nplan\nrollback\ntemplate\nuninstall\nupdate\nupgrade\nverify\nversion\n"},
+			"completion\ndiff\nget\ninstall\npackage\nplan\nrepo\nrollback\nsearch\ntemplate\nuninstall\nupdate\nupgrade\nverify\nversion\n"},
 		{"kubectl-kudo plan st", "status\n"},
 		{"kubectl-kudo plan \"\"", "history\nresume\nstatus\ntrigger\n"},
 		{"kubectl-kudo package list p", "params\nplans\n"},
