@@ -179,6 +179,7 @@ pub fn build(b: *std.Build) void {
         cc.addArg("-o");
         const bin = cc.addOutputFileArg("kubectl-kudo-asan");
         for (lib_files) |f| cc.addFileArg(b.path(f));
+        cc.addFileArg(lua_libs);
         cc.addFileArg(b.path("cli/main.c"));
         cc.addArgs(pkgFlags(b));
         const inst = b.addInstallFileWithDir(bin, .bin, "kubectl-kudo-asan");
