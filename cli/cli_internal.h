@@ -43,7 +43,12 @@ int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd);
 /* Prints a command's help followed by the connection flags and the exit codes. */
 void kd_cli__put_help(const char *h);
 /* Loads PACKAGE (folder, .tgz or a shipped name); *source describes where it came from. */
-int kd_cli__load_package(kd_pkg **pkg, cJSON **source, const char *arg);
+int kd_cli__load_package(kd_pkg **pkg, cJSON **source, const kd_cli_opts *o, const char *cmd);
+/* Every -P of `o` read into memory, in order: "git:PATH" from the repository and commit of
+ * `source` (an origin record, NULL for none), other names as files. Free with
+ * kd_cli__param_texts_free(t, o->npfiles). */
+int kd_cli__param_texts(kd_op_param_text **out, const cJSON *source, const kd_cli_opts *o);
+void kd_cli__param_texts_free(kd_op_param_text *t, size_t n);
 
 /* Prints a command's help, the connection flags and `exit_codes` (its own exit-code text). */
 void kd_cli__put_help_codes(const char *h, const char *exit_codes);

@@ -186,6 +186,7 @@ static int run(const kd_cli_opts *o)
 	kd_plan_diff *d = NULL;
 	kd_buf out = KD_BUF_INIT;
 	kd_op_options oo = {0};
+	kd_op_param_text *ptexts = NULL;
 	int rc;
 
 	if ((rc = kd_cli__check_names(o)) || (rc = kd_cli__check_output(o)))
@@ -198,11 +199,13 @@ static int run(const kd_cli_opts *o)
 		rc = kd_cli_usage("diff takes at most one PACKAGE argument (got %zu)", o->nargs);
 		goto done;
 	}
-	if (o->nargs == 0 && o->npflags == 0 && o->npfiles == 0) {
+	if (o->nargs == 0 && !o->git && o->npflags == 0 && o->npfiles == 0) {
 		rc = kd_cli_usage("diff needs a PACKAGE (for an upgrade) or -p NAME=VALUE / -P FILE (for an update)");
 		goto done;
 	}
-	if (o->nargs == 1 && (rc = kd_cli__load_package(&pkg, &source, o->args[0])))
+	if ((o->nargs == 1 || o->git) && (rc = kd_cli__load_package(&pkg, &source, o, "diff")))
+		goto done;
+	if ((rc = kd_cli__param_texts(&ptexts, source, o)))
 		goto done;
 	if ((rc = kd_cli__connect(&cfg, &oo.client_options, o)))
 		goto done;
@@ -215,8 +218,8 @@ static int run(const kd_cli_opts *o)
 	oo.namespace_ = o->namespace;
 	oo.pflags = o->pflags;
 	oo.npflags = o->npflags;
-	oo.pfiles = o->pfiles;
-	oo.npfiles = o->npfiles;
+	oo.ptexts = ptexts;
+	oo.nptexts = o->npfiles;
 	oo.source = source;
 	oo.force = o->force;
 	oo.force_conflicts = o->force_conflicts;
@@ -270,6 +273,7 @@ static int run(const kd_cli_opts *o)
 done:
 	if (rc < 0 && kd_cli_interrupted && rc != KD_EUSAGE)
 		rc = KD_ECANCELED;
+	kd_cli__param_texts_free(ptexts, ptexts ? o->npfiles : 0);
 	kd_buf_free(&out);
 	kd_plan_diff_free(d);
 	kd_exec_plan_free(plan);
@@ -286,7 +290,9 @@ int kd_cmd_diff(int argc, char **argv)
 	kd_cli_opts o;
 	int rc = kd_cli_parse(&o, argc, argv, kd_cli__command_flags("diff"));
 	if (rc == 0 && o.help) {
-		kd_cli__put_help_codes(diff_help, diff_exit_help);
+		fputs(diff_help, stdout);
+		fputs("\n", stdout);
+		kd_cli__put_help_codes(kd_cli__source_help, diff_exit_help);
 		kd_cli_opts_free(&o);
 		return KD_EXIT_OK;
 	}

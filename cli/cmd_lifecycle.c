@@ -140,29 +140,7 @@ void kd_cli__put_help(const char *h)
 	kd_cli__put_help_codes(h, exit_help);
 }
 
-/* ---- the package source (directory, .tgz, or a package kudoc ships) ---- */
-
-static bool exists(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0;
-}
-
-static const char *const shipped_rel[] = {"../share/kudoc/packages", "packages", "../../packages"};
-
-/* The folder of the running binary, or false. */
-static bool exe_dir(char *exe, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return false;
-	*slash = '\0';
-	return true;
-}
+/* ---- the package source ---- */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -171,31 +149,23 @@ static int cmp_str(const void *a, const void *b)
 
 void kd_cli__shipped_packages(char ***names, size_t *n)
 {
-	char exe[4096];
-	kd_buf dir = KD_BUF_INIT, probe = KD_BUF_INIT;
+	char **dirs = NULL;
+	size_t nd = kd_source_shipped_dirs(&dirs, NULL);
+	kd_buf probe = KD_BUF_INIT;
 	*names = NULL;
 	*n = 0;
-	bool have_exe = exe_dir(exe, sizeof(exe));
-	const char *env = getenv("KUDOC_PACKAGES_DIR");
-	for (size_t r = 0; r <= KD_ARRAY_SIZE(shipped_rel); r++) {
-		kd_buf_clear(&dir);
-		if (r == 0 && env && *env)
-			kd_buf_puts(&dir, env);
-		else if (r > 0 && have_exe)
-			kd_buf_printf(&dir, "%s/%s", exe, shipped_rel[r - 1]);
-		else
-			continue;
-		DIR *d = opendir(kd_buf_cstr(&dir));
+	for (size_t r = 0; r < nd; r++) {
+		DIR *d = dirs[r] ? opendir(dirs[r]) : NULL;
 		struct dirent *e;
 		while (d && (e = readdir(d)) != NULL) {
 			if (e->d_name[0] == '.')
 				continue;
 			kd_buf_clear(&probe);
-			kd_buf_printf(&probe, "%s/%s/operator.yaml", kd_buf_cstr(&dir), e->d_name);
+			kd_buf_printf(&probe, "%s/%s/operator.yaml", dirs[r], e->d_name);
 			bool dup = false;
 			for (size_t i = 0; i < *n && !dup; i++)
 				dup = strcmp((*names)[i], e->d_name) == 0;
-			if (dup || !exists(kd_buf_cstr(&probe)))
+			if (dup || access(kd_buf_cstr(&probe), F_OK) != 0)
 				continue;
 			*names = kd_realloc(*names, (*n + 1) * sizeof(char *));
 			(*names)[(*n)++] = kd_strdup(e->d_name);
@@ -203,62 +173,62 @@ void kd_cli__shipped_packages(char ***names, size_t *n)
 		if (d)
 			closedir(d);
 	}
+	for (size_t r = 0; r < nd; r++)
+		free(dirs[r]);
+	free(dirs);
 	if (*n > 1)
 		qsort(*names, *n, sizeof(char *), cmp_str);
-	kd_buf_free(&dir);
 	kd_buf_free(&probe);
 }
 
-static bool shipped_dir(kd_buf *out, const char *name)
+int kd_cli__load_package(kd_pkg **pkg, cJSON **source, const kd_cli_opts *o, const char *cmd)
 {
-	char exe[4096];
-	const char *env = getenv("KUDOC_PACKAGES_DIR");
-	if (env && *env) {
-		kd_buf_clear(out);
-		kd_buf_printf(out, "%s/%s", env, name);
-		if (exists(kd_buf_cstr(out)))
-			return true;
-	}
-	if (!exe_dir(exe, sizeof(exe)))
-		return false;
-	for (size_t i = 0; i < KD_ARRAY_SIZE(shipped_rel); i++) {
-		kd_buf_clear(out);
-		kd_buf_printf(out, "%s/%s/%s/operator.yaml", exe, shipped_rel[i], name);
-		if (exists(kd_buf_cstr(out))) {
-			kd_buf_truncate(out, out->len - strlen("/operator.yaml"));
-			return true;
-		}
-	}
-	return false;
+	kd_pkg_origin origin;
+	memset(&origin, 0, sizeof(origin));
+	*source = NULL;
+	int rc = kd_cli__load_source(pkg, &origin, o, cmd);
+	if (rc == 0)
+		*source = kd_pkg_origin_to_json(&origin);
+	kd_pkg_origin_clear(&origin);
+	return rc;
 }
 
-int kd_cli__load_package(kd_pkg **pkg, cJSON **source, const char *arg)
+void kd_cli__param_texts_free(kd_op_param_text *t, size_t n)
 {
-	kd_buf dir = KD_BUF_INIT;
-	int rc;
-	*pkg = NULL;
-	*source = cJSON_CreateObject();
-	if (exists(arg)) {
-		char *abs = realpath(arg, NULL);
-		cJSON_AddStringToObject(*source, "kind", strstr(arg, ".tgz") || strstr(arg, ".tar") ? "tgz" : "dir");
-		cJSON_AddStringToObject(*source, "source", abs ? abs : arg);
-		free(abs);
-		rc = kd_pkg_load(pkg, arg, NULL);
-	} else if (!strchr(arg, '/') && shipped_dir(&dir, arg)) {
-		cJSON_AddStringToObject(*source, "kind", "shipped");
-		cJSON_AddStringToObject(*source, "source", arg);
-		rc = kd_pkg_load(pkg, kd_buf_cstr(&dir), NULL);
-	} else {
-		rc = kd_error_set(KD_ERR_PACKAGE,
-			"package %s: no such file or folder, and kudoc ships no package of that name", arg);
-		rc = KD_ENOTFOUND;
+	for (size_t i = 0; i < n; i++)
+		free((char *)t[i].text);
+	free(t);
+}
+
+int kd_cli__param_texts(kd_op_param_text **out, const cJSON *source, const kd_cli_opts *o)
+{
+	kd_op_param_text *t = kd_calloc(o->npfiles ? o->npfiles : 1, sizeof(*t));
+	kd_pkg_origin origin;
+	memset(&origin, 0, sizeof(origin));
+	if (source)
+		kd_pkg_origin_from_json(&origin, source);
+	kd_source_options so;
+	kd_cli__source_options(&so, o);
+	int rc = 0;
+	*out = NULL;
+	for (size_t i = 0; i < o->npfiles && !rc; i++) {
+		char *data = NULL;
+		size_t len = 0;
+		if (strncmp(o->pfiles[i], "git:", 4) == 0)
+			rc = kd_source_read_param_file(&data, &len, source ? &origin : NULL, o->pfiles[i], &so);
+		else if ((rc = kd_file_read(&data, &len, o->pfiles[i], 0)) != 0)
+			kd_error_set(KD_ERR_USAGE, "-P %s: %s", o->pfiles[i], kd_error_last() ? kd_error_last() : "cannot read it");
+		t[i].name = o->pfiles[i];
+		t[i].text = data;
+		t[i].len = len;
 	}
-	kd_buf_free(&dir);
+	kd_pkg_origin_clear(&origin);
 	if (rc) {
-		cJSON_Delete(*source);
-		*source = NULL;
+		kd_cli__param_texts_free(t, o->npfiles);
+		return rc;
 	}
-	return rc;
+	*out = t;
+	return 0;
 }
 
 /* ---- running an operation ---- */
@@ -285,6 +255,7 @@ int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd)
 	kd_buf dry = KD_BUF_INIT;
 	int rc;
 	kd_op_options oo = {0};
+	kd_op_param_text *ptexts = NULL;
 
 	if ((rc = kd_cli__check_names(o)) || (rc = kd_cli__check_output(o)))
 		goto done;
@@ -292,7 +263,7 @@ int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd)
 		rc = kd_cli_usage("%s needs --instance NAME", cmd);
 		goto done;
 	}
-	size_t want_args = kind == OP_INSTALL || kind == OP_UPGRADE ? 1 : 0;
+	size_t want_args = (kind == OP_INSTALL || kind == OP_UPGRADE) && !o->git ? 1 : 0;
 	if (kind == OP_ROLLBACK && o->nargs == 1 && !o->revision)
 		want_args = 1;
 	if (o->nargs != want_args) {
@@ -322,7 +293,7 @@ int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd)
 			goto done;
 	}
 	if (kind == OP_INSTALL || kind == OP_UPGRADE) {
-		if ((rc = kd_cli__load_package(&pkg, &source, o->args[0])))
+		if ((rc = kd_cli__load_package(&pkg, &source, o, cmd)))
 			goto done;
 	}
 	if ((rc = kd_cli__connect(&cfg, &oo.client_options, o)))
@@ -336,8 +307,13 @@ int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd)
 	oo.namespace_ = o->namespace;
 	oo.pflags = o->pflags;
 	oo.npflags = o->npflags;
-	oo.pfiles = o->pfiles;
-	oo.npfiles = o->npfiles;
+	/* -P files (local, or git:PATH from the package's repository and commit) are read here */
+	if ((rc = kd_cli__param_texts(&ptexts, source, o)))
+		goto done;
+	oo.ptexts = ptexts;
+	oo.nptexts = o->npfiles;
+	oo.pspecs = o->pfiles;
+	oo.npspecs = o->npfiles;
 	oo.source = source;
 	oo.atomic = o->atomic;
 	oo.dry_run = o->dry_run;
@@ -410,6 +386,7 @@ int kd_cli__run_op(kd_cli_op kind, const kd_cli_opts *o, const char *cmd)
 		kd_buf_free(&inst);
 	}
 done:
+	kd_cli__param_texts_free(ptexts, ptexts ? o->npfiles : 0);
 	kd_cli__progress_free(prog);
 	kd_op_result_clear(&res);
 	cJSON_Delete(source);
@@ -424,7 +401,13 @@ static int command(int argc, char **argv, kd_cli_op kind, const char *cmd, const
 	kd_cli_opts o;
 	int rc = kd_cli_parse(&o, argc, argv, accepted);
 	if (rc == 0 && o.help) {
-		kd_cli__put_help(help);
+		if (kind == OP_INSTALL || kind == OP_UPGRADE) {
+			fputs(help, stdout);
+			fputs("\n", stdout);
+			kd_cli__put_help_codes(kd_cli__source_help, exit_help);
+		} else {
+			kd_cli__put_help(help);
+		}
 		kd_cli_opts_free(&o);
 		return KD_EXIT_OK;
 	}

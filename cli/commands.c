@@ -17,17 +17,17 @@
 
 /* args: the positional argument's kind for completion: "package", or NULL. */
 static const kd_cli_command commands[] = {
-	{"install", "package", CONN " instance p P timeout atomic dry-run create-namespace force-conflicts history-max output",
+	{"install", "package", CONN " " SOURCE " instance p P timeout atomic dry-run create-namespace force-conflicts history-max output",
 		"install an operator package as an instance and run its deploy plan"},
 	{"update", NULL, CONN " instance p P timeout atomic dry-run force-conflicts history-max output",
 		"change parameters; runs the plan the change triggers"},
-	{"upgrade", "package", CONN " instance p P timeout atomic dry-run force force-conflicts history-max output",
+	{"upgrade", "package", CONN " " SOURCE " instance p P timeout atomic dry-run force force-conflicts history-max output",
 		"move an instance to another operator version"},
 	{"rollback", NULL, CONN " instance revision timeout dry-run force-conflicts history-max output",
 		"return to an earlier revision's version and parameters"},
 	{"uninstall", NULL, CONN " instance timeout keep-history delete-crds dry-run",
 		"run the cleanup plan, delete the instance's objects and records"},
-	{"diff", "package", CONN " instance p P force force-conflicts output",
+	{"diff", "package", CONN " " SOURCE " instance p P force force-conflicts output",
 		"what an upgrade or update would change, against the live objects"},
 	{"plan", NULL, "", "show, list, run or continue an instance's plans"},
 	{"plan status", NULL, CONN " instance output revision wait", "the plan tree of the latest (or a given) revision"},

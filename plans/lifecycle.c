@@ -22,6 +22,7 @@ typedef struct {
 	char *instance;
 	kd_pkg *pkg;
 	char *param_text, *param_name; /* the rendered parameterFile; NULL when none */
+	kd_op_param_text param_ptext;  /* the same, as kd_op_options takes it */
 } child_spec;
 
 typedef struct {
@@ -166,8 +167,9 @@ static int params_of(kd_params **out, const kd_pkg *pkg, const kd_op_options *o,
 		kd_params_add_previous(p, previous);
 	for (size_t i = 0; i < o->npfiles; i++)
 		kd_params_add_file(p, o->pfiles[i]);
-	if (o->pfile_text)
-		kd_params_add_file_text(p, o->pfile_name ? o->pfile_name : "parameters", o->pfile_text, strlen(o->pfile_text));
+	for (size_t i = 0; i < o->nptexts; i++)
+		kd_params_add_file_text(p, o->ptexts[i].name ? o->ptexts[i].name : "parameters", o->ptexts[i].text,
+			o->ptexts[i].len);
 	for (size_t i = 0; i < o->npflags; i++)
 		kd_params_add_flag(p, o->pflags[i]);
 	if ((rc = kd_params_finish(p))) {
@@ -189,6 +191,20 @@ static int resolve(cJSON **user, cJSON **resolved, const kd_pkg *pkg, const kd_o
 		*user = user_values(p, pkg);
 	kd_params_free(p);
 	return rc;
+}
+
+/* The source recorded in a revision: where the package came from, with this command's -P
+ * arguments (or, when it gave none, the ones recorded before). */
+static cJSON *record_source(const cJSON *src, const kd_op_options *o)
+{
+	cJSON *s = src ? cJSON_Duplicate(src, 1) : cJSON_CreateObject();
+	if (o->npspecs) {
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "parameterFiles");
+		cJSON *a = cJSON_AddArrayToObject(s, "parameterFiles");
+		for (size_t i = 0; i < o->npspecs; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(o->pspecs[i]));
+	}
+	return s;
 }
 
 static kd_revision *new_revision(op_ctx *x, const kd_pkg *pkg, const char *instance, const char *operation,
@@ -479,7 +495,7 @@ static int prepare_children(op_ctx *x, const kd_pkg *pkg, kd_revision *rev)
 				const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[k].str ? st->tasks[k].str : "");
 				if (!t || t->kind != KD_TASK_KUDO_OPERATOR)
 					continue;
-				child_spec c = {h, s, k, kd_strdup(t->name.str ? t->name.str : ""), NULL, NULL, NULL, NULL};
+				child_spec c = {h, s, k, kd_strdup(t->name.str ? t->name.str : ""), NULL, NULL, NULL, NULL, {NULL, NULL, 0}};
 				rc = child_package(&c.pkg, pkg, t);
 				if (!rc && t->operator_version.str && *t->operator_version.str &&
 					strcmp(t->operator_version.str, c.pkg->operator_version.str ? c.pkg->operator_version.str : "") != 0)
@@ -510,12 +526,15 @@ static int prepare_children(op_ctx *x, const kd_pkg *pkg, kd_revision *rev)
 					kd_buf pn = KD_BUF_INIT;
 					kd_buf_printf(&pn, "templates/%s (rendered)", t->parameter_file.str);
 					c.param_name = kd_buf_detach(&pn);
+					c.param_ptext = (kd_op_param_text){c.param_name, c.param_text,
+						c.param_text ? strlen(c.param_text) : 0};
 				}
 				if (!rc) {
 					/* the child's parameters must resolve now, not halfway through the plan */
 					kd_op_options co = {0};
-					co.pfile_text = c.param_text;
-					co.pfile_name = c.param_name;
+					kd_op_param_text pt = {c.param_name, c.param_text, c.param_text ? strlen(c.param_text) : 0};
+					co.ptexts = c.param_text ? &pt : NULL;
+					co.nptexts = c.param_text ? 1 : 0;
 					kd_params *p = NULL;
 					rc = params_of(&p, c.pkg, &co, NULL);
 					if (rc)
@@ -571,8 +590,10 @@ static void child_options(kd_op_options *co, const op_ctx *x, const char *ns, co
 	co->npflags = 0;
 	co->pfiles = NULL;
 	co->npfiles = 0;
-	co->pfile_text = c->param_text;
-	co->pfile_name = c->param_name;
+	co->ptexts = c->param_text ? &c->param_ptext : NULL;
+	co->nptexts = c->param_text ? 1 : 0;
+	co->pspecs = NULL;
+	co->npspecs = 0;
 	co->atomic = false;
 	co->force = true; /* the parent decides the child's version, up or down */
 	co->create_namespace = false;
@@ -987,7 +1008,7 @@ int kd_op_install(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o)
 		goto done;
 	}
 	rev = new_revision(&x, pkg, instance, "install", "deploy");
-	rev->source = o->source ? cJSON_Duplicate(o->source, 1) : cJSON_CreateObject();
+	rev->source = record_source(o->source, o);
 	if ((rc = resolve(&rev->user_params, &rev->params, pkg, o, NULL)))
 		goto done;
 	cJSON_Delete(rev->changed);
@@ -1083,7 +1104,7 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 			goto done;
 	}
 	rev = new_revision(&x, pkg, o->instance, upgrade ? "upgrade" : "update", plan);
-	rev->source = upgrade && o->source ? cJSON_Duplicate(o->source, 1) : cJSON_Duplicate(last->source, 1);
+	rev->source = record_source(upgrade && o->source ? o->source : last->source, o);
 	rev->user_params = user_values(np, pkg);
 	if ((rc = kd_params_to_template(&rev->params, np)))
 		goto done;

@@ -336,6 +336,13 @@ int kd_exec_run(kd_exec_plan *p, kd_revision *rev, const kd_exec_options *o);
  * limit are dropped (never the newest good one). An unfinished latest revision (a killed or
  * interrupted command) is resumed first. */
 
+/* One parameter file in memory: `name` is what messages call it (a path, "git:values.yaml"). */
+typedef struct {
+	const char *name;
+	const char *text;
+	size_t len;
+} kd_op_param_text;
+
 typedef struct {
 	const kd_kube_config *config; /* must outlive the call */
 	kd_kube_client_options client_options;
@@ -343,11 +350,16 @@ typedef struct {
 	const char *namespace_; /* NULL: the context's namespace */
 	const char *const *pflags; /* -p name=value */
 	size_t npflags;
-	const char *const *pfiles; /* -P files */
+	const char *const *pfiles; /* -P files, read by params/ */
 	size_t npfiles;
-	/* A parameter file held in memory (a KudoOperator task's rendered parameterFile), applied
-	 * after the -P files and before -p; NULL when none. */
-	const char *pfile_text, *pfile_name;
+	/* Parameter files held in memory (-P files read by the caller, -P git:PATH, a KudoOperator
+	 * task's rendered parameterFile), applied after `pfiles` and before -p. */
+	const kd_op_param_text *ptexts;
+	size_t nptexts;
+	/* The -P arguments as given, recorded in the revision's source (sync reads the git: ones
+	 * again at a new commit). */
+	const char *const *pspecs;
+	size_t npspecs;
 	const cJSON *source;    /* install/upgrade: where the package came from (recorded) */
 	const char *plan;       /* trigger: the plan */
 	long revision;          /* rollback: the target (0: the previous good one) */
@@ -451,6 +463,11 @@ typedef struct {
  * match the package loaded (else KD_EINVALID). On success *out is the caller's (kd_pkg_free)
  * and *origin_out is filled (kd_pkg_origin_clear); on failure the error names the source and,
  * for a bare NAME, every place that was tried. origin_out may be NULL. */
+/* The folders where kudoc looks for the packages it ships, in order: $KUDOC_PACKAGES_DIR,
+ * <dir of the binary>/../share/kudoc/packages (an install prefix), <dir of the binary>/../../packages
+ * (zig-out/bin in a checkout). Returns their number; entries are NULL when unknown. The array
+ * and its strings are the caller's (free); *labels (may be NULL) names each place. */
+size_t kd_source_shipped_dirs(char ***out, const char *const **labels);
 int kd_source_load(kd_pkg **out, kd_pkg_origin *origin_out, const char *source, const kd_source_options *opts);
 
 /* Reads a parameter file for -P: "git:PATH" is PATH (relative to the repository root) at the

@@ -186,6 +186,27 @@ static char *exe_dir(void)
 	return kd_strdup(buf);
 }
 
+size_t kd_source_shipped_dirs(char ***out, const char *const **labels_out)
+{
+	static const char *const labels[3] = {"$KUDOC_PACKAGES_DIR", "the install prefix", "the checkout"};
+	const char *env = getenv("KUDOC_PACKAGES_DIR");
+	char *ed = exe_dir();
+	char **dirs = kd_calloc(3, sizeof(char *));
+	kd_buf b = KD_BUF_INIT;
+	dirs[0] = env && *env ? kd_strdup(env) : NULL;
+	if (ed) {
+		kd_buf_printf(&b, "%s/../share/kudoc/packages", ed);
+		dirs[1] = kd_buf_detach(&b);
+		kd_buf_printf(&b, "%s/../../packages", ed);
+		dirs[2] = kd_buf_detach(&b);
+	}
+	free(ed);
+	*out = dirs;
+	if (labels_out)
+		*labels_out = labels;
+	return 3;
+}
+
 static bool valid_name(const char *s)
 {
 	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
@@ -290,33 +311,36 @@ int kd_source_load(kd_pkg **out, kd_pkg_origin *origin_out, const char *source, 
 	}
 	/* a bare name: the packages kudoc ships, then the repository */
 	{
-		const char *env = getenv("KUDOC_PACKAGES_DIR");
-		char *ed = exe_dir();
-		const char *cands[3][2] = {{env, ""}, {ed, "/../share/kudoc/packages"}, {ed, "/../../packages"}};
-		const char *labels[3] = {"$KUDOC_PACKAGES_DIR", "the install prefix", "the checkout"};
-		for (int i = 0; i < 3; i++) {
-			if (!cands[i][0] || !*cands[i][0])
+		char **cands = NULL;
+		const char *const *labels = NULL;
+		size_t nc = kd_source_shipped_dirs(&cands, &labels);
+		bool found = false;
+		for (size_t i = 0; i < nc && !found && rc == 0; i++) {
+			if (!cands[i])
 				continue;
 			kd_buf_clear(&path);
-			kd_buf_printf(&path, "%s%s/%s", cands[i][0], cands[i][1], source);
+			kd_buf_printf(&path, "%s/%s", cands[i], source);
 			char *abs = abs_path(kd_buf_cstr(&path));
 			kd_buf_printf(&tried, "%s%s (%s)", tried.len ? ", " : "", abs, labels[i]);
 			if (is_dir(abs)) {
+				found = true;
 				rc = kd_pkg_load(out, abs, opts->load);
 				if (rc == 0) {
 					set_origin(&o, "shipped", source);
 					o.path = abs;
 					abs = NULL;
 				}
-				free(abs);
-				free(ed);
-				if (rc)
-					goto done;
-				goto loaded;
 			}
 			free(abs);
 		}
-		free(ed);
+		for (size_t i = 0; i < nc; i++)
+			free(cands[i]);
+		free(cands);
+		if (found) {
+			if (rc)
+				goto done;
+			goto loaded;
+		}
 	}
 	{
 		kd_repo_config *cfg = NULL;
