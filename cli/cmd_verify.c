@@ -9,6 +9,7 @@
 #include "../base/json.h"
 #include "../kube/kube.h"
 #include "../lua/lua.h"
+#include "../plans/plans.h"
 #include "cli.h"
 #include "cli_internal.h"
 
@@ -42,16 +43,21 @@ static const char help[] =
 /* The instance's resolved parameters, once the plan engine keeps revision records: until then
  * KD_ENOTFOUND and --lock is needed. The lead wires this to the record of the instance's last
  * revision (its resolved .Params), then kd_lua_lock_from_params derives the lock. */
+/* The resolved parameters of the instance's latest revision (its record in the cluster). */
 static int instance_params(cJSON **out, kd_kube_client *c, const char *ns, const char *instance)
 {
-	(void)c;
-	(void)ns;
+	kd_revision *rev = NULL;
 	*out = NULL;
-	kd_error_set(KD_ERR_USAGE,
-		"verify leader: --lock [NS/]NAME is needed: kudoc cannot read instance %s's parameters from its revision "
-		"records yet",
-		instance);
-	return KD_ENOTFOUND;
+	int rc = kd_revision_load(&rev, c, ns, instance, 0);
+	if (rc == KD_ENOTFOUND)
+		kd_error_set(KD_ERR_PLAN,
+			"instance %s/%s has no revision records: install it with kubectl-kudo, or name the lock with --lock "
+			"[NS/]NAME",
+			ns, instance);
+	if (rc == 0)
+		*out = cJSON_Duplicate(rev->params, 1);
+	kd_revision_free(rev);
+	return rc;
 }
 
 static double now_s(void)
@@ -316,11 +322,8 @@ static int verify_leader(const kd_cli_opts *o, int *exit_code)
 		lock_ns = slash ? kd_strndup(o->lock, (size_t)(slash - o->lock)) : kd_strdup(ns);
 		lock_name = slash ? slash + 1 : o->lock;
 	} else {
-		if ((rc = instance_params(&params, c, ns, o->instance)) != 0) {
-			if (rc == KD_ENOTFOUND && kd_error_last_class() == KD_ERR_USAGE)
-				rc = KD_EUSAGE;
+		if ((rc = instance_params(&params, c, ns, o->instance)) != 0)
 			goto done;
-		}
 		if ((rc = kd_lua_lock_from_params(&lk, params, o->instance, ns, NULL)) != 0)
 			goto done;
 		lock_ns = kd_strdup(lk.namespace_);

@@ -14,6 +14,7 @@
 
 #include "../base/json.h"
 #include "../base/yaml.h"
+#include "../lua/lua.h"
 #include "../params/params.h"
 #include "plans.h"
 #include "plans_internal.h"
@@ -865,6 +866,175 @@ static step_result run_dummies(worker *w, kd_buf *err, bool *pending)
 	return STEP_OK;
 }
 
+/* ---- health hooks (lua/) ---- */
+
+typedef struct {
+	worker *w;
+	kd_kube_client *c;
+	const char *script;
+	char *label_selector;
+} hook_ctx;
+
+/* A hook's new reason: what the step waits for, shown by the progress view and kept in the
+ * record's step message (so `plan status` elsewhere shows it too). */
+static void hook_waiting(void *payload, const char *reason)
+{
+	hook_ctx *h = payload;
+	exec_ctx *x = h->w->x;
+	kd_buf line = KD_BUF_INIT;
+	kd_buf_printf(&line, "%s: %s", h->script, reason ? reason : "not healthy yet");
+	pthread_mutex_lock(&x->mu);
+	kd_step_status *ss = &x->rev->status->phases[h->w->phase].steps[h->w->step];
+	kd_plans__step_waiting_clear(ss);
+	ss->waiting = kd_calloc(1, sizeof(char *));
+	ss->waiting[0] = kd_strdup(kd_buf_cstr(&line));
+	ss->nwaiting = 1;
+	set_state(&ss->h, KD_EXEC_IN_PROGRESS, kd_buf_cstr(&line));
+	x->dirty = true;
+	notify(x, KD_EXEC_EV_WAITING, NULL);
+	pthread_mutex_unlock(&x->mu);
+	kd_buf_free(&line);
+}
+
+static void hook_log(void *payload, const char *text)
+{
+	hook_ctx *h = payload;
+	exec_ctx *x = h->w->x;
+	kd_buf line = KD_BUF_INIT;
+	kd_buf_printf(&line, "%s: %s", h->script, text);
+	pthread_mutex_lock(&x->mu);
+	notify(x, KD_EXEC_EV_LOG, kd_buf_cstr(&line));
+	pthread_mutex_unlock(&x->mu);
+	kd_buf_free(&line);
+}
+
+typedef struct {
+	volatile sig_atomic_t *stop;
+	bool changed;
+} pause_state;
+
+static int on_change(void *payload, kd_kube_event_type t, const cJSON *obj)
+{
+	(void)obj;
+	pause_state *p = payload;
+	if (t == KD_KUBE_BOOKMARK)
+		return *p->stop ? 1 : 0;
+	p->changed = true;
+	return 1;
+}
+
+/* Between hook runs: up to `ms`, ending early when a pod of the instance changes. */
+static int hook_pause(void *payload, long ms)
+{
+	hook_ctx *h = payload;
+	exec_ctx *x = h->w->x;
+	if (stopped(x))
+		return 1;
+	kd_kube_ref ref = {"v1", "Pod", x->p->namespace_, NULL, NULL};
+	kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
+	cJSON *list = NULL;
+	lo.label_selector = h->label_selector;
+	lo.limit = 1;
+	int rc = kd_kube_list(&list, h->c, &ref, &lo);
+	const char *rv = rc == 0 ? kd_json_get_str(kd_json_get(list, "metadata"), "resourceVersion") : NULL;
+	if (rv) {
+		kd_kube_watch_options wo = KD_KUBE_WATCH_OPTIONS_INIT;
+		pause_state ps = {&x->stop, false};
+		wo.label_selector = h->label_selector;
+		wo.resource_version = rv;
+		wo.timeout_ms = ms;
+		rc = kd_kube_watch(h->c, &ref, &wo, on_change, &ps);
+	} else {
+		/* no watch to be had: a plain wait */
+		for (long t = 0; t < ms && !stopped(x); t += 100)
+			usleep(100000);
+	}
+	cJSON_Delete(list);
+	kd_error_clear();
+	return stopped(x) ? 1 : 0;
+}
+
+/* Runs one hook until it is healthy, fails, or its time is up. */
+static step_result run_hook(worker *w, kd_kube_client *c, const kd_pkg_health *hh, kd_buf *err)
+{
+	exec_ctx *x = w->x;
+	const kd_pkg *pkg = x->p->pkg;
+	const kd_pkg_file *f = kd_pkg_find_file(pkg, hh->script.str);
+	if (!f) {
+		kd_buf_printf(err, "health hook %s is not in the package", hh->script.str);
+		return STEP_FATAL;
+	}
+	const kd_pkg_phase *ph = &x->p->plan->phases[w->phase];
+	hook_ctx h = {w, c, hh->script.str, NULL};
+	kd_buf sel = KD_BUF_INIT;
+	kd_buf_printf(&sel, "kudoc.dev/instance=%s", x->p->instance);
+	h.label_selector = kd_buf_detach(&sel);
+	kd_lua_wait_options wo = {KD_LUA_HOOK_OPTIONS_INIT, 0, 0, NULL, NULL, NULL};
+	wo.run.client = c;
+	wo.run.params = x->rev->params;
+	wo.run.instance = x->p->instance;
+	wo.run.namespace_ = x->p->namespace_;
+	wo.run.plan = x->rev->plan;
+	wo.run.phase = ph->name.str;
+	wo.run.step = ph->steps[w->step].name.str;
+	wo.run.revision = x->rev->number;
+	wo.run.log = hook_log;
+	wo.run.log_payload = &h;
+	wo.run.stop = &x->stop;
+	int64_t left_ms = (x->deadline_us - kd_plans__now_us()) / 1000;
+	if (left_ms < 1000)
+		left_ms = 1000;
+	wo.timeout_ms = hh->timeout_ms > 0 && hh->timeout_ms < left_ms ? hh->timeout_ms : (long)left_ms;
+	wo.interval_ms = hh->interval_ms;
+	wo.waiting = hook_waiting;
+	wo.pause = hook_pause;
+	wo.payload = &h;
+	char *last = NULL;
+	int rc = kd_lua_hook_wait(&last, hh->script.str, f->data, f->len, &wo);
+	step_result r = STEP_OK;
+	if (rc) {
+		const char *m = kd_error_last() ? kd_error_last() : "failed";
+		kd_buf_puts(err, m);
+		r = rc == KD_ETIMEOUT ? STEP_TIMEOUT : rc == KD_ECANCELED || stopped(x) ? STEP_CANCELED : STEP_FATAL;
+	} else {
+		pthread_mutex_lock(&x->mu);
+		kd_step_status *ss = &x->rev->status->phases[w->phase].steps[w->step];
+		kd_plans__step_waiting_clear(ss);
+		pthread_mutex_unlock(&x->mu);
+	}
+	free(last);
+	free(h.label_selector);
+	return r;
+}
+
+/* The step's hooks once its objects are healthy: each Apply task's, each Toggle task's whose
+ * parameter is on, then the step's own. */
+static step_result run_hooks(worker *w, kd_kube_client *c, kd_buf *err)
+{
+	exec_ctx *x = w->x;
+	const kd_pkg_step *st = &x->p->plan->phases[w->phase].steps[w->step];
+	for (size_t k = 0; k < st->ntasks; k++) {
+		const kd_pkg_task *t = kd_pkg_find_task(x->p->pkg, st->tasks[k].str ? st->tasks[k].str : "");
+		if (!t || !t->health.script.str)
+			continue;
+		if (t->kind == KD_TASK_TOGGLE) {
+			bool on = false;
+			if (kd_plans__toggle_value(&on, x->p->pkg, t, x->rev->params) != 0 || !on) {
+				kd_error_clear();
+				continue;
+			}
+		} else if (t->kind != KD_TASK_APPLY) {
+			continue;
+		}
+		step_result r = run_hook(w, c, &t->health, err);
+		if (r != STEP_OK)
+			return r;
+	}
+	if (st->health.script.str)
+		return run_hook(w, c, &st->health, err);
+	return STEP_OK;
+}
+
 /* KudoOperator tasks: child instances, one after the other. */
 static step_result run_children(worker *w, kd_buf *err)
 {
@@ -911,9 +1081,9 @@ static step_result run_step(worker *w, kd_kube_client *c, kd_buf *err)
 		return STEP_TIMEOUT;
 	if (rc)
 		return stopped(x) ? STEP_CANCELED : classify(rc);
+	if ((r = run_hooks(w, c, err)) != STEP_OK)
+		return r;
 	if (x->o->step_hook) {
-		const kd_pkg_step *st = &x->p->plan->phases[w->phase].steps[w->step];
-		(void)st;
 		rc = x->o->step_hook(x->o->step_hook_payload, c, x->rev, x->p->pkg, w->phase, w->step, x->deadline_us,
 			&x->stop, err);
 		if (rc == KD_ETIMEOUT)

@@ -751,6 +751,8 @@ static int rollback_to(op_ctx *x, kd_op_result *res, const kd_revision *target, 
 static int finish_run(op_ctx *x, kd_op_result *res, kd_revision *rev, int rc)
 {
 	result_set(res, rev);
+	if (rc == 0 && rev->operation && strcmp(rev->operation, "cleanup") == 0)
+		return 0; /* uninstall deletes everything next, in reverse apply order: nothing to prune */
 	if (rc == 0) {
 		int prc = prune(x, rev);
 		if (!prc)

@@ -920,3 +920,79 @@ TEST(e2e_engine_kudo_operator_child_instance)
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);
 }
+
+/* ---- Lua health hooks in plans ---------------------------------------------------------------- */
+
+static bool step_message_has(void *arg)
+{
+	step_wait *w = arg;
+	kd_revision *r = record(w->ns, w->instance, 1);
+	const kd_step_status *s = step_of(r, w->phase, w->step);
+	bool yes = s && s->h.message && strstr(s->h.message, "waiting for ConfigMap");
+	kd_revision_free(r);
+	return yes;
+}
+
+static void put_signal(const char *ns, const char *name, const char *value)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "apiVersion", "v1");
+	cJSON_AddStringToObject(o, "kind", "ConfigMap");
+	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(md, "name", name);
+	cJSON_AddStringToObject(md, "namespace", ns);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "data"), "go", value);
+	kd_kube_apply_options ao = KD_KUBE_APPLY_OPTIONS_INIT;
+	ao.field_manager = "the-test";
+	CHECK_INT(kd_kube_apply(NULL, c, o, &ao), 0);
+	cJSON_Delete(o);
+	kd_kube_client_free(c);
+}
+
+TEST(e2e_engine_health_hooks_decide_when_a_step_is_done)
+{
+	char *ns = kd_e2e_ns("kd-hooks");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("hooks.log");
+	const char *argv[] = {"install", kd_e2e_pkg("hooks"), "-n", ns, "--instance", "h", "--timeout", "2m", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	/* the task's hook passed; the step's hook says what it waits for, in the record */
+	step_wait w = {ns, "h", "main", "config", KD_EXEC_IN_PROGRESS};
+	CHECK(kd_e2e_eventually(step_message_has, &w, 60));
+	KUDO(0, "plan", "status", "--instance", "h", "-n", ns);
+	CHECK_CONTAINS(out, "hooks/wait-signal.lua: waiting for ConfigMap h-signal");
+	/* a wrong value: still waiting, with the new reason */
+	put_signal(ns, "h-signal", "no");
+	sleep(2);
+	/* the right one: the step, and the plan, complete */
+	put_signal(ns, "h-signal", "yes");
+	CHECK_INT(kd_e2e_wait(pid, 60), 0);
+	char *text = NULL;
+	if (CHECK_INT(kd_file_read(&text, NULL, log, 0), 0)) {
+		CHECK(strstr(text, "says go=no") != NULL);
+		CHECK(strstr(text, "hooks/wait-signal.lua: signal h-signal arrived") != NULL); /* its log() */
+	}
+	free(text);
+	kd_revision *r = record(ns, "h", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	kd_revision_free(r);
+
+	/* a hook raising an error fails its step, naming the script and line */
+	KUDO(1, "plan", "trigger", "--instance", "h", "-n", ns, "--name", "raise");
+	CHECK_CONTAINS(err, "hooks/raise.lua:2: the database is not there");
+	r = record(ns, "h", 2);
+	CHECK_INT(step_state(r, "main", "boom"), KD_EXEC_FATAL_ERROR);
+	kd_revision_free(r);
+	/* an endless loop is stopped by the instruction cap */
+	KUDO(1, "plan", "trigger", "--instance", "h", "-n", ns, "--name", "spin");
+	CHECK_CONTAINS(err, "hooks/spin.lua:");
+	CHECK_CONTAINS(err, "instruction limit");
+	/* a hook that is never healthy: its own timeout, with its last reason */
+	KUDO(3, "plan", "trigger", "--instance", "h", "-n", ns, "--name", "never");
+	CHECK_CONTAINS(err, "hooks/never.lua: not healthy after 3s: never healthy, by design");
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}

@@ -589,8 +589,9 @@ TEST(cli_verify_leader_usage)
 	kd_buf out = KD_BUF_INIT;
 	CHECK_INT(run_kudo(&out, "verify leader -n default"), 2);
 	CHECK_STR(kd_buf_cstr(&out), "kubectl-kudo: verify leader needs --instance NAME\n");
-	CHECK_INT(run_kudo(&out, "verify leader --instance x"), 2);
-	CHECK(has(kd_buf_cstr(&out), "--lock [NS/]NAME is needed"));
+	/* without --lock the lock comes from the instance's revision records: it asks the cluster */
+	CHECK_INT(run_kudo(&out, "verify leader --instance x"), 1);
+	CHECK(has(kd_buf_cstr(&out), "127.0.0.1"));
 	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --kind etcd"), 2);
 	CHECK_STR(kd_buf_cstr(&out), "kubectl-kudo: --kind must be configmap or lease, not \"etcd\"\n");
 	CHECK_INT(run_kudo(&out, "verify leader --instance x --lock y --timeout soon"), 2);
