@@ -255,15 +255,24 @@ bool kd_plans__owned(const cJSON *live, const char *instance, bool *kept)
 	return owner && strcmp(owner, instance) == 0;
 }
 
-/* Deletes `o` if it still is ours and not marked to keep; adds it to the wait list. */
+static bool is_crd(const kd_rev_object *o)
+{
+	return strcmp(o->kind, "CustomResourceDefinition") == 0 && strncmp(o->api_version, "apiextensions.k8s.io/", 21) == 0;
+}
+
+/* Deletes `o` if it still is ours and not marked to keep; adds it to the wait list. CRDs only
+ * with `crds` (uninstall --delete-crds, which also overrides kudoc.dev/keep on them): deleting
+ * one deletes every object of its kind in the cluster, whoever made them. */
 static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, kd_kube_ref **refs, size_t *n,
 	bool crds, bool *kept_out)
 {
 	*kept_out = false;
 	kd_kube_ref ref = {o->api_version, o->kind, *o->namespace_ ? o->namespace_ : NULL, o->name, NULL};
 	cJSON *live = NULL;
-	if (!crds && strcmp(o->kind, "CustomResourceDefinition") == 0)
+	if (!crds && is_crd(o)) {
+		*kept_out = true;
 		return 0;
+	}
 	if (is_child_ref(o->api_version, o->kind)) {
 		/* a child instance: uninstalled with everything it has */
 		if (!kd_plans__dns_label(o->name))
@@ -292,6 +301,8 @@ static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, 
 	bool kept = false;
 	bool ours = kd_plans__owned(live, instance, &kept);
 	cJSON_Delete(live);
+	if (crds && is_crd(o))
+		kept = false; /* asked for by name */
 	*kept_out = ours && kept;
 	if (!ours || kept)
 		return 0;
@@ -360,10 +371,10 @@ static int prune(op_ctx *x, const kd_revision *rev)
 		const kd_rev_object *o = cand[k];
 		size_t before = n;
 		bool kept = false;
-		rc = delete_ours(x, o, rev->instance, &refs, &n, true, &kept);
+		rc = delete_ours(x, o, rev->instance, &refs, &n, false, &kept);
 		if (kept)
-			say(x, rev, "kept %s %s%s%s (annotated kudoc.dev/keep)", o->kind, o->namespace_, *o->namespace_ ? "/" : "",
-				o->name);
+			say(x, rev, "kept %s %s%s%s (%s)", o->kind, o->namespace_, *o->namespace_ ? "/" : "", o->name,
+				is_crd(o) ? "CRDs are deleted only by uninstall --delete-crds" : "annotated kudoc.dev/keep");
 		if (n > before) {
 			say(x, rev, "pruned %s %s%s%s (not in revision %ld)", o->kind, o->namespace_,
 				*o->namespace_ ? "/" : "", o->name, rev->number);
@@ -1349,7 +1360,8 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 		const kd_revision *r = x.revs[i];
 		for (size_t k = r->nobjects; k-- > 0;) {
 			const kd_rev_object *ob = &r->objects[k];
-			if (ob->deleted || ob->keep)
+			/* (kudoc.dev/keep is read from the live object: the user may have removed it) */
+			if (ob->deleted)
 				continue;
 			bool dup = false;
 			for (size_t j = 0; j < nrefs && !dup; j++)
@@ -1361,8 +1373,8 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 			bool kept = false;
 			int drc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds, &kept);
 			if (kept)
-				say(&x, last, "kept %s %s%s%s (annotated kudoc.dev/keep)", ob->kind, ob->namespace_,
-					*ob->namespace_ ? "/" : "", ob->name);
+				say(&x, last, "kept %s %s%s%s (%s)", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name,
+					is_crd(ob) ? "CRDs are deleted only with --delete-crds" : "annotated kudoc.dev/keep");
 			if (nrefs > before)
 				say(&x, last, "deleted %s %s%s%s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name);
 			if (drc && !first_error) {
