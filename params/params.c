@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "../base/json.h"
+#include "../base/strconv.h"
 #include "../base/yaml.h"
 #include "params.h"
 
@@ -59,85 +60,24 @@ static entry *find(const kd_params *p, const char *name)
 	return NULL;
 }
 
-/* ---- Go's strconv, as far as parameter values need it ---- */
+/* ---- Go's strconv (base/strconv.c), as far as parameter values need it ---- */
 
 static bool go_parse_int(const char *s)
 {
-	const char *p = s;
-	uint64_t acc = 0, lim;
-	bool neg = false;
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (!*p)
-		return false;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		unsigned d = (unsigned)(*p - '0');
-		if (acc > (lim - d) / 10)
-			return false;
-		acc = acc * 10 + d;
-	}
-	return true;
-}
-
-static bool ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
+	int64_t v;
+	return kd_go_parse_int(s, 10, &v) == 0;
 }
 
 static bool go_parse_float(const char *s)
 {
-	const char *p = s;
-	bool digits = false;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (ieq(p, "inf") || ieq(p, "infinity") || ieq(p, "nan"))
-		return true;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		/* hexadecimal needs its p exponent; strtod checks the rest */
-		char *end = NULL;
-		if (!strpbrk(p, "pP") || strchr(p, '_'))
-			return false;
-		errno = 0;
-		strtod(s, &end);
-		return end && *end == '\0' && end != s;
-	}
-	while (isdigit((unsigned char)*p))
-		p++, digits = true;
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p))
-			p++, digits = true;
-	}
-	if (!digits)
-		return false;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	/* Go refuses values out of range (ParseFloat returns ErrRange for 1e400) */
-	if (*p)
-		return false;
-	errno = 0;
-	double d = strtod(s, NULL);
-	return !(errno == ERANGE && isinf(d));
+	double d;
+	return kd_go_parse_float(s, &d) == 0;
 }
 
 static bool go_parse_bool(const char *s)
 {
-	static const char *const ok[] = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false",
-		"False"};
-	for (size_t i = 0; i < KD_ARRAY_SIZE(ok); i++)
-		if (strcmp(s, ok[i]) == 0)
-			return true;
-	return false;
+	bool b;
+	return kd_go_parse_bool(s, &b) == 0;
 }
 
 /* ---- values ---- */

@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "../base/json.h"
+#include "../base/strconv.h"
 #include "../base/yaml.h"
 #include "../kube/kube.h"
 #include "../templates/templates.h"
 #include "plans.h"
 #include "plans_internal.h"
-
-int kd_plans__parse_bool(const char *s, bool *out)
-{
-	/* Go's strconv.ParseBool, which KUDO's Toggle task uses. */
-	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
-	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
-	for (int i = 0; t[i]; i++)
-		if (strcmp(s, t[i]) == 0)
-			return *out = true, 0;
-	for (int i = 0; f[i]; i++)
-		if (strcmp(s, f[i]) == 0)
-			return *out = false, 0;
-	return KD_EINVALID;
-}
 
 cJSON *kd_plan_template_data(const kd_pkg *pkg, const char *instance, const char *namespace, const char *plan,
 	const char *phase, const char *step, const cJSON *params, const cJSON *pipes)
@@ -367,7 +354,8 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 		*on = cJSON_IsTrue(v);
 		return 0;
 	}
-	if (!cJSON_IsString(v) || kd_plans__parse_bool(v->valuestring, on))
+	/* KUDO's Toggle task reads the value with strconv.ParseBool */
+	if (!cJSON_IsString(v) || kd_go_parse_bool(v->valuestring, on))
 		return kd_error_set(KD_ERR_PARAMS, "Toggle task \"%s\": parameter \"%s\" is \"%s\", which is not a boolean",
 			t->name.str ? t->name.str : "", pn, cJSON_IsString(v) ? v->valuestring : "(not a string)"),
 		       KD_EINVALID;

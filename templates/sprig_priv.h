@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "../base/strconv.h"
 #include "tpl_fn.h"
 
 #define KD_SP_TIME_KEY "\x01time"
@@ -42,10 +43,6 @@ int kd_tpl__sp_arg_time(kd_tpl__call *call, const cJSON *v, int64_t *sec, int64_
 int64_t kd_tpl__sp_toint64(const cJSON *v);
 double kd_tpl__sp_tofloat64(const cJSON *v);
 
-/* Go's strconv.ParseInt(s, base, 64) / ParseFloat(s, 64): 0 on success, -1 on syntax or
- * range error (for ParseInt a range error sets *out to the clamped value as Go does). */
-int kd_tpl__sp_parse_int(const char *s, int base, int64_t *out);
-int kd_tpl__sp_parse_float(const char *s, double *out);
 
 /* sprig's strval: strings as is, time and semver via their String(), else fmt's %v. */
 int kd_tpl__sp_strval(kd_buf *b, const cJSON *v);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/strconv.h"
 #include "tpl_int.h"
 
 /* ---- arena ---- */
@@ -448,12 +449,21 @@ static void push_var(parser *p, const char *name)
 
 /* Constants live in the arena: marked as references so that a cJSON_Duplicate copies them
  * and nothing ever frees their parts. */
-static cJSON *const_number(parser *p, double d, bool is_int)
+static cJSON *const_number(parser *p, double d)
 {
 	cJSON *v = arena_alloc(p->set, sizeof(*v));
-	v->type = cJSON_Number | cJSON_IsReference | (is_int ? KD_JSON_INT : 0);
+	v->type = cJSON_Number | cJSON_IsReference;
 	v->valuedouble = d;
-	v->valueint = d >= 2147483647.0 ? 2147483647 : d <= -2147483648.0 ? -2147483647 - 1 : (int)d;
+	return v;
+}
+
+static cJSON *const_int(parser *p, int64_t i)
+{
+	cJSON *v = arena_alloc(p->set, sizeof(*v));
+	cJSON *t = kd_json_new_int(i); /* the exact int64 form, copied into the arena */
+	*v = *t;
+	kd_json_delete(t);
+	v->type |= cJSON_IsReference;
 	return v;
 }
 
@@ -552,83 +562,42 @@ static kd_tpl__node *new_number(parser *p, const kd_tpl__tok *t)
 		int l = unquote_char(text + 1, t->len - 1, '\'', &r, &raw);
 		if (l < 0 || (size_t)l + 2 != t->len || text[l + 1] != '\'')
 			perr(p, "malformed character constant: %s", text);
-		cJSON *v = const_number(p, (double)r, true);
+		cJSON *v = const_int(p, (int64_t)r);
 		n->u.konst.v = v;
 		return n;
 	}
-	/* strip underscores (Go allows them between digits with base prefixes and in decimals) */
-	char buf[128];
-	size_t bl = 0;
-	bool bad_us = false;
-	for (size_t i = 0; i < t->len && bl + 1 < sizeof(buf); i++) {
-		if (text[i] == '_') {
-			if (i == 0 || i + 1 == t->len)
-				bad_us = true;
-			continue;
-		}
-		buf[bl++] = text[i];
-	}
-	buf[bl] = '\0';
-	if (t->len >= sizeof(buf) - 1)
-		perr(p, "illegal number syntax: \"%s\"", text);
-	const char *q = buf;
-	bool neg = false;
-	if (*q == '+' || *q == '-')
-		neg = *q++ == '-';
-	int base = 10;
-	const char *digits = q;
-	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
-		base = 16, digits = q + 2;
-	else if (q[0] == '0' && (q[1] == 'o' || q[1] == 'O'))
-		base = 8, digits = q + 2;
-	else if (q[0] == '0' && (q[1] == 'b' || q[1] == 'B'))
-		base = 2, digits = q + 2;
-	else if (q[0] == '0' && q[1])
-		base = 8, digits = q + 1;
-	bool is_int = false, is_uint = false, is_float = false;
-	double f = 0;
+	/* parse.newNumber: integer syntax first (0x123 ...), then float; base/strconv.c has Go's
+	 * strconv rules, underscores and prefixes included */
+	uint64_t u = 0;
 	int64_t iv = 0;
-	if (*digits && !bad_us) {
-		char *e;
-		errno = 0;
-		unsigned long long u = strtoull(digits, &e, base);
-		if (*e == '\0' && digits[0] != '-' && digits[0] != '+' && errno == 0) {
-			if (!neg)
-				is_uint = true;
-			if (neg ? u <= (unsigned long long)INT64_MAX + 1 : u <= (unsigned long long)INT64_MAX) {
-				is_int = true;
-				iv = neg ? (int64_t)(0 - u) : (int64_t)u;
-			}
-		}
-	}
+	double f = 0;
+	bool is_uint = kd_go_parse_uint(text, 0, &u) == 0;
+	bool is_int = kd_go_parse_int(text, 0, &iv) == 0;
+	bool is_float = false;
 	if (is_int) {
 		is_float = true;
 		f = (double)iv;
 	} else if (is_uint) {
 		is_float = true;
-	} else if (!bad_us) {
-		char *e;
-		const char *fs = buf;
-		bool hex = (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'));
-		bool has_exp = strpbrk(buf, hex ? "pP" : "eE") != NULL;
-		if (!(hex && !has_exp) && !(base == 2 || (base == 8 && (q[1] == 'o' || q[1] == 'O')))) {
-			errno = 0;
-			f = strtod(fs, &e);
-			if (*e == '\0' && e != fs) {
-				if (!strpbrk(text, ".eEpP"))
-					perr(p, "integer overflow: \"%s\"", text);
-				is_float = true;
-			}
+		f = (double)u;
+	} else if (kd_go_parse_float(text, &f) == 0) {
+		if (!strpbrk(text, ".eEpP"))
+			perr(p, "integer overflow: \"%s\"", text);
+		is_float = true;
+		if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 && (double)(int64_t)f == f) {
+			is_int = true;
+			iv = (int64_t)f;
 		}
 	}
 	if (!is_int && !is_uint && !is_float)
 		perr(p, "illegal number syntax: \"%s\"", text);
+	/* exec's idealConstant: float syntax gives a float64, else an int, else "overflows int" */
 	bool hexint = t->len > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X') && !strpbrk(text, "pP");
 	cJSON *v = NULL;
 	if (is_float && !hexint && strpbrk(text, ".eEpP"))
-		v = const_number(p, f, false);
+		v = const_number(p, f);
 	else if (is_int)
-		v = const_number(p, (double)iv, true);
+		v = const_int(p, iv);
 	/* v == NULL: an unsigned value that overflows int, reported at execution as Go does */
 	n->u.konst.v = v;
 	return n;
