@@ -152,6 +152,35 @@ int kd_utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* Appends code point `cp` as UTF-8; surrogates and values past U+10FFFF become U+FFFD. */
 int kd_buf_put_utf8(kd_buf *b, uint32_t cp);
 
+/* kd_strmap: a hash table from byte strings to pointers, for lookups by name that must stay
+ * linear in hostile input (keys of one YAML map, anchors, templates, parameters). Keys are
+ * borrowed: their bytes must outlive the map. The hash is keyed with a per-process random
+ * secret (SipHash-1-3), so crafted keys cannot collide on purpose. */
+typedef struct {
+	const char *key;
+	size_t len;
+	uint64_t hash;
+	void *val;
+} kd_strmap_entry;
+typedef struct {
+	kd_strmap_entry *e;
+	size_t cap, count;
+} kd_strmap;
+#define KD_STRMAP_INIT {NULL, 0, 0}
+/* The value stored under key, or NULL. */
+void *kd_strmap_get(const kd_strmap *m, const char *key, size_t len);
+/* Stores val (not NULL) under key; returns the value it replaced, or NULL. */
+void *kd_strmap_put(kd_strmap *m, const char *key, size_t len, void *val);
+/* Removes key; returns its value, or NULL when it was not there. */
+void *kd_strmap_del(kd_strmap *m, const char *key, size_t len);
+void kd_strmap_free(kd_strmap *m);
+/* The keyed hash the map uses, for tables of other shapes. */
+uint64_t kd_hash(const void *data, size_t len);
+
+/* Where byte `off` of text[0..len) is: its 1-based line and its 0-based byte column (Go's
+ * template errors print that column as is; YAML positions add 1). */
+void kd_text_pos(const char *text, size_t len, size_t off, int *line, int *col);
+
 /* Reads a whole file into `out` (NUL-terminated; *len_out without the NUL). Refuses files over
  * `max` bytes (0: 64 MiB) with KD_ELIMIT. KD_ENOTFOUND when it does not exist. */
 int kd_file_read(char **out, size_t *len_out, const char *path, size_t max);
