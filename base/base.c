@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <openssl/evp.h>
 #include <errno.h>
@@ -214,14 +215,36 @@ char *kd_strndup(const char *s, size_t n)
 	return p;
 }
 
+static _Thread_local kd_alloc_gauge *gauge;
+
+kd_alloc_gauge *kd_alloc_gauge_swap(kd_alloc_gauge *g)
+{
+	kd_alloc_gauge *old = gauge;
+	gauge = g;
+	return old;
+}
+
 static void *cjson_malloc(size_t n)
 {
-	return kd_malloc(n);
+	void *p = kd_malloc(n);
+	if (gauge)
+		gauge->live += malloc_usable_size(p);
+	return p;
+}
+
+static void cjson_free(void *p)
+{
+	if (gauge && p) {
+		/* memory that was not counted (allocated before the gauge) must not make it wrap */
+		size_t u = malloc_usable_size(p);
+		gauge->live = gauge->live > u ? gauge->live - u : 0;
+	}
+	free(p);
 }
 
 void kd_base_init(void)
 {
-	cJSON_Hooks hooks = {cjson_malloc, free};
+	cJSON_Hooks hooks = {cjson_malloc, cjson_free};
 	cJSON_InitHooks(&hooks);
 }
 
@@ -446,6 +469,27 @@ int kd_buf_put_utf8(kd_buf *b, uint32_t c)
 		n = 4;
 	}
 	return kd_buf_put(b, t, n);
+}
+
+static _Thread_local uintptr_t stack_floor; /* below this address the stack counts as low */
+
+bool kd_stack_low(void)
+{
+	if (!stack_floor) {
+		pthread_attr_t a;
+		void *addr = NULL;
+		size_t size = 0;
+		stack_floor = 1; /* unknown bounds: never low */
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0 && addr && size) {
+				size_t margin = size / 16 > ((size_t)512 << 10) ? size / 16 : (size_t)512 << 10;
+				if (margin < size)
+					stack_floor = (uintptr_t)addr + margin;
+			}
+			pthread_attr_destroy(&a);
+		}
+	}
+	return (uintptr_t)__builtin_frame_address(0) < stack_floor;
 }
 
 /* ---- kd_strmap ---- */

@@ -4,6 +4,7 @@
 #define KD_BASE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,14 @@ char *kd_strdup(const char *s);
 char *kd_strndup(const char *s, size_t n);
 /* Installs kd_malloc/free as cJSON's allocator. Called once by main and test drivers. */
 void kd_base_init(void);
+/* A gauge of the memory cJSON values take: while one is installed on a thread, every block
+ * cJSON allocates or frees on that thread is added to or taken from `live` (in bytes as
+ * malloc_usable_size counts them; frees of blocks counted before stay at 0). Budgets for
+ * values a template builds read it. Returns the gauge it replaces; NULL uninstalls. */
+typedef struct {
+	size_t live;
+} kd_alloc_gauge;
+kd_alloc_gauge *kd_alloc_gauge_swap(kd_alloc_gauge *g);
 
 /* kd_buf: a growable byte buffer, always NUL-terminated once anything was written.
  * `max` caps its length (0 means KD_BUF_DEFAULT_MAX). A write past the cap fails with KD_ELIMIT
@@ -151,6 +160,11 @@ static inline int kd_hex_digit(int c)
 int kd_utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* Appends code point `cp` as UTF-8; surrogates and values past U+10FFFF become U+FFFD. */
 int kd_buf_put_utf8(kd_buf *b, uint32_t cp);
+
+/* Whether the calling thread's stack is nearly used up (less than 1/16 of it, and at least
+ * 512 KiB, left): recursive walks over values that can be built deeper than a C stack holds
+ * stop there with an error instead of crashing, in any build. */
+bool kd_stack_low(void);
 
 /* kd_strmap: a hash table from byte strings to pointers, for lookups by name that must stay
  * linear in hostile input (keys of one YAML map, anchors, templates, parameters). Keys are

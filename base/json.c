@@ -118,7 +118,7 @@ static char *dup_str(const char *s)
 static cJSON *copy_node(const cJSON *s)
 {
 	cJSON *d = cJSON_CreateNull();
-	d->type = s->type & ~cJSON_IsReference;
+	d->type = s->type & ~(cJSON_IsReference | KD_JSON_PINNED);
 	d->valueint = s->valueint;
 	d->valuedouble = s->valuedouble;
 	if (s->valuestring)
@@ -159,7 +159,7 @@ int kd_json_dup(cJSON **out, const cJSON *v, size_t *budget)
 			kd_json_delete(root);
 			free(st);
 			return kd_error_set(KD_ERR_INTERNAL, "value nested too deeply (over %d levels)", KD_JSON_MAX_DEPTH),
-			       KD_ELIMIT;
+			       KD_EINVALID;
 		}
 		cJSON *tail = NULL;
 		for (const cJSON *c = p.src->child; c; c = c->next) {
@@ -192,7 +192,7 @@ int kd_json_dup(cJSON **out, const cJSON *v, size_t *budget)
 over:
 	kd_json_delete(root);
 	free(st);
-	return kd_error_set(KD_ERR_INTERNAL, "values exceed their memory limit"), KD_ELIMIT;
+	return kd_error_set(KD_ERR_INTERNAL, "the copy would take more memory than is left for it"), KD_ELIMIT;
 }
 
 cJSON *kd_json_get(const cJSON *obj, const char *key)

@@ -22,6 +22,9 @@
 #include "base.h"
 
 #define KD_JSON_INT (1 << 12)
+/* A node its creator keeps: when a template detaches it from its data (set or unset replacing a
+ * member), the engine lets go of it instead of freeing it. Copies do not inherit the mark. */
+#define KD_JSON_PINNED (1 << 16)
 
 static inline bool kd_json_is_int(const cJSON *v)
 {
@@ -42,8 +45,9 @@ int64_t kd_json_int(const cJSON *v);
 void kd_json_delete(cJSON *item);
 /* A deep copy of `v` (cJSON_Duplicate's result, kudoc's type bits and int64 values kept) made
  * without recursion. `budget`, when not NULL, holds the bytes the copy may take (see
- * kd_json_size) and is decreased by what it took. Fails with KD_ELIMIT when the budget runs out
- * or `v` is deeper than KD_JSON_MAX_DEPTH, setting the error; *out is then NULL. */
+ * kd_json_size) and is decreased by what it took. Fails, setting the error, with KD_ELIMIT when
+ * the budget runs out or KD_EINVALID when `v` is deeper than KD_JSON_MAX_DEPTH; *out is then
+ * NULL. */
 int kd_json_dup(cJSON **out, const cJSON *v, size_t *budget);
 /* An estimate of the memory `v` holds (nodes, keys and strings), counted up to `limit`: a value
  * larger than the limit returns limit + 1. */

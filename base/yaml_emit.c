@@ -461,8 +461,8 @@ static int emit_seq(kd_buf *b, const cJSON *v, int indent, bool inline_first, in
 
 static int emit_node(kd_buf *b, const cJSON *v, int indent, bool inline_first, int depth)
 {
-	if (depth > KD_JSON_MAX_DEPTH)
-		return kd_error_set(KD_ERR_YAML, "yaml: value nested too deeply (over %d levels)", KD_JSON_MAX_DEPTH);
+	if (depth > KD_JSON_MAX_DEPTH || kd_stack_low())
+		return kd_error_set(KD_ERR_YAML, "yaml: value nested too deeply (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH);
 	if (!is_container(v))
 		return write_scalar(b, v, indent + 2);
 	if (cJSON_IsArray(v))

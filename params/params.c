@@ -28,23 +28,42 @@ struct kd_params {
 	const kd_pkg *pkg;
 	entry *v;
 	size_t n;
+	kd_strmap byname; /* name -> entry: lookups stay linear with many parameters */
 	kd_buf problems;
 	size_t nproblems, nshown;
 };
 
-static void problem(kd_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(kd_params *p, const char *fmt, ...)
+static void vproblem_at(kd_params *p, const char *file, int line, int col, const char *fmt, va_list ap)
 {
-	va_list ap;
 	p->nproblems++;
 	if (p->problems.len > MAX_REPORT)
 		return; /* counted, reported as "N more" */
 	if (p->problems.len)
 		kd_buf_putc(&p->problems, '\n');
-	va_start(ap, fmt);
+	if (file)
+		kd_buf_put_pos(&p->problems, file, line, col);
 	kd_buf_vprintf(&p->problems, fmt, ap);
-	va_end(ap);
 	p->nshown++;
+}
+
+static void problem(kd_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(kd_params *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem_at(p, NULL, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* A problem at FILE:LINE:COL, the position written by kd_buf_put_pos. */
+static void problem_at(kd_params *p, const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void problem_at(kd_params *p, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem_at(p, file, line, col, fmt, ap);
+	va_end(ap);
 }
 
 size_t kd_params_problem_count(const kd_params *p)
@@ -54,10 +73,7 @@ size_t kd_params_problem_count(const kd_params *p)
 
 static entry *find(const kd_params *p, const char *name)
 {
-	for (size_t i = 0; name && i < p->n; i++)
-		if (strcmp(p->v[i].def->name.str, name) == 0)
-			return &p->v[i];
-	return NULL;
+	return name ? kd_strmap_get(&p->byname, name, strlen(name)) : NULL;
 }
 
 /* ---- Go's strconv (base/strconv.c), as far as parameter values need it ---- */
@@ -296,6 +312,9 @@ int kd_params_new(kd_params **out, const kd_pkg *pkg)
 	p->pkg = pkg;
 	p->n = pkg->nparams;
 	p->v = kd_calloc(p->n, sizeof(*p->v));
+	for (size_t i = p->n; i-- > 0;) /* the first of a name wins */
+		if (pkg->params[i].name.str)
+			kd_strmap_put(&p->byname, pkg->params[i].name.str, strlen(pkg->params[i].name.str), &p->v[i]);
 	for (size_t i = 0; i < p->n; i++) {
 		const kd_pkg_param *d = &pkg->params[i];
 		p->v[i].def = d;
@@ -352,7 +371,7 @@ void kd_params_add_file_text(kd_params *p, const char *name, const char *text, s
 	if (!cJSON_IsObject(doc)) {
 		int line = 1, col = 1;
 		kd_yaml_pos_get(pos, doc, &line, &col);
-		problem(p, "%s:%d:%d: expected a map of parameter names to values", name, line, col);
+		problem_at(p, name, line, col, "expected a map of parameter names to values");
 		goto done;
 	}
 	cJSON_ArrayForEach(v, doc)
@@ -444,8 +463,8 @@ int kd_params_finish(kd_params *p)
 		if (!d->required || p->v[i].value)
 			continue;
 		if (d->pos.line)
-			problem(p, "%s:%d:%d: parameter \"%s\" is required and has no default: give it with -p %s=VALUE",
-				p->pkg->params_file, d->pos.line, d->pos.col, d->name.str, d->name.str);
+			problem_at(p, p->pkg->params_file, d->pos.line, d->pos.col,
+				"parameter \"%s\" is required and has no default: give it with -p %s=VALUE", d->name.str, d->name.str);
 		else
 			problem(p, "parameter \"%s\" is required and has no default: give it with -p %s=VALUE", d->name.str,
 				d->name.str);
@@ -491,6 +510,7 @@ void kd_params_free(kd_params *p)
 	for (size_t i = 0; i < p->n; i++)
 		cJSON_Delete(p->v[i].value);
 	free(p->v);
+	kd_strmap_free(&p->byname);
 	kd_buf_free(&p->problems);
 	free(p);
 }

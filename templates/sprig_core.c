@@ -89,16 +89,20 @@ bool kd_tpl__sp_empty(const cJSON *v)
 	return v->child == NULL;
 }
 
-bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
+static bool deep_equal(const cJSON *a, const cJSON *b, int depth)
 {
 	if (strcmp(kd_tpl__sp_typeof(a), kd_tpl__sp_typeof(b)) != 0)
 		return false;
 	if (!a || cJSON_IsNull(a))
 		return true;
+	if (depth > KD_JSON_MAX_DEPTH || kd_stack_low()) {
+		kd_tpl__fail_later("value nested too deeply to compare (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH);
+		return false;
+	}
 	if (cJSON_IsArray(a)) {
 		const cJSON *x = a->child, *y = b->child;
 		for (; x && y; x = x->next, y = y->next)
-			if (!kd_tpl__sp_deep_equal(x, y))
+			if (!deep_equal(x, y, depth + 1))
 				return false;
 		return !x && !y;
 	}
@@ -107,13 +111,18 @@ bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
 		if (na != nb)
 			return false;
 		for (const cJSON *x = a->child; x; x = x->next) {
-			const cJSON *y = kd_json_get(b, x->string);
-			if (!y || !kd_tpl__sp_deep_equal(x, y))
+			const cJSON *y = kd_tpl__obj_get(NULL, b, x->string);
+			if (!y || !deep_equal(x, y, depth + 1))
 				return false;
 		}
 		return true;
 	}
 	return kd_json_equal(a, b);
+}
+
+bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
+{
+	return deep_equal(a, b, 0);
 }
 
 /* ---- typed parameters ------------------------------------------------------------------ */
@@ -265,14 +274,38 @@ cJSON *kd_tpl__sp_new_strn(const char *s, size_t n)
 
 cJSON *kd_tpl__sp_take_buf(kd_buf *b)
 {
-	cJSON *r = cJSON_CreateString(kd_buf_cstr(b));
+	cJSON *r;
+	if (b->err) {
+		kd_tpl__fail_later("the result exceeds the limit of %zu MiB for one string", b->max >> 20);
+		r = cJSON_CreateString("");
+	} else if (memchr(kd_buf_cstr(b), '\0', b->len)) {
+		kd_tpl__fail_later("the result holds a NUL byte (\\x00), which kudoc's strings cannot carry "
+				   "(keep binary data base64-encoded)");
+		r = cJSON_CreateString("");
+	} else {
+		r = cJSON_CreateString(kd_buf_cstr(b));
+	}
 	kd_buf_free(b);
 	return r;
 }
 
 cJSON *kd_tpl__sp_dup(const cJSON *v)
 {
-	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+	if (!v)
+		return cJSON_CreateNull();
+	size_t left = kd_tpl__budget_left(NULL);
+	cJSON *d = NULL;
+	int rc = kd_json_dup(&d, v, left == SIZE_MAX ? NULL : &left);
+	if (rc == KD_ELIMIT) {
+		kd_tpl__fail_later("copying the value would take more than the %zu MiB the template's values may use",
+			KD_TPL_MAX_VALUES >> 20);
+		return cJSON_CreateNull();
+	}
+	if (rc) {
+		kd_tpl__fail_later("%s", kd_error_last());
+		return cJSON_CreateNull();
+	}
+	return d;
 }
 
 /* ---- Unicode ---------------------------------------------------------------------------- */

@@ -97,14 +97,14 @@ static int format_in_zone(cJSON **out, const char *layout, const cJSON *date, co
 	int64_t sec, nsec;
 	date_arg(date, &sec, &nsec);
 	cJSON *t = time_in_zone(sec, nsec, zone);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	int64_t s2, n2;
 	int off;
 	const char *zn;
 	kd_tpl__sp_arg_time(NULL, t, &s2, &n2, &off, &zn);
 	kd_tpl__sp_time_format(&b, s2, n2, off, zn, layout);
-	cJSON_Delete(t);
+	kd_json_delete(t);
 	*out = kd_tpl__sp_take_buf(&b);
 	return 0;
 }
@@ -191,7 +191,7 @@ KD_SP_FN(ago)
 		nsec = ts.tv_nsec;
 	}
 	double diff = (double)(ts.tv_sec - sec) + (double)(ts.tv_nsec - nsec) / 1e9;
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	duration_string(&b, (int64_t)(diff < 0 ? -floor(-diff + 0.5) : floor(diff + 0.5)));
 	*out = kd_tpl__sp_take_buf(&b);

@@ -65,10 +65,15 @@ int kd_tpl__sp_time_string(kd_buf *b, const cJSON *t);
 int kd_tpl__sp_time_format(kd_buf *b, int64_t sec, int64_t nsec, int offset, const char *zone,
 	const char *layout);
 
-/* A new string node from bytes (copied) or from a buffer (taken). */
+/* A buffer for a function's result: it fails (stickily) past KD_TPL_MAX_STRING. */
+#define KD_SP_BUF {NULL, 0, 0, KD_TPL_MAX_STRING, 0}
+
+/* A new string node from bytes (copied) or from a buffer (freed). A buffer that failed or holds
+ * a NUL byte fails the running function (kd_tpl__fail_later) and gives "". */
 cJSON *kd_tpl__sp_new_strn(const char *s, size_t n);
 cJSON *kd_tpl__sp_take_buf(kd_buf *b);
-/* A fresh cJSON_Duplicate, keeping the KD_JSON_INT marks. */
+/* A deep copy (kd_json_dup) within the execution's memory budget; past it, or for a value too
+ * deeply nested, the running function fails (kd_tpl__fail_later) and the copy is a null. */
 cJSON *kd_tpl__sp_dup(const cJSON *v);
 /* The list behind a Go slice/array argument, or NULL when v is not one. */
 bool kd_tpl__sp_is_list(const cJSON *v);

@@ -20,7 +20,7 @@ typedef struct {
  * \S inside a class is left alone). */
 static char *translate(const char *pat)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	bool in_class = false, quoted = false;
 	for (const char *p = pat; *p; p++) {
@@ -299,7 +299,7 @@ static int replace_all(cJSON **out, kd_tpl__call *call, cJSON *const *args, bool
 	rx r;
 	if (rx_open(&r, call, pat, s) < 0)
 		return KD_ERROR;
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	size_t last = 0, pos = 0;
 	while (pos <= r.len) {

@@ -135,6 +135,19 @@ int kd_tpl__quote(kd_buf *out, const char *s, size_t len, bool ascii)
 	return kd_buf_putc(out, '"');
 }
 
+void kd_tpl__shorten(kd_buf *b, size_t max)
+{
+	bool cut = b->err || b->len > max;
+	b->err = 0;
+	if (!cut)
+		return;
+	size_t n = b->len < max ? b->len : max;
+	while (n > 0 && ((unsigned char)b->ptr[n] & 0xC0) == 0x80)
+		n--; /* not inside a UTF-8 sequence */
+	kd_buf_truncate(b, n);
+	kd_buf_puts(b, "...");
+}
+
 /* ---- padding ---- */
 static void write_padding(kd_buf *b, const ff *f, int n)
 {
@@ -474,7 +487,7 @@ static _Thread_local bool print_too_deep;
 static int print_result(const kd_buf *out)
 {
 	if (print_too_deep)
-		return kd_error_set(KD_ERR_TEMPLATE, "value nested too deeply to print (over %d levels)", KD_JSON_MAX_DEPTH),
+		return kd_error_set(KD_ERR_TEMPLATE, "value nested too deeply to print (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH),
 		       KD_ELIMIT;
 	if (out->err)
 		return kd_buf_check(out, "printed value");
@@ -538,7 +551,7 @@ static void print_stringer(kd_buf *b, ff *f, const cJSON *v, int verb, int depth
 
 static void print_arg(kd_buf *b, ff *f, const cJSON *v, int verb, int depth)
 {
-	if (depth > KD_JSON_MAX_DEPTH) {
+	if (depth > KD_JSON_MAX_DEPTH || (depth > 0 && kd_stack_low())) {
 		/* reported by the callers (kd_tpl__fmt_value, kd_tpl__sprint, kd_tpl__sprintf) */
 		print_too_deep = true;
 		return;

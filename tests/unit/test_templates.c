@@ -51,7 +51,11 @@ TEST(templates_errors_are_template_class_with_location)
 	CHECK_INT(kd_tpl_execute(&out, set, data), KD_ERROR);
 	CHECK(kd_error_last_class() == KD_ERR_TEMPLATE);
 	CHECK_STR(kd_error_last(),
-		"template: deploy.yaml:2:12: executing \"deploy.yaml\" at <.Params.nope>: map has no entry for key \"nope\"");
+		"deploy.yaml:2:13: executing \"deploy.yaml\" at <.Params.nope>: map has no entry for key \"nope\"");
+	/* the position is also in the error's parts */
+	CHECK_STR(kd_error_last_info()->file, "deploy.yaml");
+	CHECK_INT(kd_error_last_info()->line, 2);
+	CHECK_INT(kd_error_last_info()->col, 13);
 	CHECK_STR(kd_buf_cstr(&out), "line1\n  ");
 	kd_buf_free(&out);
 	cJSON_Delete(data);
@@ -61,9 +65,12 @@ TEST(templates_errors_are_template_class_with_location)
 	CHECK_INT(kd_tpl_parse(&set, "x.yaml", "a\n{{ nosuch 1 }}", 15), KD_ERROR);
 	CHECK(set == NULL);
 	CHECK(kd_error_last_class() == KD_ERR_TEMPLATE);
-	CHECK_STR(kd_error_last(), "template: x.yaml:2: function \"nosuch\" not defined");
+	CHECK_STR(kd_error_last(), "x.yaml:2:4: function \"nosuch\" not defined");
 	CHECK_INT(kd_tpl_parse(&set, "x.yaml", "{{ if 1 }}", 10), KD_ERROR);
-	CHECK_STR(kd_error_last(), "template: x.yaml:1: unexpected EOF");
+	CHECK_STR(kd_error_last(), "x.yaml:1:11: unexpected EOF");
+	/* a parse names the path it is given, and the name stays the template's */
+	CHECK_INT(kd_tpl_parse_path(&set, "x.yaml", "pkg/templates/x.yaml", "a\n{{ nosuch 1 }}", 15), KD_ERROR);
+	CHECK_STR(kd_error_last(), "pkg/templates/x.yaml:2:4: function \"nosuch\" not defined");
 	kd_tpl_set_free(NULL);
 }
 
@@ -227,7 +234,7 @@ TEST(templates_hostile_nesting_fails_cleanly)
 	const char *rec = "{{ define \"r\" }}{{ if 1 }}{{ with . }}{{ template \"r\" . }}{{ end }}{{ end }}{{ end }}"
 			  "{{ template \"r\" 1 }}";
 	const char *r = render(rec, NULL);
-	CHECK(strncmp(r, "ERR:template: t:1:", 18) == 0);
+	CHECK(strncmp(r, "ERR:t:1:", 8) == 0);
 	CHECK(strstr(r, "exceeded maximum template depth (10000)") != NULL);
 }
 
