@@ -265,7 +265,7 @@ static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth)
 	}
 	if (cJSON_IsArray(v)) {
 		if (!v->child)
-			return kd_buf_puts(b, "[]");
+			return kd_buf_puts(b, (v->type & KD_SP_NIL) ? "null" : "[]");
 		kd_buf_putc(b, '[');
 		for (const cJSON *e = v->child; e; e = e->next) {
 			newline(b, indent, depth + 1);
