@@ -227,8 +227,11 @@ kd_alloc_gauge *kd_alloc_gauge_swap(kd_alloc_gauge *g)
 static void *cjson_malloc(size_t n)
 {
 	void *p = kd_malloc(n);
-	if (gauge)
-		gauge->live += malloc_usable_size(p);
+	if (gauge) {
+		size_t u = malloc_usable_size(p);
+		gauge->live += u;
+		gauge->total += u;
+	}
 	return p;
 }
 

@@ -88,9 +88,11 @@ void kd_base_init(void);
 /* A gauge of the memory cJSON values take: while one is installed on a thread, every block
  * cJSON allocates or frees on that thread is added to or taken from `live` (in bytes as
  * malloc_usable_size counts them; frees of blocks counted before stay at 0). Budgets for
- * values a template builds read it. Returns the gauge it replaces; NULL uninstalls. */
+ * values a template builds read it; `total` measures work. Returns the gauge it replaces; NULL
+ * uninstalls. */
 typedef struct {
-	size_t live;
+	size_t live;  /* bytes held now */
+	size_t total; /* bytes allocated since it was installed (frees not subtracted) */
 } kd_alloc_gauge;
 kd_alloc_gauge *kd_alloc_gauge_swap(kd_alloc_gauge *g);
 

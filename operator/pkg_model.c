@@ -426,19 +426,22 @@ static int decode_operator(kd_pkg *pkg, const dec *d, const cJSON *doc)
 		return KD_ERROR;
 	if (l) {
 		pkg->tasks = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->tasks));
+		kd_strmap names = KD_STRMAP_INIT; /* duplicates found by hash: linear in the task count */
 		cJSON_ArrayForEach(it, l)
 		{
 			kd_pkg_task *t = &pkg->tasks[pkg->ntasks];
-			if (item_map(d, it, "tasks", pkg->ntasks))
-				return KD_ERROR;
-			pkg->ntasks++;
-			if (decode_task(d, it, t))
-				return KD_ERROR;
-			for (size_t j = 0; j + 1 < pkg->ntasks; j++)
-				if (strcmp(pkg->tasks[j].name.str, t->name.str) == 0)
-					return fail_at(d, t->name.pos, "task \"%s\" is defined twice (first at line %d)",
-						t->name.str, pkg->tasks[j].name.pos.line);
+			if (item_map(d, it, "tasks", pkg->ntasks) || (pkg->ntasks++, decode_task(d, it, t)))
+				return kd_strmap_free(&names), KD_ERROR;
+			const char *nm = t->name.str ? t->name.str : "";
+			const kd_pkg_task *first = kd_strmap_get(&names, nm, strlen(nm));
+			if (first) {
+				kd_strmap_free(&names);
+				return fail_at(d, t->name.pos, "task \"%s\" is defined twice (first at line %d)", t->name.str,
+					first->name.pos.line);
+			}
+			kd_strmap_put(&names, nm, strlen(nm), t);
 		}
+		kd_strmap_free(&names);
 	}
 
 	if (get_map(d, doc, "plans", &plans))
@@ -514,19 +517,22 @@ static int decode_params(kd_pkg *pkg, const dec *d, const cJSON *doc)
 		return KD_ERROR;
 	if (l) {
 		pkg->params = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->params));
+		kd_strmap names = KD_STRMAP_INIT; /* duplicates found by hash: linear in the parameter count */
 		cJSON_ArrayForEach(it, l)
 		{
 			kd_pkg_param *p = &pkg->params[pkg->nparams];
-			if (item_map(d, it, "parameters", pkg->nparams))
-				return KD_ERROR;
-			pkg->nparams++;
-			if (decode_param(d, it, p))
-				return KD_ERROR;
-			for (size_t j = 0; j + 1 < pkg->nparams; j++)
-				if (strcmp(pkg->params[j].name.str, p->name.str) == 0)
-					return fail_at(d, p->name.pos, "parameter \"%s\" is defined twice (first at line %d)",
-						p->name.str, pkg->params[j].name.pos.line);
+			if (item_map(d, it, "parameters", pkg->nparams) || (pkg->nparams++, decode_param(d, it, p)))
+				return kd_strmap_free(&names), KD_ERROR;
+			const char *nm = p->name.str ? p->name.str : "";
+			const kd_pkg_param *first = kd_strmap_get(&names, nm, strlen(nm));
+			if (first) {
+				kd_strmap_free(&names);
+				return fail_at(d, p->name.pos, "parameter \"%s\" is defined twice (first at line %d)",
+					p->name.str, first->name.pos.line);
+			}
+			kd_strmap_put(&names, nm, strlen(nm), p);
 		}
+		kd_strmap_free(&names);
 	}
 	if (get_list(d, doc, "groups", &l))
 		return KD_ERROR;

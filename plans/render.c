@@ -546,10 +546,7 @@ void kd_render_result_free(kd_render_result *res)
 
 int kd_render_result_print(kd_buf *out, const kd_render_result *res)
 {
-	for (size_t i = 0; i < res->ndocs; i++) {
-		int rc = kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	for (size_t i = 0; i < res->ndocs && !out->err; i++)
+		kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
+	return kd_buf_check(out, "the rendered output");
 }

@@ -36,8 +36,9 @@ int kd_tpl_parse_path(kd_tpl_set **out, const char *name, const char *path, cons
  * one .Params map across a whole plan, as KUDO does.
  *
  * Budgets (each an error naming the template and line): the output and, separately, the memory
- * of the values the template builds, KD_TPL_MAX_OUTPUT (256 MiB) each; one string 64 MiB; 50
- * million actions, function calls and loop passes. */
+ * of the values the template builds, KD_TPL_MAX_OUTPUT (256 MiB) each; one string 64 MiB; 10
+ * million steps of work (actions, function calls, loop passes, and a step per 256 bytes of
+ * values allocated), which stops a loop or recursion that would not end in practice. */
 int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, cJSON *data);
 
 /* Calls `cb` for every field chain the templates of `set` mention, with its position: for

@@ -333,11 +333,14 @@ static void drop_indexes(state *s)
  * What one execution may take: KD_TPL_MAX_STEPS actions, calls and loop passes (a loop or a
  * recursion that does not end fails, naming where it was), and as much memory for the values it
  * builds as its output may take (KD_TPL_MAX_OUTPUT). */
+uint64_t kd_tpl__max_steps = KD_TPL_MAX_STEPS;
+
 static int tick(state *s)
 {
-	if (++s->steps > KD_TPL_MAX_STEPS)
-		return errorf(s, "execution stopped after %llu steps (actions, function calls and loop passes): "
-			"a loop or recursion too long to finish", (unsigned long long)KD_TPL_MAX_STEPS);
+	if (++s->steps + s->gauge.total / KD_TPL_STEP_BYTES > kd_tpl__max_steps)
+		return errorf(s, "the template did not finish within its budget of %llu steps (actions, function calls, "
+			"loop passes, and %d bytes of values built): a loop or recursion too long to finish",
+			(unsigned long long)kd_tpl__max_steps, KD_TPL_STEP_BYTES);
 	return 0;
 }
 
@@ -1274,6 +1277,10 @@ static int range_once(state *s, const kd_tpl__node *r, int mark, val index, val 
 		else
 			set_top_var(s, 2, vref(index));
 	}
+	if (*rc == 0) {
+		s->at = r;
+		*rc = tick(s);
+	}
 	if (*rc == 0)
 		*rc = walk(s, elem, r->u.ctl.list);
 	pop_vars(s, mark);
@@ -1387,7 +1394,7 @@ static int walk_template(state *s, val dot, const kd_tpl__node *t)
 static int walk(state *s, val dot, const kd_tpl__node *n)
 {
 	s->at = n;
-	if (tick(s))
+	if (n->type != N_LIST && tick(s))
 		return KD_ERROR;
 	switch (n->type) {
 	case N_ACTION: {
@@ -1446,7 +1453,7 @@ int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, cJSON *data)
 	s.out = out;
 	s.stack_base = (uintptr_t)__builtin_frame_address(0);
 	s.budget = KD_TPL_MAX_VALUES;
-	s.saved_gauge = kd_alloc_gauge_swap(&s.gauge);
+	s.saved_gauge = kd_alloc_gauge_swap(&s.gauge); /* gauge.live and .total start at 0 */
 	state *saved_cur = cur;
 	cur = &s;
 	size_t saved_max = out->max;

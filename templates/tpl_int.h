@@ -17,7 +17,12 @@
 #define KD_TPL_MAX_PARSE_DEPTH 1000   /* nested control structures and parentheses */
 #define KD_TPL_MAX_EXEC_DEPTH 10000   /* nested {{template}} calls */
 #define KD_TPL_MAX_OUTPUT ((size_t)256 << 20) /* one execution's output, and its values' memory */
-#define KD_TPL_MAX_STEPS ((uint64_t)50 * 1000 * 1000) /* actions, calls and loop passes */
+/* The work one execution may do: actions, function calls and loop passes, each a step, and
+ * every KD_TPL_STEP_BYTES bytes its values allocate another. */
+#define KD_TPL_MAX_STEPS ((uint64_t)10 * 1000 * 1000)
+#define KD_TPL_STEP_BYTES 256
+/* The budget in force (KD_TPL_MAX_STEPS; unit tests lower it to reach it quickly). */
+extern uint64_t kd_tpl__max_steps;
 
 /* ---- lexer ---- */
 typedef enum {
