@@ -26,7 +26,7 @@ cJSON *kd_json_new_int(int64_t v)
 	cJSON *n = cJSON_CreateNumber((double)v);
 	n->type |= KD_JSON_INT;
 	n->valueint = 0;
-	if (fabs(n->valuedouble) > EXACT_DOUBLE)
+	if (fabs(n->valuedouble) >= EXACT_DOUBLE)
 		n->valueint = (int)(v - dbl_int(n->valuedouble));
 	return n;
 }
@@ -36,7 +36,7 @@ int64_t kd_json_int(const cJSON *v)
 	int64_t base = dbl_int(v->valuedouble);
 	/* Only numbers made by kd_json_new_int carry a correction; cJSON's own numbers hold the
 	 * clamped value in valueint, which is never within MAX_FIX past 2^53. */
-	if ((v->type & KD_JSON_INT) && fabs(v->valuedouble) > EXACT_DOUBLE && v->valueint >= -MAX_FIX &&
+	if ((v->type & KD_JSON_INT) && fabs(v->valuedouble) >= EXACT_DOUBLE && v->valueint >= -MAX_FIX &&
 		v->valueint <= MAX_FIX) {
 		int64_t fix = v->valueint;
 		if ((fix > 0 && base > INT64_MAX - fix) || (fix < 0 && base < INT64_MIN - fix))

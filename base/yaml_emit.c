@@ -155,8 +155,9 @@ static int scalar_style(const char *s, bool key)
 
 static void spaces(kd_buf *b, int n)
 {
-	for (int i = 0; i < n; i++)
-		kd_buf_putc(b, ' ');
+	static const char sp[] = "                                                                ";
+	for (; n > 0 && !b->err; n -= 64)
+		kd_buf_put(b, sp, n < 64 ? (size_t)n : 64);
 }
 
 static void write_double(kd_buf *b, const char *s)

@@ -213,11 +213,13 @@ static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth);
 
 static void newline(kd_buf *b, const char *indent, int depth)
 {
+	/* indent is "  ": whole runs of it at a time */
+	static const char sp[] = "                                                                ";
 	if (!indent)
 		return;
 	kd_buf_putc(b, '\n');
-	for (int i = 0; i < depth; i++)
-		kd_buf_puts(b, indent);
+	for (int n = 2 * depth; n > 0 && !b->err; n -= 64)
+		kd_buf_put(b, sp, n < 64 ? (size_t)n : 64);
 }
 
 static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth)

@@ -137,7 +137,6 @@ static int errorf(state *s, const char *fmt, ...)
 		int line, col;
 		kd_text_pos(s->set->text, s->set->len, (size_t)s->at->pos, &line, &col);
 		/* Go's message: executing "NAME" at <ACTION>: REASON; the action shortened */
-		ctx.max = 4 * MAX_CONTEXT; /* a longer action stops the buffer (stickily) past this */
 		kd_tpl__node_string(&ctx, s->at);
 		kd_tpl__shorten(&ctx, MAX_CONTEXT);
 		kd_buf q = KD_BUF_INIT;
@@ -592,6 +591,8 @@ static int eq2(kd_tpl__call *c, const cJSON *a, const cJSON *b, bool *res)
 		*res = cJSON_IsTrue(a) == cJSON_IsTrue(b);
 		return 0;
 	case K_INT:
+		*res = kd_json_int(a) == kd_json_int(b);
+		return 0;
 	case K_FLOAT:
 		*res = a->valuedouble == b->valuedouble;
 		return 0;
@@ -636,6 +637,8 @@ static int lt2(kd_tpl__call *c, const cJSON *a, const cJSON *b, bool *res)
 	case K_BOOL:
 		return kd_tpl__fn_fail(c, "invalid type for comparison");
 	case K_INT:
+		*res = kd_json_int(a) < kd_json_int(b);
+		return 0;
 	case K_FLOAT:
 		*res = a->valuedouble < b->valuedouble;
 		return 0;
