@@ -7,6 +7,9 @@
 
 #include "plans.h"
 
+/* The output one render may produce, every template of the plan together (256 MiB; tests
+ * lower it). */
+extern size_t kd_plans__max_rendered;
 /* The package's tasks by name (pointers into pkg), for lookups that stay linear in large plans;
  * free the map with kd_strmap_free. */
 void kd_plans__task_map(kd_strmap *m, const kd_pkg *pkg);

@@ -349,6 +349,7 @@ static void cache_free(tpl_cache *c)
 /* The bytes of output one render may produce, all templates of the plan together: a template
  * applied by many tasks is rendered each time, and every document is kept until the end. */
 #define MAX_RENDERED ((size_t)256 << 20)
+size_t kd_plans__max_rendered = MAX_RENDERED;
 
 static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, const char *name, cJSON *data)
 {
@@ -357,7 +358,7 @@ static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, con
 	int rc = get_template(&ce, cache, pkg, name, dc->task);
 	if (rc)
 		return rc;
-	out.max = MAX_RENDERED - cache->rendered;
+	out.max = cache->rendered < kd_plans__max_rendered ? kd_plans__max_rendered - cache->rendered : 0;
 	if (out.max == 0)
 		out.max = 1; /* 0 would mean the default cap */
 	rc = kd_tpl_execute(&out, ce->set, data);
@@ -366,8 +367,8 @@ static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, con
 		ce->set = NULL;
 	}
 	if (rc && out.err) {
-		kd_error_set(KD_ERR_PLAN, "the templates of plan \"%s\" render more than %zu MiB together: %s",
-			cache->plan->name.str ? cache->plan->name.str : "", MAX_RENDERED >> 20, kd_error_last());
+		kd_error_set(KD_ERR_PLAN, "the templates of plan \"%s\" render more than %zu bytes together: %s",
+			cache->plan->name.str ? cache->plan->name.str : "", kd_plans__max_rendered, kd_error_last());
 		rc = KD_ELIMIT;
 	}
 	if (rc == 0) {

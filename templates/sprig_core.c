@@ -297,8 +297,7 @@ cJSON *kd_tpl__sp_dup(const cJSON *v)
 	cJSON *d = NULL;
 	int rc = kd_json_dup(&d, v, left == SIZE_MAX ? NULL : &left);
 	if (rc == KD_ELIMIT) {
-		kd_tpl__fail_later("copying the value would take more than the %zu MiB the template's values may use",
-			KD_TPL_MAX_VALUES >> 20);
+		kd_tpl__fail_later("copying the value would take more than the memory left for the template's values");
 		return cJSON_CreateNull();
 	}
 	if (rc) {

@@ -333,6 +333,7 @@ static void drop_indexes(state *s)
  * recursion that does not end fails, naming where it was), and as much memory for the values it
  * builds as its output may take (KD_TPL_MAX_OUTPUT). */
 uint64_t kd_tpl__max_steps = KD_TPL_MAX_STEPS;
+size_t kd_tpl__max_values = KD_TPL_MAX_VALUES;
 
 static int tick(state *s)
 {
@@ -1455,7 +1456,7 @@ int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, cJSON *data)
 	s.tname = set->name;
 	s.out = out;
 	s.stack_base = (uintptr_t)__builtin_frame_address(0);
-	s.budget = KD_TPL_MAX_VALUES;
+	s.budget = kd_tpl__max_values;
 	s.saved_gauge = kd_alloc_gauge_swap(&s.gauge); /* gauge.live and .total start at 0 */
 	state *saved_cur = cur;
 	cur = &s;

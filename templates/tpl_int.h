@@ -21,8 +21,10 @@
  * every KD_TPL_STEP_BYTES bytes its values allocate another. */
 #define KD_TPL_MAX_STEPS ((uint64_t)10 * 1000 * 1000)
 #define KD_TPL_STEP_BYTES 256
-/* The budget in force (KD_TPL_MAX_STEPS; unit tests lower it to reach it quickly). */
+/* The budgets in force (KD_TPL_MAX_STEPS, KD_TPL_MAX_VALUES; unit tests lower them to reach
+ * them quickly). */
 extern uint64_t kd_tpl__max_steps;
+extern size_t kd_tpl__max_values;
 
 /* ---- lexer ---- */
 typedef enum {
