@@ -452,8 +452,10 @@ static void check_params_and_templates(vctx *v)
 		if (first)
 			err(v, pf, p->name.pos, "parameter \"%s\" is defined twice (also as \"%s\")", pn,
 				pkg->params[first - 1].name.str);
-		else
-			kd_strmap_put(&lower, lcnames[i] = kd_buf_detach(&lc), strlen(lcnames[i]), (void *)(uintptr_t)(i + 1));
+		else {
+			lcnames[i] = kd_buf_detach(&lc);
+			kd_strmap_put(&lower, lcnames[i], strlen(lcnames[i]), (void *)(uintptr_t)(i + 1));
+		}
 		kd_buf_free(&lc);
 		if (p->trigger.str && *p->trigger.str && !kd_pkg_find_plan(pkg, p->trigger.str))
 			err(v, pf, p->trigger.pos, "parameter \"%s\" triggers plan \"%s\", which is not defined", pn, p->trigger.str);

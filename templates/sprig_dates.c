@@ -238,8 +238,11 @@ KD_SP_FN(toDate)
 	}
 	if (!t.zone[0]) {
 		local_zone(t.sec, &loff, name, sizeof name);
-		if (loff == t.offset)
-			snprintf(t.zone, sizeof t.zone, "%s", name);
+		if (loff == t.offset) {
+			size_t n = strnlen(name, sizeof t.zone - 1);
+			memcpy(t.zone, name, n); /* zone abbreviations are short */
+			t.zone[n] = '\0';
+		}
 	}
 	*out = kd_tpl__sp_new_time(t.sec, t.nsec, t.offset, t.zone);
 	return 0;
