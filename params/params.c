@@ -71,6 +71,16 @@ size_t kd_params_problem_count(const kd_params *p)
 	return p ? p->nproblems : 0;
 }
 
+/* A "FILE:LINE:COL" label for messages that add their own ": " (the position as base writes
+ * it, kd_buf_put_pos, without its separator). */
+static void put_where(kd_buf *b, const char *file, int line, int col)
+{
+	size_t at = b->len;
+	kd_buf_put_pos(b, file, line, col);
+	if (b->len >= at + 2)
+		kd_buf_truncate(b, b->len - 2);
+}
+
 static entry *find(const kd_params *p, const char *name)
 {
 	return name ? kd_strmap_get(&p->byname, name, strlen(name)) : NULL;
@@ -322,7 +332,7 @@ int kd_params_new(kd_params **out, const kd_pkg *pkg)
 			continue;
 		kd_buf_clear(&where);
 		if (d->default_pos.line)
-			kd_buf_printf(&where, "%s:%d:%d", pkg->params_file, d->default_pos.line, d->default_pos.col);
+			put_where(&where, pkg->params_file, d->default_pos.line, d->default_pos.col);
 		else
 			kd_buf_puts(&where, pkg->params_file ? pkg->params_file : "params.yaml");
 		set_value(p, &p->v[i], d->default_value, KD_PARAM_SRC_DEFAULT, kd_buf_cstr(&where), "the default of ");
@@ -381,7 +391,7 @@ void kd_params_add_file_text(kd_params *p, const char *name, const char *text, s
 		kd_buf_clear(&where);
 		if (!e) {
 			if (kd_yaml_pos_get_key(pos, v, &line, &col) == 0)
-				kd_buf_printf(&where, "%s:%d:%d", name, line, col);
+				put_where(&where, name, line, col);
 			else
 				kd_buf_puts(&where, name);
 			unknown(p, kd_buf_cstr(&where), v->string);
@@ -390,7 +400,7 @@ void kd_params_add_file_text(kd_params *p, const char *name, const char *text, s
 		if (cJSON_IsNull(v))
 			continue;
 		if (kd_yaml_pos_get(pos, v, &line, &col) == 0)
-			kd_buf_printf(&where, "%s:%d:%d", name, line, col);
+			put_where(&where, name, line, col);
 		else
 			kd_buf_puts(&where, name);
 		set_value(p, e, v, KD_PARAM_SRC_FILE, kd_buf_cstr(&where), "");

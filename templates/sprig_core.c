@@ -272,6 +272,14 @@ cJSON *kd_tpl__sp_new_strn(const char *s, size_t n)
 	return r;
 }
 
+bool kd_tpl__sp_buf_ok(const kd_buf *b)
+{
+	if (!b->err)
+		return true;
+	kd_tpl__fail_later("the result exceeds the limit of %zu MiB for one string", b->max >> 20);
+	return false;
+}
+
 cJSON *kd_tpl__sp_take_buf(kd_buf *b)
 {
 	cJSON *r;

@@ -51,7 +51,8 @@ KD_SP_FN(dict)
 		kd_buf k = KD_SP_BUF;
 		kd_buf_puts(&k, "");
 		kd_tpl__sp_strval(&k, args[i]);
-		put(call, d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
+		if (kd_tpl__sp_buf_ok(&k))
+			put(call, d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
 		kd_buf_free(&k);
 	}
 	*out = d;

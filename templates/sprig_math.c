@@ -157,7 +157,7 @@ KD_SP_FN(toDecimal)
 	kd_buf_puts(&b, "");
 	kd_tpl__sp_strval(&b, args[0]);
 	int64_t v;
-	if (kd_go_parse_int(kd_buf_cstr(&b), 8, &v) < 0)
+	if (!kd_tpl__sp_buf_ok(&b) || kd_go_parse_int(kd_buf_cstr(&b), 8, &v) < 0)
 		v = 0;
 	kd_buf_free(&b);
 	return ret64(out, v);

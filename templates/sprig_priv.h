@@ -73,6 +73,9 @@ int kd_tpl__sp_time_format(kd_buf *b, int64_t sec, int64_t nsec, int offset, con
  * a NUL byte fails the running function (kd_tpl__fail_later) and gives "". */
 cJSON *kd_tpl__sp_new_strn(const char *s, size_t n);
 cJSON *kd_tpl__sp_take_buf(kd_buf *b);
+/* For a buffer used as an intermediate: false (and the running function failed, as take_buf
+ * would fail it) when its writes failed, so a cut string is never used. */
+bool kd_tpl__sp_buf_ok(const kd_buf *b);
 /* A deep copy (kd_json_dup) within the execution's memory budget; past it, or for a value too
  * deeply nested, the running function fails (kd_tpl__fail_later) and the copy is a null. */
 cJSON *kd_tpl__sp_dup(const cJSON *v);

@@ -402,6 +402,8 @@ KD_SP_FN(quote)
 		kd_buf_clear(&v);
 		kd_buf_puts(&v, "");
 		kd_tpl__sp_strval(&v, args[i]);
+		if (!kd_tpl__sp_buf_ok(&v))
+			break;
 		if (!first)
 			kd_buf_putc(&b, ' ');
 		first = false;
@@ -458,7 +460,8 @@ static int do_indent(cJSON **out, kd_tpl__call *call, cJSON *const *args, bool l
 	kd_buf_puts(&b, kd_buf_cstr(&pad));
 	kd_buf tmp = KD_SP_BUF;
 	replace_all(&tmp, s, "\n", kd_buf_cstr(&nlpad));
-	kd_buf_puts(&b, kd_buf_cstr(&tmp));
+	if (kd_tpl__sp_buf_ok(&tmp))
+		kd_buf_puts(&b, kd_buf_cstr(&tmp));
 	kd_buf_free(&tmp);
 	kd_buf_free(&pad);
 	kd_buf_free(&nlpad);
