@@ -630,6 +630,16 @@ int kd_pkg__decode(kd_pkg *pkg)
 		pkg->templates[pkg->ntemplates].file = &pkg->files[i];
 		pkg->ntemplates++;
 	}
+	/* tasks and parameters by name, the first of a name winning: lookups stay O(1) in plans
+	 * with tens of thousands of tasks */
+	kd_strmap *ix = kd_calloc(2, sizeof(*ix));
+	for (size_t i = pkg->ntasks; i-- > 0;)
+		if (pkg->tasks[i].name.str)
+			kd_strmap_put(&ix[0], pkg->tasks[i].name.str, strlen(pkg->tasks[i].name.str), &pkg->tasks[i]);
+	for (size_t i = pkg->nparams; i-- > 0;)
+		if (pkg->params[i].name.str)
+			kd_strmap_put(&ix[1], pkg->params[i].name.str, strlen(pkg->params[i].name.str), &pkg->params[i]);
+	pkg->index = ix;
 	rc = 0;
 done:
 	cJSON_Delete(doc);
@@ -653,6 +663,11 @@ void kd_pkg_free(kd_pkg *pkg)
 {
 	if (!pkg)
 		return;
+	if (pkg->index) {
+		kd_strmap_free(&((kd_strmap *)pkg->index)[0]);
+		kd_strmap_free(&((kd_strmap *)pkg->index)[1]);
+		free(pkg->index);
+	}
 	free(pkg->source);
 	free(pkg->operator_file);
 	free(pkg->params_file);
@@ -725,6 +740,8 @@ void kd_pkg_free(kd_pkg *pkg)
 
 const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name)
 {
+	if (pkg && name && pkg->index)
+		return kd_strmap_get(&((kd_strmap *)pkg->index)[1], name, strlen(name));
 	for (size_t i = 0; pkg && name && i < pkg->nparams; i++)
 		if (strcmp(pkg->params[i].name.str, name) == 0)
 			return &pkg->params[i];
@@ -733,6 +750,8 @@ const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name)
 
 const kd_pkg_task *kd_pkg_find_task(const kd_pkg *pkg, const char *name)
 {
+	if (pkg && name && pkg->index)
+		return kd_strmap_get(&((kd_strmap *)pkg->index)[0], name, strlen(name));
 	for (size_t i = 0; pkg && name && i < pkg->ntasks; i++)
 		if (strcmp(pkg->tasks[i].name.str, name) == 0)
 			return &pkg->tasks[i];

@@ -10,10 +10,6 @@
 /* The output one render may produce, every template of the plan together (256 MiB; tests
  * lower it). */
 extern size_t kd_plans__max_rendered;
-/* The package's tasks by name (pointers into pkg), for lookups that stay linear in large plans;
- * free the map with kd_strmap_free. */
-void kd_plans__task_map(kd_strmap *m, const kd_pkg *pkg);
-const kd_pkg_task *kd_plans__task(const kd_strmap *m, const char *name);
 /* The .Pipes map of a plan: its Pipe tasks' keys -> artifact names. New in *out. */
 int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const kd_pkg_plan *plan);
 /* Whether a Toggle task's parameter is on, from the .Params map. */

@@ -41,40 +41,25 @@ static void put_sanitized(kd_buf *b, const char *s)
 	}
 }
 
-void kd_plans__task_map(kd_strmap *m, const kd_pkg *pkg)
-{
-	/* the first task of a name wins, as kd_pkg_find_task's walk */
-	for (size_t i = pkg->ntasks; i-- > 0;)
-		if (pkg->tasks[i].name.str)
-			kd_strmap_put(m, pkg->tasks[i].name.str, strlen(pkg->tasks[i].name.str), &pkg->tasks[i]);
-}
-
-const kd_pkg_task *kd_plans__task(const kd_strmap *m, const char *name)
-{
-	return name ? kd_strmap_get(m, name, strlen(name)) : NULL;
-}
-
 int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const kd_pkg_plan *pl)
 {
 	/* KUDO's .Pipes: for every Pipe task of the plan being run, key ->
 	 * <instance>.<plan>.<phase>.<step>.<task>.<key>, each part sanitized. */
 	cJSON *pipes = cJSON_CreateObject();
-	kd_strmap tasks = KD_STRMAP_INIT, keys = KD_STRMAP_INIT;
-	kd_plans__task_map(&tasks, pkg);
+	kd_strmap keys = KD_STRMAP_INIT;
 	*out = NULL;
 	for (size_t h = 0; h < pl->nphases; h++) {
 		const kd_pkg_phase *ph = &pl->phases[h];
 		for (size_t s = 0; s < ph->nsteps; s++) {
 			const kd_pkg_step *st = &ph->steps[s];
 			for (size_t k = 0; k < st->ntasks; k++) {
-				const kd_pkg_task *t = kd_plans__task(&tasks, st->tasks[k].str ? st->tasks[k].str : "");
+				const kd_pkg_task *t = kd_pkg_find_task(pkg, st->tasks[k].str ? st->tasks[k].str : "");
 				if (!t || t->kind != KD_TASK_PIPE)
 					continue;
 				for (size_t i = 0; i < t->npipes; i++) {
 					const char *key = t->pipes[i].key.str ? t->pipes[i].key.str : "";
 					if (kd_strmap_put(&keys, key, strlen(key), (void *)key)) {
 						kd_json_delete(pipes);
-						kd_strmap_free(&tasks);
 						kd_strmap_free(&keys);
 						return kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, t->pipes[i].pos.line,
 							t->pipes[i].pos.col, "plan \"%s\" has the pipe key \"%s\" twice", pl->name.str, key);
@@ -92,7 +77,6 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 			}
 		}
 	}
-	kd_strmap_free(&tasks);
 	kd_strmap_free(&keys);
 	*out = pipes;
 	return 0;
@@ -283,7 +267,6 @@ typedef struct {
 	kd_strmap byname; /* name -> index + 1 in e */
 	const kd_pkg *pkg;
 	const kd_pkg_plan *plan;
-	const kd_strmap *tasks;
 	size_t rendered; /* bytes of output so far, for MAX_RENDERED */
 } tpl_cache;
 
@@ -295,7 +278,7 @@ static void count_uses(tpl_cache *c)
 		for (size_t s = 0; s < pl->phases[h].nsteps; s++) {
 			const kd_pkg_step *st = &pl->phases[h].steps[s];
 			for (size_t k = 0; k < st->ntasks; k++) {
-				const kd_pkg_task *t = kd_plans__task(c->tasks, st->tasks[k].str);
+				const kd_pkg_task *t = kd_pkg_find_task(c->pkg, st->tasks[k].str);
 				if (!t || (t->kind != KD_TASK_APPLY && t->kind != KD_TASK_TOGGLE && t->kind != KD_TASK_DELETE))
 					continue;
 				for (size_t r = 0; r < t->nresources; r++) {
@@ -439,14 +422,12 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_options *opts)
 {
 	kd_render_result *res = kd_calloc(1, sizeof(*res));
-	kd_strmap tasks = KD_STRMAP_INIT;
-	tpl_cache cache = {NULL, 0, 0, KD_STRMAP_INIT, pkg, NULL, &tasks, 0};
+	tpl_cache cache = {NULL, 0, 0, KD_STRMAP_INIT, pkg, NULL, 0};
 	cJSON *pipes = NULL, *params = NULL;
 	int rc = KD_ERROR;
 	const char *plan_name = opts && opts->plan ? opts->plan : "deploy";
 
 	*out = NULL;
-	kd_plans__task_map(&tasks, pkg);
 	if (opts && opts->params) {
 		if ((rc = kd_json_dup(&params, opts->params, NULL)) != 0)
 			goto done;
@@ -486,7 +467,7 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 			const kd_pkg_step *st = &ph->steps[s];
 			for (size_t k = 0; k < st->ntasks; k++) {
 				const char *tn = st->tasks[k].str ? st->tasks[k].str : "";
-				const kd_pkg_task *t = kd_plans__task(&tasks, tn);
+				const kd_pkg_task *t = kd_pkg_find_task(pkg, tn);
 				if (!t) {
 					kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, st->tasks[k].pos.line, st->tasks[k].pos.col,
 						"step \"%s\" names task \"%s\", which is not defined", st->name.str ? st->name.str : "", tn);
@@ -518,7 +499,6 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 	rc = 0;
 done:
 	cache_free(&cache);
-	kd_strmap_free(&tasks);
 	kd_json_delete(pipes);
 	kd_json_delete(params);
 	kd_render_result_free(res);
