@@ -82,12 +82,14 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 	return 0;
 }
 
-/* Advances (*pos, *line) to `to`, counting newlines on the way. */
+/* Advances (*pos, *line) to `to`, counting the lines of the text passed over (kd_text_pos on
+ * just that piece keeps the whole split linear). */
 static void advance(const char *text, size_t *pos, int *line, size_t to)
 {
-	for (; *pos < to; (*pos)++)
-		if (text[*pos] == '\n')
-			(*line)++;
+	int l;
+	kd_text_pos(text + *pos, to - *pos, to - *pos, &l, NULL);
+	*line += l - 1;
+	*pos = to;
 }
 
 int kd_plan_split_documents(const char *text, size_t len, kd_doc_cb cb, void *ud)
