@@ -73,3 +73,40 @@ TEST(plans_render_total_output_is_capped)
 	kd_plans__max_rendered = saved;
 	kd_pkg_free(pkg);
 }
+
+TEST(plans_verify_many_parameters)
+{
+	/* 20,000 parameters, half of them used: names are hashed in loading, params/ and verify, so
+	 * this is linear; each unused one gets its warning, a duplicate its error */
+	kd_buf par = KD_BUF_INIT, tpl = KD_BUF_INIT;
+	kd_buf_puts(&par, "apiVersion: kudo.dev/v1beta1\nparameters:\n");
+	for (int i = 0; i < 20000; i++)
+		kd_buf_printf(&par, "  - name: p%d\n    default: \"%d\"\n", i, i);
+	kd_buf_puts(&tpl, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n");
+	for (int i = 0; i < 20000; i += 2)
+		kd_buf_printf(&tpl, "  k%d: {{ .Params.p%d | quote }}\n", i, i);
+	const char *op = "apiVersion: kudo.dev/v1beta1\nname: p\noperatorVersion: 0.1.0\ntasks:\n  - name: t\n    kind: Apply\n"
+			 "    spec:\n      resources: [t.yaml]\nplans:\n  deploy:\n    phases:\n      - name: m\n        steps:\n"
+			 "          - name: s\n            tasks: [t]\n";
+	kd_pkg_input_file f[] = {{"operator.yaml", op, strlen(op)}, {"params.yaml", par.ptr, par.len},
+		{"templates/t.yaml", tpl.ptr, tpl.len}};
+	kd_pkg *pkg = NULL;
+	CHECK_INT(kd_pkg_load_files(&pkg, "mem", f, KD_ARRAY_SIZE(f), NULL), 0);
+	kd_verify_result *vr = NULL;
+	if (pkg) {
+		CHECK(kd_pkg_find_param(pkg, "p19999") == &pkg->params[19999]);
+		CHECK_INT(kd_package_verify(&vr, pkg), 0);
+		CHECK(vr && vr->nerrors == 0 && vr->nwarnings == 10000);
+		if (vr && vr->nwarnings)
+			CHECK(strstr(vr->warnings[0], "parameter \"p1\" is defined but not used") != NULL);
+	}
+	kd_verify_result_free(vr);
+	kd_pkg_free(pkg);
+	/* a repeated name is reported with the first one's line */
+	kd_buf_puts(&par, "  - name: p7\n");
+	f[1] = (kd_pkg_input_file){"params.yaml", par.ptr, par.len};
+	CHECK(kd_pkg_load_files(&pkg, "mem", f, KD_ARRAY_SIZE(f), NULL) != 0);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "parameter \"p7\" is defined twice (first at line 17)"));
+	kd_buf_free(&par);
+	kd_buf_free(&tpl);
+}
