@@ -2,10 +2,14 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,14 +215,39 @@ char *kd_strndup(const char *s, size_t n)
 	return p;
 }
 
+static _Thread_local kd_alloc_gauge *gauge;
+
+kd_alloc_gauge *kd_alloc_gauge_swap(kd_alloc_gauge *g)
+{
+	kd_alloc_gauge *old = gauge;
+	gauge = g;
+	return old;
+}
+
 static void *cjson_malloc(size_t n)
 {
-	return kd_malloc(n);
+	void *p = kd_malloc(n);
+	if (gauge) {
+		size_t u = malloc_usable_size(p);
+		gauge->live += u;
+		gauge->total += u;
+	}
+	return p;
+}
+
+static void cjson_free(void *p)
+{
+	if (gauge && p) {
+		/* memory that was not counted (allocated before the gauge) must not make it wrap */
+		size_t u = malloc_usable_size(p);
+		gauge->live = gauge->live > u ? gauge->live - u : 0;
+	}
+	free(p);
 }
 
 void kd_base_init(void)
 {
-	cJSON_Hooks hooks = {cjson_malloc, free};
+	cJSON_Hooks hooks = {cjson_malloc, cjson_free};
 	cJSON_InitHooks(&hooks);
 }
 
@@ -443,6 +472,173 @@ int kd_buf_put_utf8(kd_buf *b, uint32_t c)
 		n = 4;
 	}
 	return kd_buf_put(b, t, n);
+}
+
+static _Thread_local uintptr_t stack_floor; /* below this address the stack counts as low */
+
+bool kd_stack_low(void)
+{
+	if (!stack_floor) {
+		pthread_attr_t a;
+		void *addr = NULL;
+		size_t size = 0;
+		stack_floor = 1; /* unknown bounds: never low */
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0 && addr && size) {
+				size_t margin = size / 16 > ((size_t)512 << 10) ? size / 16 : (size_t)512 << 10;
+				if (margin < size)
+					stack_floor = (uintptr_t)addr + margin;
+			}
+			pthread_attr_destroy(&a);
+		}
+	}
+	return (uintptr_t)__builtin_frame_address(0) < stack_floor;
+}
+
+/* ---- kd_strmap ---- */
+
+static uint64_t sip_k0, sip_k1;
+static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
+
+static void sip_init(void)
+{
+	uint64_t k[2] = {0, 0};
+	if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
+		/* no entropy yet: the clock and an address still differ from run to run */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		k[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
+		k[1] = (uint64_t)(uintptr_t)&k ^ 0x9e3779b97f4a7c15ULL;
+	}
+	sip_k0 = k[0];
+	sip_k1 = k[1];
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                \
+	do {                                                                                        \
+		v0 += v1;                                                                               \
+		v1 = ROTL(v1, 13);                                                                      \
+		v1 ^= v0;                                                                               \
+		v0 = ROTL(v0, 32);                                                                      \
+		v2 += v3;                                                                               \
+		v3 = ROTL(v3, 16);                                                                      \
+		v3 ^= v2;                                                                               \
+		v0 += v3;                                                                               \
+		v3 = ROTL(v3, 21);                                                                      \
+		v3 ^= v0;                                                                               \
+		v2 += v1;                                                                               \
+		v1 = ROTL(v1, 17);                                                                      \
+		v1 ^= v2;                                                                               \
+		v2 = ROTL(v2, 32);                                                                      \
+	} while (0)
+
+/* SipHash-1-3 (one compression round, three finalization rounds). */
+uint64_t kd_hash(const void *data, size_t len)
+{
+	pthread_once(&sip_once, sip_init);
+	const unsigned char *p = data;
+	uint64_t v0 = sip_k0 ^ 0x736f6d6570736575ULL, v1 = sip_k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = sip_k0 ^ 0x6c7967656e657261ULL, v3 = sip_k1 ^ 0x7465646279746573ULL;
+	size_t full = len & ~(size_t)7;
+	for (size_t i = 0; i < full; i += 8) {
+		uint64_t m;
+		memcpy(&m, p + i, 8);
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t last = (uint64_t)len << 56;
+	for (size_t i = full; i < len; i++)
+		last |= (uint64_t)p[i] << (8 * (i - full));
+	v3 ^= last;
+	SIPROUND;
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static kd_strmap_entry *strmap_slot(kd_strmap_entry *e, size_t cap, const char *key, size_t len, uint64_t h)
+{
+	for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (!e[i].val || (e[i].hash == h && e[i].len == len && memcmp(e[i].key, key, len) == 0))
+			return &e[i];
+}
+
+void *kd_strmap_get(const kd_strmap *m, const char *key, size_t len)
+{
+	if (!m->count)
+		return NULL;
+	return strmap_slot(m->e, m->cap, key, len, kd_hash(key, len))->val;
+}
+
+void *kd_strmap_put(kd_strmap *m, const char *key, size_t len, void *val)
+{
+	if ((m->count + 1) * 4 > m->cap * 3) {
+		size_t ncap = m->cap ? m->cap * 2 : 16;
+		kd_strmap_entry *ne = kd_calloc(ncap, sizeof(*ne));
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].val)
+				*strmap_slot(ne, ncap, m->e[i].key, m->e[i].len, m->e[i].hash) = m->e[i];
+		free(m->e);
+		m->e = ne;
+		m->cap = ncap;
+	}
+	uint64_t h = kd_hash(key, len);
+	kd_strmap_entry *s = strmap_slot(m->e, m->cap, key, len, h);
+	void *old = s->val;
+	if (!old)
+		m->count++;
+	*s = (kd_strmap_entry){key, len, h, val};
+	return old;
+}
+
+void *kd_strmap_del(kd_strmap *m, const char *key, size_t len)
+{
+	if (!m->count)
+		return NULL;
+	kd_strmap_entry *s = strmap_slot(m->e, m->cap, key, len, kd_hash(key, len));
+	void *old = s->val;
+	if (!old)
+		return NULL;
+	/* backward-shift deletion keeps every probe sequence unbroken */
+	size_t i = (size_t)(s - m->e), mask = m->cap - 1;
+	for (size_t j = (i + 1) & mask; m->e[j].val; j = (j + 1) & mask) {
+		size_t home = (size_t)m->e[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->e[i] = m->e[j];
+			i = j;
+		}
+	}
+	m->e[i].val = NULL;
+	m->count--;
+	return old;
+}
+
+void kd_strmap_free(kd_strmap *m)
+{
+	free(m->e);
+	m->e = NULL;
+	m->cap = m->count = 0;
+}
+
+void kd_text_pos(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	int l = 1;
+	size_t ls = 0;
+	if (off > len)
+		off = len;
+	for (const char *p = text, *end = text + off; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+		l++;
+		ls = (size_t)(p - text) + 1;
+	}
+	if (line)
+		*line = l;
+	if (col)
+		*col = (int)(off - ls);
 }
 
 int kd_base64_encode(kd_buf *out, const void *data, size_t len)

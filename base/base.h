@@ -4,6 +4,7 @@
 #define KD_BASE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,16 @@ char *kd_strdup(const char *s);
 char *kd_strndup(const char *s, size_t n);
 /* Installs kd_malloc/free as cJSON's allocator. Called once by main and test drivers. */
 void kd_base_init(void);
+/* A gauge of the memory cJSON values take: while one is installed on a thread, every block
+ * cJSON allocates or frees on that thread is added to or taken from `live` (in bytes as
+ * malloc_usable_size counts them; frees of blocks counted before stay at 0). Budgets for
+ * values a template builds read it; `total` measures work. Returns the gauge it replaces; NULL
+ * uninstalls. */
+typedef struct {
+	size_t live;  /* bytes held now */
+	size_t total; /* bytes allocated since it was installed (frees not subtracted) */
+} kd_alloc_gauge;
+kd_alloc_gauge *kd_alloc_gauge_swap(kd_alloc_gauge *g);
 
 /* kd_buf: a growable byte buffer, always NUL-terminated once anything was written.
  * `max` caps its length (0 means KD_BUF_DEFAULT_MAX). A write past the cap fails with KD_ELIMIT
@@ -151,6 +162,40 @@ static inline int kd_hex_digit(int c)
 int kd_utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* Appends code point `cp` as UTF-8; surrogates and values past U+10FFFF become U+FFFD. */
 int kd_buf_put_utf8(kd_buf *b, uint32_t cp);
+
+/* Whether the calling thread's stack is nearly used up (less than 1/16 of it, and at least
+ * 512 KiB, left): recursive walks over values that can be built deeper than a C stack holds
+ * stop there with an error instead of crashing, in any build. */
+bool kd_stack_low(void);
+
+/* kd_strmap: a hash table from byte strings to pointers, for lookups by name that must stay
+ * linear in hostile input (keys of one YAML map, anchors, templates, parameters). Keys are
+ * borrowed: their bytes must outlive the map. The hash is keyed with a per-process random
+ * secret (SipHash-1-3), so crafted keys cannot collide on purpose. */
+typedef struct {
+	const char *key;
+	size_t len;
+	uint64_t hash;
+	void *val;
+} kd_strmap_entry;
+typedef struct {
+	kd_strmap_entry *e;
+	size_t cap, count;
+} kd_strmap;
+#define KD_STRMAP_INIT {NULL, 0, 0}
+/* The value stored under key, or NULL. */
+void *kd_strmap_get(const kd_strmap *m, const char *key, size_t len);
+/* Stores val (not NULL) under key; returns the value it replaced, or NULL. */
+void *kd_strmap_put(kd_strmap *m, const char *key, size_t len, void *val);
+/* Removes key; returns its value, or NULL when it was not there. */
+void *kd_strmap_del(kd_strmap *m, const char *key, size_t len);
+void kd_strmap_free(kd_strmap *m);
+/* The keyed hash the map uses, for tables of other shapes. */
+uint64_t kd_hash(const void *data, size_t len);
+
+/* Where byte `off` of text[0..len) is: its 1-based line and its 0-based byte column (Go's
+ * template errors print that column as is; YAML positions add 1). */
+void kd_text_pos(const char *text, size_t len, size_t off, int *line, int *col);
 
 /* Reads a whole file into `out` (NUL-terminated; *len_out without the NUL). Refuses files over
  * `max` bytes (0: 64 MiB) with KD_ELIMIT. KD_ENOTFOUND when it does not exist. */

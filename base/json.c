@@ -6,21 +6,193 @@
 #include <stdlib.h>
 #include <string.h>
 
-cJSON *kd_json_new_int(int64_t v)
+/* The int64 a double truncates to, clamped (no UB for NaN or out of range values). */
+static int64_t dbl_int(double d)
 {
-	cJSON *n = cJSON_CreateNumber((double)v);
-	n->type |= KD_JSON_INT;
-	return n;
-}
-
-int64_t kd_json_int(const cJSON *v)
-{
-	double d = v->valuedouble;
+	if (d != d)
+		return 0;
 	if (d >= 9223372036854775807.0)
 		return INT64_MAX;
 	if (d <= -9223372036854775808.0)
 		return INT64_MIN;
 	return (int64_t)d;
+}
+
+#define EXACT_DOUBLE 9007199254740992.0 /* 2^53: below it a double holds every integer */
+#define MAX_FIX 1024                   /* the most a double of an int64 can be off by */
+
+cJSON *kd_json_new_int(int64_t v)
+{
+	cJSON *n = cJSON_CreateNumber((double)v);
+	n->type |= KD_JSON_INT;
+	n->valueint = 0;
+	if (fabs(n->valuedouble) >= EXACT_DOUBLE)
+		n->valueint = (int)(v - dbl_int(n->valuedouble));
+	return n;
+}
+
+int64_t kd_json_int(const cJSON *v)
+{
+	int64_t base = dbl_int(v->valuedouble);
+	/* Only numbers made by kd_json_new_int carry a correction; cJSON's own numbers hold the
+	 * clamped value in valueint, which is never within MAX_FIX past 2^53. */
+	if ((v->type & KD_JSON_INT) && fabs(v->valuedouble) >= EXACT_DOUBLE && v->valueint >= -MAX_FIX &&
+		v->valueint <= MAX_FIX) {
+		int64_t fix = v->valueint;
+		if ((fix > 0 && base > INT64_MAX - fix) || (fix < 0 && base < INT64_MIN - fix))
+			return base;
+		return base + fix;
+	}
+	return base;
+}
+
+void kd_json_delete(cJSON *item)
+{
+	while (item) {
+		cJSON *next = item->next;
+		if (!(item->type & cJSON_IsReference) && item->child) {
+			/* the children go before the siblings: a flat walk instead of recursion */
+			cJSON *tail = item->child;
+			while (tail->next)
+				tail = tail->next;
+			tail->next = next;
+			next = item->child;
+		}
+		if (!(item->type & cJSON_IsReference) && item->valuestring)
+			cJSON_free(item->valuestring);
+		if (!(item->type & cJSON_StringIsConst) && item->string)
+			cJSON_free(item->string);
+		cJSON_free(item);
+		item = next;
+	}
+}
+
+static size_t node_size(const cJSON *n)
+{
+	size_t s = sizeof(cJSON);
+	if (n->string)
+		s += strlen(n->string) + 1;
+	if ((cJSON_IsString(n) || cJSON_IsRaw(n)) && n->valuestring)
+		s += strlen(n->valuestring) + 1;
+	return s;
+}
+
+size_t kd_json_size(const cJSON *v, size_t limit)
+{
+	/* nodes still to visit, on a stack of our own */
+	const cJSON *stackv[64], **st = stackv;
+	size_t n = 0, cap = 64, total = 0;
+	if (v)
+		st[n++] = v;
+	while (n && total <= limit) {
+		const cJSON *x = st[--n];
+		total += node_size(x);
+		if (!cJSON_IsArray(x) && !cJSON_IsObject(x))
+			continue;
+		for (const cJSON *c = x->child; c; c = c->next) {
+			if (n == cap) {
+				cap *= 2;
+				if (st == stackv) {
+					st = kd_malloc(cap * sizeof(*st));
+					memcpy(st, stackv, sizeof(stackv));
+				} else {
+					st = kd_realloc(st, cap * sizeof(*st));
+				}
+			}
+			st[n++] = c;
+		}
+	}
+	if (st != stackv)
+		free(st);
+	return total > limit ? limit + 1 : total;
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = cJSON_malloc(n);
+	memcpy(p, s, n);
+	return p;
+}
+
+static cJSON *copy_node(const cJSON *s)
+{
+	cJSON *d = cJSON_CreateNull();
+	d->type = s->type & ~(cJSON_IsReference | KD_JSON_PINNED);
+	d->valueint = s->valueint;
+	d->valuedouble = s->valuedouble;
+	if (s->valuestring)
+		d->valuestring = dup_str(s->valuestring);
+	if (s->string)
+		d->string = (s->type & cJSON_StringIsConst) ? s->string : dup_str(s->string);
+	return d;
+}
+
+int kd_json_dup(cJSON **out, const cJSON *v, size_t *budget)
+{
+	/* (source, copy, depth) triples whose children are still to be copied */
+	typedef struct {
+		const cJSON *src;
+		cJSON *dst;
+		int depth;
+	} pend;
+	pend *st = NULL;
+	size_t n = 0, cap = 0;
+	cJSON *root = NULL;
+	*out = NULL;
+	if (!v)
+		return 0;
+	size_t need = node_size(v);
+	if (budget && need > *budget)
+		goto over;
+	if (budget)
+		*budget -= need;
+	root = copy_node(v);
+	if (v->child) {
+		cap = 64;
+		st = kd_malloc(cap * sizeof(*st));
+		st[n++] = (pend){v, root, 0};
+	}
+	while (n) {
+		pend p = st[--n];
+		if (p.depth >= KD_JSON_MAX_DEPTH) {
+			kd_json_delete(root);
+			free(st);
+			return kd_error_set(KD_ERR_INTERNAL, "value nested too deeply (over %d levels)", KD_JSON_MAX_DEPTH),
+			       KD_EINVALID;
+		}
+		cJSON *tail = NULL;
+		for (const cJSON *c = p.src->child; c; c = c->next) {
+			need = node_size(c);
+			if (budget && need > *budget)
+				goto over;
+			if (budget)
+				*budget -= need;
+			cJSON *d = copy_node(c);
+			if (tail) {
+				tail->next = d;
+				d->prev = tail;
+			} else {
+				p.dst->child = d;
+			}
+			tail = d;
+			p.dst->child->prev = tail;
+			if (c->child) {
+				if (n == cap) {
+					cap *= 2;
+					st = kd_realloc(st, cap * sizeof(*st));
+				}
+				st[n++] = (pend){c, d, p.depth + 1};
+			}
+		}
+	}
+	free(st);
+	*out = root;
+	return 0;
+over:
+	kd_json_delete(root);
+	free(st);
+	return kd_error_set(KD_ERR_INTERNAL, "the copy would take more memory than is left for it"), KD_ELIMIT;
 }
 
 cJSON *kd_json_get(const cJSON *obj, const char *key)
@@ -48,40 +220,80 @@ const char *kd_json_get_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-bool kd_json_equal(const cJSON *a, const cJSON *b)
+static bool scalar_equal(const cJSON *a, const cJSON *b)
 {
-	if (a == b)
-		return true;
-	if (!a || !b || (a->type & 0xFF) != (b->type & 0xFF))
-		return false;
 	switch (a->type & 0xFF) {
 	case cJSON_False:
 	case cJSON_True:
 	case cJSON_NULL:
 		return true;
 	case cJSON_Number:
+		if ((a->type & KD_JSON_INT) && (b->type & KD_JSON_INT))
+			return kd_json_int(a) == kd_json_int(b);
 		return a->valuedouble == b->valuedouble;
 	case cJSON_String:
 	case cJSON_Raw:
 		return strcmp(a->valuestring, b->valuestring) == 0;
-	case cJSON_Array: {
-		const cJSON *x = a->child, *y = b->child;
-		for (; x && y; x = x->next, y = y->next)
-			if (!kd_json_equal(x, y))
-				return false;
-		return !x && !y;
-	}
-	case cJSON_Object: {
-		int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
-		if (na != nb)
-			return false;
-		for (const cJSON *x = a->child; x; x = x->next)
-			if (!kd_json_equal(x, kd_json_get(b, x->string)))
-				return false;
-		return true;
-	}
 	}
 	return false;
+}
+
+bool kd_json_equal(const cJSON *a, const cJSON *b)
+{
+	/* A work list of pairs still to compare, each with its depth; object members are matched
+	 * through a hash of b's keys. */
+	typedef struct {
+		const cJSON *a, *b;
+		int depth;
+	} pair;
+	pair *st = kd_malloc(64 * sizeof(*st));
+	size_t n = 0, cap = 64;
+	bool eq = true;
+	st[n++] = (pair){a, b, 0};
+	while (n && eq) {
+		pair p = st[--n];
+		if (p.a == p.b)
+			continue;
+		if (!p.a || !p.b || (p.a->type & 0xFF) != (p.b->type & 0xFF) || p.depth > KD_JSON_MAX_DEPTH) {
+			eq = false;
+			break;
+		}
+		int t = p.a->type & 0xFF;
+		if (t != cJSON_Array && t != cJSON_Object) {
+			eq = scalar_equal(p.a, p.b);
+			continue;
+		}
+		kd_strmap keys = KD_STRMAP_INIT;
+		size_t na = 0, nb = 0;
+		for (const cJSON *x = p.a->child; x; x = x->next)
+			na++;
+		for (const cJSON *y = p.b->child; y; y = y->next) {
+			nb++;
+			if (t == cJSON_Object && y->string)
+				kd_strmap_put(&keys, y->string, strlen(y->string), (void *)y);
+		}
+		if (na != nb) {
+			eq = false;
+		} else {
+			const cJSON *y = p.b->child;
+			for (const cJSON *x = p.a->child; x && eq; x = x->next, y = y ? y->next : NULL) {
+				const cJSON *other = t == cJSON_Array ? y
+								   : (x->string ? kd_strmap_get(&keys, x->string, strlen(x->string)) : NULL);
+				if (!other) {
+					eq = false;
+					break;
+				}
+				if (n == cap) {
+					cap *= 2;
+					st = kd_realloc(st, cap * sizeof(*st));
+				}
+				st[n++] = (pair){x, other, p.depth + 1};
+			}
+		}
+		kd_strmap_free(&keys);
+	}
+	free(st);
+	return eq;
 }
 
 char *kd_json_fmt_float(char *buf, size_t size, double v)

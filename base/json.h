@@ -5,7 +5,13 @@
  * templates) with the KD_JSON_INT bit in `type`. cJSON keeps the bit through cJSON_Duplicate and
  * ignores it in cJSON_IsNumber (which masks the low byte). Numbers parsed from YAML or JSON
  * documents are float64 (no bit), as they are after sigs.k8s.io/yaml's JSON round trip.
- * Integers are exact up to 2^53. */
+ * Integers are exact over Go's whole int64 range: past 2^53 the difference between the value
+ * and `valuedouble` (at most 1024) is kept in `valueint`, which cJSON copies and otherwise
+ * ignores; always create and read them with kd_json_new_int / kd_json_int.
+ *
+ * Values can be built deeper than C's stack allows (a template can nest a map a level per loop
+ * pass): kd_json_delete and kd_json_dup do not recurse, and every walk that does stops at
+ * KD_JSON_MAX_DEPTH. */
 #ifndef KD_JSON_H
 #define KD_JSON_H
 
@@ -16,6 +22,9 @@
 #include "base.h"
 
 #define KD_JSON_INT (1 << 12)
+/* A node its creator keeps: when a template detaches it from its data (set or unset replacing a
+ * member), the engine lets go of it instead of freeing it. Copies do not inherit the mark. */
+#define KD_JSON_PINNED (1 << 16)
 
 static inline bool kd_json_is_int(const cJSON *v)
 {
@@ -23,9 +32,29 @@ static inline bool kd_json_is_int(const cJSON *v)
 }
 /* A new number marked as a Go int. */
 cJSON *kd_json_new_int(int64_t v);
+/* The value of a number as a Go int64: exact for kd_json_new_int numbers, truncated and
+ * clamped for float64 ones. */
 int64_t kd_json_int(const cJSON *v);
 
-/* Deep structural equality (numbers by value, object keys in any order). */
+/* How deep the recursive walks over values go (toJson, toYaml, fmt printing, equality, ...);
+ * deeper values are refused with "value nested too deeply". Go's encoding/json and yaml.v3 have
+ * the same depth limit. */
+#define KD_JSON_MAX_DEPTH 10000
+
+/* cJSON_Delete without recursion: frees `item` and every sibling after it. */
+void kd_json_delete(cJSON *item);
+/* A deep copy of `v` (cJSON_Duplicate's result, kudoc's type bits and int64 values kept) made
+ * without recursion. `budget`, when not NULL, holds the bytes the copy may take (see
+ * kd_json_size) and is decreased by what it took. Fails, setting the error, with KD_ELIMIT when
+ * the budget runs out or KD_EINVALID when `v` is deeper than KD_JSON_MAX_DEPTH; *out is then
+ * NULL. */
+int kd_json_dup(cJSON **out, const cJSON *v, size_t *budget);
+/* An estimate of the memory `v` holds (nodes, keys and strings), counted up to `limit`: a value
+ * larger than the limit returns limit + 1. */
+size_t kd_json_size(const cJSON *v, size_t limit);
+
+/* Deep structural equality (numbers by value, object keys in any order). Values nested deeper
+ * than KD_JSON_MAX_DEPTH compare unequal. */
 bool kd_json_equal(const cJSON *a, const cJSON *b);
 
 /* The member `key` of an object, compared case-sensitively (cJSON's default lookup is

@@ -2,6 +2,7 @@
 #include "yaml.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,10 +11,14 @@
 #include <yaml.h>
 
 #include "json.h"
+#include "strconv.h"
 
 /* Caps against hostile input: aliases can expand a small file into a huge tree. */
 #define MAX_NODES 2000000
 #define MAX_DEPTH 512
+/* Bytes that alias and merge expansion may add to one parse: a large anchored scalar named
+ * many times grows by its size each time, which a node count does not see. */
+#define MAX_COPIED (64 << 20)
 
 /* ---- position table: open addressing keyed by node pointer ---- */
 
@@ -115,112 +120,10 @@ void kd_yaml_pos_free(kd_yaml_pos *pos)
 	free(pos);
 }
 
-/* ---- scalar resolution (yaml.v2's resolve table for YAML 1.1) ---- */
+/* ---- scalar resolution (base/strconv.c holds yaml.v2's rules) ---- */
 
-static bool in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
-static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
-static const char *const true_words[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL};
-static const char *const false_words[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", NULL};
-
-/* Go's strconv.ParseInt(s, 0, 64) / ParseUint, after yaml.v2 removed underscores. */
-static bool parse_go_int(const char *s, double *out)
-{
-	const char *p = s;
-	bool neg = false;
-	int base = 10;
-	if (*p == '+' || *p == '-') {
-		neg = *p == '-';
-		p++;
-	}
-	if (!*p)
-		return false;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	} else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
-		base = 8;
-		p += 2;
-	} else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
-		base = 2;
-		p += 2;
-	} else if (p[0] == '0' && p[1]) {
-		base = 8;
-		p += 1;
-	}
-	if (!*p)
-		return false;
-	double v = 0;
-	unsigned long long acc = 0;
-	bool overflow = false;
-	for (; *p; p++) {
-		int d;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			return false;
-		if (d >= base)
-			return false;
-		if (acc > (~0ULL - (unsigned)d) / (unsigned)base)
-			overflow = true;
-		acc = acc * (unsigned)base + (unsigned)d;
-	}
-	if (overflow)
-		return false; /* yaml.v2 would then try float; plain digits resolve below */
-	v = (double)acc;
-	if (neg && acc > 9223372036854775808ULL)
-		return false;
-	*out = neg ? -v : v;
-	return true;
-}
-
-/* yaml.v2's float pattern: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
-static bool is_yaml_float(const char *s)
-{
-	const char *p = s;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (*p == '.') {
-		p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	} else {
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (*p == '.') {
-			p++;
-			while (*p >= '0' && *p <= '9')
-				p++;
-		}
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return *p == '\0';
-}
-
-/* Whether a plain scalar can resolve to anything but a string: only when it starts like a
- * null, boolean, number or special float does the full resolution run. */
+/* Whether a plain scalar can resolve to anything but a string (yaml.v2's resolveTable): keys
+ * that cannot are taken as written without building a node. */
 static bool maybe_typed(const char *s)
 {
 	switch (s[0]) {
@@ -235,41 +138,20 @@ static bool maybe_typed(const char *s)
 
 static cJSON *resolve_plain(const char *s)
 {
-	if (!maybe_typed(s))
-		return cJSON_CreateString(s);
-	if (in_list(s, null_words))
+	kd_y11_value v;
+	switch (kd_yaml11_resolve(s, &v)) {
+	case KD_Y11_NULL:
 		return cJSON_CreateNull();
-	if (in_list(s, true_words))
-		return cJSON_CreateTrue();
-	if (in_list(s, false_words))
-		return cJSON_CreateFalse();
-	if (strcmp(s, ".inf") == 0 || strcmp(s, ".Inf") == 0 || strcmp(s, ".INF") == 0 || strcmp(s, "+.inf") == 0 ||
-		strcmp(s, "+.Inf") == 0 || strcmp(s, "+.INF") == 0)
-		return cJSON_CreateNumber(INFINITY);
-	if (strcmp(s, "-.inf") == 0 || strcmp(s, "-.Inf") == 0 || strcmp(s, "-.INF") == 0)
-		return cJSON_CreateNumber(-INFINITY);
-	if (strcmp(s, ".nan") == 0 || strcmp(s, ".NaN") == 0 || strcmp(s, ".NAN") == 0)
-		return cJSON_CreateNumber(NAN);
-	char c = s[0];
-	if ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
-		size_t n = strlen(s);
-		char *plain = kd_malloc(n + 1);
-		size_t j = 0;
-		for (size_t i = 0; i < n; i++)
-			if (s[i] != '_')
-				plain[j++] = s[i];
-		plain[j] = '\0';
-		double v;
-		cJSON *res = NULL;
-		if (parse_go_int(plain, &v))
-			res = cJSON_CreateNumber(v);
-		else if (is_yaml_float(plain))
-			res = cJSON_CreateNumber(strtod(plain, NULL));
-		free(plain);
-		if (res)
-			return res;
+	case KD_Y11_BOOL:
+		return cJSON_CreateBool(v.b);
+	case KD_Y11_INT:
+	case KD_Y11_FLOAT:
+		/* float64 either way: what sigs.k8s.io/yaml's JSON round trip leaves */
+		return cJSON_CreateNumber(v.f);
+	default:
+		/* strings, and timestamps, which kudoc keeps as written */
+		return cJSON_CreateString(s);
 	}
-	return cJSON_CreateString(s);
 }
 
 static cJSON *resolve_tagged(const char *tag, const char *s, bool *bad)
@@ -289,72 +171,100 @@ static cJSON *resolve_tagged(const char *tag, const char *s, bool *bad)
 
 /* ---- the event-driven builder ---- */
 
+/* A mapping's keys are found through a hash once it has this many: duplicate keys and merges
+ * stay linear in the size of the map. */
+#define KEY_INDEX_MIN 8
+
 typedef struct {
 	cJSON *node;   /* the container */
 	char *key;     /* mapping: the key waiting for its value */
 	int kline, kcol;
 	bool key_is_merge;
 	cJSON *merges; /* mapping: values of "<<" keys, merged at the end */
+	size_t nmembers;
+	kd_strmap keys; /* mapping: key -> member, once nmembers >= KEY_INDEX_MIN */
 } frame;
-
-typedef struct {
-	char *name;
-	cJSON *node; /* borrowed from the tree */
-} anchor;
 
 typedef struct {
 	const char *name;
 	int line_offset; /* added to every reported line: the text is a slice of a larger file */
+	const char *text;
+	size_t len;
 	kd_yaml_pos *pos;
 	frame stack[MAX_DEPTH];
 	int depth;
-	anchor *anchors;
-	size_t nanchors, capanchors;
+	kd_strmap anchors; /* name -> node (borrowed from the tree or the graveyard) */
+	char **names;      /* the anchor names the map's keys point into */
+	size_t nnames, capnames;
 	size_t nodes;
+	size_t copied; /* bytes alias and merge expansion added */
 	cJSON *doc;       /* the current document's root */
 	cJSON *graveyard; /* values replaced by a duplicate key: anchors may still point into them */
 } builder;
 
-static int count_nodes(const cJSON *n)
+static int err_at(builder *b, const yaml_mark_t *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int err_at(builder *b, const yaml_mark_t *m, const char *fmt, ...)
 {
-	int c = 1;
-	for (const cJSON *x = n->child; x; x = x->next)
-		c += count_nodes(x);
-	return c;
+	va_list ap;
+	va_start(ap, fmt);
+	kd_error_vset_at(KD_ERR_YAML, b->name, (int)m->line + 1 + b->line_offset, (int)m->column + 1, fmt, ap);
+	va_end(ap);
+	return KD_ERROR;
 }
 
-static int err_at(builder *b, const yaml_mark_t *m, const char *fmt, const char *arg)
+static int too_large(builder *b, const yaml_mark_t *m)
 {
-	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, arg);
-	return kd_error_set(KD_ERR_YAML, "%s:%zu:%zu: %s", b->name, m->line + 1 + (size_t)b->line_offset,
-		m->column + 1, msg);
+	if (b->copied > MAX_COPIED)
+		return err_at(b, m, "document too large (alias and merge expansion over %d MiB)", MAX_COPIED >> 20);
+	return err_at(b, m, "document too large (over %d nodes after alias expansion)", MAX_NODES);
+}
+
+/* Counts an expansion of `v` against the caps: its nodes and its bytes. */
+static int charge(builder *b, const cJSON *v, const yaml_mark_t *m)
+{
+	size_t left = MAX_COPIED - b->copied;
+	size_t sz = kd_json_size(v, left);
+	b->copied += sz;
+	/* every node is at least sizeof(cJSON) bytes: that bounds the node count too */
+	b->nodes += sz / sizeof(cJSON);
+	if (sz > left || b->nodes > MAX_NODES)
+		return too_large(b, m);
+	return 0;
 }
 
 static void add_anchor(builder *b, const yaml_char_t *name, cJSON *node)
 {
 	if (!name)
 		return;
-	for (size_t i = 0; i < b->nanchors; i++) {
-		if (strcmp(b->anchors[i].name, (const char *)name) == 0) {
-			b->anchors[i].node = node;
-			return;
-		}
+	size_t n = strlen((const char *)name);
+	if (kd_strmap_get(&b->anchors, (const char *)name, n)) {
+		/* a redefinition: the later node wins, under the first copy of the name */
+		for (size_t i = b->nnames; i-- > 0;)
+			if (strcmp(b->names[i], (const char *)name) == 0) {
+				kd_strmap_put(&b->anchors, b->names[i], n, node);
+				return;
+			}
 	}
-	if (b->nanchors == b->capanchors) {
-		b->capanchors = b->capanchors ? b->capanchors * 2 : 8;
-		b->anchors = kd_realloc(b->anchors, b->capanchors * sizeof(*b->anchors));
+	if (b->nnames == b->capnames) {
+		b->capnames = b->capnames ? b->capnames * 2 : 8;
+		b->names = kd_realloc(b->names, b->capnames * sizeof(*b->names));
 	}
-	b->anchors[b->nanchors].name = kd_strdup((const char *)name);
-	b->anchors[b->nanchors].node = node;
-	b->nanchors++;
+	char *copy = kd_strndup((const char *)name, n);
+	b->names[b->nnames++] = copy;
+	kd_strmap_put(&b->anchors, copy, n, node);
+}
+
+static cJSON *find_anchor(builder *b, const char *name)
+{
+	return kd_strmap_get(&b->anchors, name, strlen(name));
 }
 
 static void drop_anchors(builder *b)
 {
-	for (size_t i = 0; i < b->nanchors; i++)
-		free(b->anchors[i].name);
-	b->nanchors = 0;
+	kd_strmap_free(&b->anchors);
+	for (size_t i = 0; i < b->nnames; i++)
+		free(b->names[i]);
+	b->nnames = 0;
 }
 
 /* Keeps a node that left the tree alive until the parse ends: anchors may still name it. */
@@ -365,12 +275,48 @@ static void bury(builder *b, cJSON *v)
 	cJSON_AddItemToArray(b->graveyard, v);
 }
 
+/* The member of mapping frame f under `key`, or NULL. */
+static cJSON *frame_member(frame *f, const char *key)
+{
+	if (f->nmembers < KEY_INDEX_MIN) {
+		for (cJSON *c = f->node->child; c; c = c->next)
+			if (strcmp(c->string, key) == 0)
+				return c;
+		return NULL;
+	}
+	return kd_strmap_get(&f->keys, key, strlen(key));
+}
+
+/* Appends member v (its key set) to mapping frame f, indexing it. */
+static void frame_add(frame *f, cJSON *v)
+{
+	cJSON_AddItemToArray(f->node, v);
+	f->nmembers++;
+	if (f->nmembers == KEY_INDEX_MIN) {
+		for (cJSON *c = f->node->child; c; c = c->next)
+			kd_strmap_put(&f->keys, c->string, strlen(c->string), c);
+	} else if (f->nmembers > KEY_INDEX_MIN) {
+		kd_strmap_put(&f->keys, v->string, strlen(v->string), v);
+	}
+}
+
+/* Takes a member out of mapping frame f (it keeps its key). */
+static void frame_remove(frame *f, cJSON *old)
+{
+	if (f->nmembers >= KEY_INDEX_MIN)
+		kd_strmap_del(&f->keys, old->string, strlen(old->string));
+	cJSON_DetachItemViaPointer(f->node, old);
+	f->nmembers--;
+	if (f->nmembers < KEY_INDEX_MIN)
+		kd_strmap_free(&f->keys);
+}
+
 /* Gives a finished node to its parent (or makes it the document). Takes ownership of `v`. */
 static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 {
 	if (++b->nodes > MAX_NODES) {
-		cJSON_Delete(v);
-		return err_at(b, m, "%s", "document too large (over 2000000 nodes after alias expansion)");
+		kd_json_delete(v);
+		return too_large(b, m);
 	}
 	int off = b->line_offset;
 	if (b->depth == 0) {
@@ -387,8 +333,8 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 	/* A mapping: this node is either a key or a value. */
 	if (!f->key) {
 		if (is_container) {
-			cJSON_Delete(v);
-			return err_at(b, m, "%s", "mapping keys must be scalars");
+			kd_json_delete(v);
+			return err_at(b, m, "mapping keys must be scalars");
 		}
 		char nb[64];
 		const char *k;
@@ -415,17 +361,19 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 	} else {
 		pos_put(b->pos, v, (int)m->line + 1 + off, (int)m->column + 1, f->kline, f->kcol);
 		/* A repeated key: the last one wins, as in yaml.v2. */
-		cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(f->node, f->key);
-		if (old)
+		cJSON *old = frame_member(f, f->key);
+		if (old) {
+			frame_remove(f, old);
 			bury(b, old);
+		}
 		/* cJSON frees item->string with the allocator kd_strdup used: hand the key over. An
 		 * alias's copy carries the anchored node's own key; drop it. */
 		if (v->string && !(v->type & cJSON_StringIsConst))
-			free(v->string);
+			cJSON_free(v->string);
 		v->type &= ~cJSON_StringIsConst;
 		v->string = f->key;
 		f->key = NULL;
-		cJSON_AddItemToArray(f->node, v);
+		frame_add(f, v);
 	}
 	free(f->key);
 	f->key = NULL;
@@ -433,17 +381,19 @@ static int attach(builder *b, cJSON *v, const yaml_mark_t *m, bool is_container)
 	return 0;
 }
 
-static int merge_one(builder *b, cJSON *into, const cJSON *src, const yaml_mark_t *m)
+static int merge_one(builder *b, frame *f, const cJSON *src, const yaml_mark_t *m)
 {
 	if (!cJSON_IsObject(src))
-		return err_at(b, m, "%s", "map merge requires map or sequence of maps as the value");
+		return err_at(b, m, "map merge requires map or sequence of maps as the value");
 	for (const cJSON *x = src->child; x; x = x->next) {
-		if (kd_json_get(into, x->string))
+		if (frame_member(f, x->string))
 			continue;
-		b->nodes += (size_t)count_nodes(x);
-		if (b->nodes > MAX_NODES)
-			return err_at(b, m, "%s", "document too large (over 2000000 nodes after alias expansion)");
-		cJSON_AddItemToObject(into, x->string, cJSON_Duplicate(x, 1));
+		if (charge(b, x, m))
+			return KD_ERROR;
+		cJSON *copy = NULL;
+		if (kd_json_dup(&copy, x, NULL))
+			return err_at(b, m, "%s", kd_error_last());
+		frame_add(f, copy);
 	}
 	return 0;
 }
@@ -457,9 +407,9 @@ static int finish_mapping(builder *b, frame *f, const yaml_mark_t *m)
 	for (const cJSON *mv = f->merges->child; mv && !rc; mv = mv->next) {
 		if (cJSON_IsArray(mv)) {
 			for (const cJSON *e = mv->child; e && !rc; e = e->next)
-				rc = merge_one(b, f->node, e, m);
+				rc = merge_one(b, f, e, m);
 		} else {
-			rc = merge_one(b, f->node, mv, m);
+			rc = merge_one(b, f, mv, m);
 		}
 	}
 	bury(b, f->merges); /* anchors may point into the merge sources */
@@ -470,8 +420,8 @@ static int finish_mapping(builder *b, frame *f, const yaml_mark_t *m)
 static int push(builder *b, cJSON *container, const yaml_mark_t *m)
 {
 	if (b->depth >= MAX_DEPTH) {
-		cJSON_Delete(container);
-		return err_at(b, m, "%s", "nesting too deep (over 512 levels)");
+		kd_json_delete(container);
+		return err_at(b, m, "nesting too deep (over %d levels)", MAX_DEPTH);
 	}
 	frame *f = &b->stack[b->depth++];
 	memset(f, 0, sizeof(*f));
@@ -479,15 +429,22 @@ static int push(builder *b, cJSON *container, const yaml_mark_t *m)
 	return 0;
 }
 
+static void frame_done(frame *f)
+{
+	free(f->key);
+	f->key = NULL;
+	kd_strmap_free(&f->keys);
+}
+
 static void unwind(builder *b)
 {
 	while (b->depth > 0) {
 		frame *f = &b->stack[--b->depth];
-		free(f->key);
-		cJSON_Delete(f->merges);
-		cJSON_Delete(f->node);
+		frame_done(f);
+		kd_json_delete(f->merges);
+		kd_json_delete(f->node);
 	}
-	cJSON_Delete(b->doc);
+	kd_json_delete(b->doc);
 	b->doc = NULL;
 }
 
@@ -497,24 +454,51 @@ static bool is_merge_key(const frame *f, const yaml_event_t *ev)
 		strcmp((const char *)ev->data.scalar.value, "<<") == 0;
 }
 
+/* libyaml's own error, at its position: reader errors (bad UTF-8, control characters) carry a
+ * byte offset instead of a mark, which is turned into the line and column the other errors
+ * count (characters, 1-based). */
+static void parser_error(builder *b, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "invalid YAML";
+	if (p->error == YAML_READER_ERROR) {
+		size_t off = p->problem_offset < b->len ? p->problem_offset : b->len;
+		int line, col;
+		kd_text_pos(b->text, b->len, off, &line, &col);
+		int chars = 0;
+		for (size_t i = off - (size_t)col; i < off; i++)
+			chars += ((unsigned char)b->text[i] & 0xC0) != 0x80;
+		if (p->problem_value >= 0)
+			kd_error_set_at(KD_ERR_YAML, b->name, line + b->line_offset, chars + 1, "%s (byte 0x%02X)", problem,
+				(unsigned)p->problem_value & 0xFF);
+		else
+			kd_error_set_at(KD_ERR_YAML, b->name, line + b->line_offset, chars + 1, "%s", problem);
+		return;
+	}
+	const char *ctx = p->context;
+	kd_error_set_at(KD_ERR_YAML, b->name, (int)p->problem_mark.line + 1 + b->line_offset,
+		(int)p->problem_mark.column + 1, "%s%s%s", problem, ctx ? " " : "", ctx ? ctx : "");
+}
+
 static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const char *text, size_t len, bool one,
 	int first_line)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	builder b;
+	builder *bp = kd_calloc(1, sizeof(*bp)); /* the frame stack is too large for C's */
+	builder *b = bp;
 	cJSON *docs = cJSON_CreateArray();
 	int rc = KD_ERROR, ndocs = 0;
 	bool done = false, have_event = false;
 
-	memset(&b, 0, sizeof(b));
-	b.name = name ? name : "<input>";
-	b.line_offset = first_line > 1 ? first_line - 1 : 0;
+	b->name = name ? name : "<input>";
+	b->line_offset = first_line > 1 ? first_line - 1 : 0;
+	b->text = text;
+	b->len = len;
 	*out = NULL;
 	if (pos_out) {
 		*pos_out = NULL;
-		b.pos = kd_calloc(1, sizeof(*b.pos));
-		b.pos->name = kd_strdup(b.name);
+		b->pos = kd_calloc(1, sizeof(*b->pos));
+		b->pos->name = kd_strdup(b->name);
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		kd_error_set(KD_ERR_INTERNAL, "libyaml: cannot initialize parser");
@@ -524,11 +508,7 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			const char *ctx = parser.context;
-			kd_error_set(KD_ERR_YAML, "%s:%zu:%zu: %s%s%s", b.name,
-				parser.problem_mark.line + 1 + (size_t)b.line_offset,
-				parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML",
-				ctx ? " " : "", ctx ? ctx : "");
+			parser_error(b, &parser);
 			goto fail;
 		}
 		have_event = true;
@@ -539,32 +519,37 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (one && ndocs == 1) {
-				err_at(&b, m, "%s", "expected a single document, found a second one");
+				err_at(b, m, "expected a single document, found a second one");
 				goto fail;
 			}
 			break;
 		case YAML_DOCUMENT_END_EVENT:
-			cJSON_AddItemToArray(docs, b.doc ? b.doc : cJSON_CreateNull());
-			b.doc = NULL;
+			cJSON_AddItemToArray(docs, b->doc ? b->doc : cJSON_CreateNull());
+			b->doc = NULL;
 			ndocs++;
-			drop_anchors(&b);
+			drop_anchors(b);
 			break;
 		case YAML_SCALAR_EVENT: {
 			const char *s = (const char *)ev.data.scalar.value;
 			cJSON *v;
-			if (b.depth > 0 && is_merge_key(&b.stack[b.depth - 1], &ev)) {
-				frame *f = &b.stack[b.depth - 1];
+			if (memchr(s, '\0', ev.data.scalar.length)) {
+				/* "\0" in a double-quoted scalar: C strings would silently cut it here */
+				err_at(b, m, "a NUL character (\\0) in a string is not supported");
+				goto fail;
+			}
+			if (b->depth > 0 && is_merge_key(&b->stack[b->depth - 1], &ev)) {
+				frame *f = &b->stack[b->depth - 1];
 				f->key = kd_strdup("<<");
 				f->key_is_merge = true;
 				break;
 			}
-			if (b.depth > 0 && cJSON_IsObject(b.stack[b.depth - 1].node) && !b.stack[b.depth - 1].key &&
+			if (b->depth > 0 && cJSON_IsObject(b->stack[b->depth - 1].node) && !b->stack[b->depth - 1].key &&
 				!ev.data.scalar.anchor && !ev.data.scalar.tag &&
 				(ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !maybe_typed(s))) {
 				/* The common key: a string as written, no node needed. */
-				frame *f = &b.stack[b.depth - 1];
+				frame *f = &b->stack[b->depth - 1];
 				f->key = kd_strndup(s, ev.data.scalar.length);
-				f->kline = (int)m->line + 1 + b.line_offset;
+				f->kline = (int)m->line + 1 + b->line_offset;
 				f->kcol = (int)m->column + 1;
 				break;
 			}
@@ -572,8 +557,8 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 				bool bad;
 				v = resolve_tagged((const char *)ev.data.scalar.tag, s, &bad);
 				if (bad) {
-					cJSON_Delete(v);
-					err_at(&b, m, "cannot decode value as %s", (const char *)ev.data.scalar.tag);
+					kd_json_delete(v);
+					err_at(b, m, "cannot decode value as %s", (const char *)ev.data.scalar.tag);
 					goto fail;
 				}
 			} else if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
@@ -581,8 +566,8 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 			} else {
 				v = cJSON_CreateString(s);
 			}
-			add_anchor(&b, ev.data.scalar.anchor, v);
-			if (attach(&b, v, m, false))
+			add_anchor(b, ev.data.scalar.anchor, v);
+			if (attach(b, v, m, false))
 				goto fail;
 			break;
 		}
@@ -591,72 +576,70 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 			cJSON *c = ev.type == YAML_SEQUENCE_START_EVENT ? cJSON_CreateArray() : cJSON_CreateObject();
 			const yaml_char_t *anc = ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
 											: ev.data.mapping_start.anchor;
-			if (b.depth > 0) {
-				frame *f = &b.stack[b.depth - 1];
+			if (b->depth > 0) {
+				frame *f = &b->stack[b->depth - 1];
 				if (cJSON_IsObject(f->node) && !f->key) {
-					cJSON_Delete(c);
-					err_at(&b, m, "%s", "mapping keys must be scalars");
+					kd_json_delete(c);
+					err_at(b, m, "mapping keys must be scalars");
 					goto fail;
 				}
 			}
-			add_anchor(&b, anc, c);
-			pos_put(b.pos, c, (int)m->line + 1 + b.line_offset, (int)m->column + 1, 0, 0);
-			if (push(&b, c, m))
+			add_anchor(b, anc, c);
+			pos_put(b->pos, c, (int)m->line + 1 + b->line_offset, (int)m->column + 1, 0, 0);
+			if (push(b, c, m))
 				goto fail;
 			break;
 		}
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
-			frame *f = &b.stack[b.depth - 1];
-			if (ev.type == YAML_MAPPING_END_EVENT && finish_mapping(&b, f, m))
+			frame *f = &b->stack[b->depth - 1];
+			if (ev.type == YAML_MAPPING_END_EVENT && finish_mapping(b, f, m))
 				goto fail;
 			cJSON *c = f->node;
 			int line = 0, col = 0;
-			kd_yaml_pos_get(b.pos, c, &line, &col);
+			kd_yaml_pos_get(b->pos, c, &line, &col);
 			f->node = NULL;
-			free(f->key);
-			f->key = NULL;
-			b.depth--;
+			frame_done(f);
+			b->depth--;
 			yaml_mark_t start = *m;
 			if (line) {
-				start.line = (size_t)(line - 1 - b.line_offset);
+				start.line = (size_t)(line - 1 - b->line_offset);
 				start.column = (size_t)col - 1;
 			}
-			if (attach(&b, c, &start, true))
+			if (attach(b, c, &start, true))
 				goto fail;
 			break;
 		}
 		case YAML_ALIAS_EVENT: {
 			const char *an = (const char *)ev.data.alias.anchor;
-			cJSON *target = NULL;
-			for (size_t i = 0; i < b.nanchors; i++)
-				if (strcmp(b.anchors[i].name, an) == 0)
-					target = b.anchors[i].node;
+			cJSON *target = find_anchor(b, an);
 			if (!target) {
-				err_at(&b, m, "unknown anchor '%s' referenced", an);
+				err_at(b, m, "unknown anchor '%.200s%s' referenced", an, strlen(an) > 200 ? "..." : "");
 				goto fail;
 			}
 			/* An alias of a container still being built would be a cycle. */
-			for (int i = 0; i < b.depth; i++) {
-				if (b.stack[i].node == target) {
-					err_at(&b, m, "anchor '%s' refers to a node that contains it", an);
+			for (int i = 0; i < b->depth; i++) {
+				if (b->stack[i].node == target) {
+					err_at(b, m, "anchor '%.200s%s' refers to a node that contains it", an,
+						strlen(an) > 200 ? "..." : "");
 					goto fail;
 				}
 			}
-			b.nodes += (size_t)count_nodes(target);
-			if (b.nodes > MAX_NODES) {
-				err_at(&b, m, "%s", "document too large (over 2000000 nodes after alias expansion)");
+			if (charge(b, target, m))
 				goto fail;
-			}
-			if (b.depth > 0 && cJSON_IsObject(b.stack[b.depth - 1].node) && !b.stack[b.depth - 1].key &&
+			if (b->depth > 0 && cJSON_IsObject(b->stack[b->depth - 1].node) && !b->stack[b->depth - 1].key &&
 				!cJSON_IsString(target) && !cJSON_IsNumber(target) && !cJSON_IsBool(target) &&
 				!cJSON_IsNull(target)) {
-				err_at(&b, m, "%s", "mapping keys must be scalars");
+				err_at(b, m, "mapping keys must be scalars");
 				goto fail;
 			}
-			cJSON *copy = cJSON_Duplicate(target, 1);
-			b.nodes--; /* attach counts the root again */
-			if (attach(&b, copy, m, cJSON_IsObject(copy) || cJSON_IsArray(copy)))
+			cJSON *copy = NULL;
+			if (kd_json_dup(&copy, target, NULL)) {
+				err_at(b, m, "%s", kd_error_last());
+				goto fail;
+			}
+			b->nodes--; /* attach counts the root again */
+			if (attach(b, copy, m, cJSON_IsObject(copy) || cJSON_IsArray(copy)))
 				goto fail;
 			break;
 		}
@@ -668,30 +651,31 @@ static int parse(cJSON **out, kd_yaml_pos **pos_out, const char *name, const cha
 	}
 	if (one) {
 		cJSON *d = cJSON_GetArraySize(docs) ? cJSON_DetachItemFromArray(docs, 0) : cJSON_CreateNull();
-		cJSON_Delete(docs);
+		kd_json_delete(docs);
 		docs = d;
 	}
 	*out = docs;
 	docs = NULL;
 	if (pos_out) {
-		*pos_out = b.pos;
-		b.pos = NULL;
+		*pos_out = b->pos;
+		b->pos = NULL;
 	}
 	rc = 0;
 	goto cleanup;
 fail:
 	if (have_event)
 		yaml_event_delete(&ev);
-	unwind(&b);
+	unwind(b);
 cleanup:
 	yaml_parser_delete(&parser);
 done:
-	drop_anchors(&b);
-	free(b.anchors);
-	cJSON_Delete(b.graveyard);
-	cJSON_Delete(b.doc);
-	cJSON_Delete(docs);
-	kd_yaml_pos_free(b.pos);
+	drop_anchors(b);
+	free(b->names);
+	kd_json_delete(b->graveyard);
+	kd_json_delete(b->doc);
+	kd_json_delete(docs);
+	kd_yaml_pos_free(b->pos);
+	free(bp);
 	return rc;
 }
 

@@ -13,243 +13,19 @@
 #include <string.h>
 
 #include "json.h"
+#include "strconv.h"
 #include "yaml.h"
 
 enum { ST_PLAIN, ST_SINGLE, ST_DOUBLE, ST_LITERAL };
 
-/* ---- what a plain scalar would resolve to (yaml.v2 resolve.go) ---------------------------- */
-
-static bool all_digits(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/* strconv.ParseInt/ParseUint(s, 0, 64) syntax (range is irrelevant: out-of-range decimal
- * still fails both and then may parse as a float, which also resolves to non-string). */
-static bool go_int_syntax(const char *s)
-{
-	if (*s == '+' || *s == '-')
-		s++;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		if (!*s)
-			return false;
-		for (; *s; s++)
-			if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-				return false;
-		return true;
-	}
-	if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O' || s[1] == 'b' || s[1] == 'B')) {
-		char hi = (s[1] == 'b' || s[1] == 'B') ? '1' : '7';
-		s += 2;
-		if (!*s)
-			return false;
-		for (; *s; s++)
-			if (*s < '0' || *s > hi)
-				return false;
-		return true;
-	}
-	if (s[0] == '0') {
-		for (; *s; s++)
-			if (*s < '0' || *s > '7')
-				return false;
-		return true;
-	}
-	return all_digits(s, strlen(s));
-}
-
-/* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
-static bool yaml_style_float(const char *s)
-{
-	if (*s == '+' || *s == '-')
-		s++;
-	if (*s == '.') {
-		s++;
-		if (!(*s >= '0' && *s <= '9'))
-			return false;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	} else {
-		if (!(*s >= '0' && *s <= '9'))
-			return false;
-		while (*s >= '0' && *s <= '9')
-			s++;
-		if (*s == '.') {
-			s++;
-			while (*s >= '0' && *s <= '9')
-				s++;
-		}
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (!(*s >= '0' && *s <= '9'))
-			return false;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	return *s == '\0';
-}
-
-/* strconv.ParseFloat's accepted syntax, for the '.'-hint case (".5", ".5e3", "._"...). */
-static bool go_float_syntax(const char *s)
-{
-	if (yaml_style_float(s))
-		return true;
-	const char *q = (*s == '+' || *s == '-') ? s + 1 : s;
-	return strcasecmp(q, "inf") == 0 || strcasecmp(q, "infinity") == 0 ||
-		(q == s && strcasecmp(q, "nan") == 0);
-}
-
-/* digits: 1+ digits at *p, at most max; advances. */
-static bool digits(const char **p, int max)
-{
-	int n = 0;
-	while (n < max && (*p)[n] >= '0' && (*p)[n] <= '9')
-		n++;
-	*p += n;
-	return n > 0;
-}
-
-/* yaml.v2's parseTimestamp: the four formats it tries with time.Parse. */
-static bool is_timestamp(const char *s)
-{
-	const char *p = s;
-	if (!(strlen(s) > 4 && all_digits(s, 4) && s[4] == '-'))
-		return false;
-	p = s + 5;
-	const char *m0 = p;
-	if (!digits(&p, 2) || *p != '-')
-		return false;
-	int mon = atoi(m0);
-	p++;
-	const char *d0 = p;
-	if (!digits(&p, 2))
-		return false;
-	int day = atoi(d0);
-	if (mon < 1 || mon > 12 || day < 1 || day > 31)
-		return false;
-	if (!*p)
-		return true;
-	char sep = *p;
-	if (sep != 'T' && sep != 't' && sep != ' ')
-		return false;
-	p++;
-	const char *h0 = p;
-	if (!digits(&p, 2) || *p != ':' || atoi(h0) > 23)
-		return false;
-	p++;
-	const char *mi0 = p;
-	if (!digits(&p, 2) || *p != ':' || atoi(mi0) > 59)
-		return false;
-	p++;
-	const char *s0 = p;
-	if (!digits(&p, 2) || atoi(s0) > 59)
-		return false;
-	if (*p == '.' || *p == ',') {
-		p++;
-		if (!digits(&p, 64))
-			return false;
-	}
-	if (sep == ' ')
-		return *p == '\0';
-	if (*p == 'Z')
-		return p[1] == '\0';
-	if (*p != '+' && *p != '-')
-		return false;
-	p++;
-	if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] == ':' && p[3] >= '0' &&
-			p[3] <= '9' && p[4] >= '0' && p[4] <= '9' && p[5] == '\0'))
-		return false;
-	return true;
-}
-
-/* ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$ */
-static bool is_base60_float(const char *s)
-{
-	const char *p = s;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (!(*p >= '0' && *p <= '9'))
-		return false;
-	while ((*p >= '0' && *p <= '9') || *p == '_')
-		p++;
-	int groups = 0;
-	while (*p == ':') {
-		p++;
-		if (p[0] >= '0' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9')
-			p += 2;
-		else if (p[0] >= '0' && p[0] <= '9')
-			p += 1;
-		else
-			return false;
-		groups++;
-	}
-	if (!groups)
-		return false;
-	if (*p == '.') {
-		p++;
-		while ((*p >= '0' && *p <= '9') || *p == '_')
-			p++;
-	}
-	return *p == '\0';
-}
+/* ---- what a plain scalar would resolve to (base/strconv.c: yaml.v2's resolve) ------------ */
 
 static bool resolves_to_string(const char *s)
 {
-	static const char *const special[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on",
-		"On", "ON", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "",
-		"~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf",
-		"+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"};
-	unsigned char c = (unsigned char)s[0];
-	bool hinted = c == '+' || c == '-' || (c >= '0' && c <= '9') || strchr("yYnNtTfFoO~.", c) || !c;
-	if (!c)
-		return false; /* "" resolves to null */
-	if (!hinted)
-		return true;
-	for (size_t i = 0; i < KD_ARRAY_SIZE(special); i++)
-		if (strcmp(s, special[i]) == 0)
-			return false;
-	if (c == '.')
-		return !go_float_syntax(s);
-	if (c == '+' || c == '-' || (c >= '0' && c <= '9')) {
-		if (is_timestamp(s))
-			return false;
-		size_t n = strlen(s);
-		char *plain = malloc(n + 1);
-		if (!plain)
-			abort();
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (s[i] != '_')
-				plain[k++] = s[i];
-		plain[k] = '\0';
-		bool num = go_int_syntax(plain) || yaml_style_float(plain);
-		if (!num && (strncmp(plain, "0b", 2) == 0 || strncmp(plain, "-0b", 3) == 0)) {
-			const char *b = plain + (plain[0] == '-' ? 3 : 2);
-			num = *b != '\0';
-			for (; *b; b++)
-				if (*b != '0' && *b != '1')
-					num = false;
-		}
-		free(plain);
-		return !num;
-	}
-	return true;
+	return kd_yaml11_resolve(s, NULL) == KD_Y11_STR;
 }
 
 /* ---- the emitter's analysis (emitterc.go analyze_scalar) ---------------------------------- */
-
-static int utf8_width(unsigned char c)
-{
-	return (c & 0x80) == 0 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-}
 
 static bool printable(const unsigned char *b, size_t i, size_t n)
 {
@@ -287,10 +63,10 @@ static analysis analyze(const char *s)
 		 space_break = false, prev_space = false, prev_break = false, preceded_ws = true;
 	if (n >= 3 && ((v[0] == '-' && v[1] == '-' && v[2] == '-') || (v[0] == '.' && v[1] == '.' && v[2] == '.')))
 		block_ind = true;
+	/* only valid UTF-8 gets here (write_string emits the rest as !!binary) */
 	for (size_t i = 0, w; i < n; i += w) {
-		w = (size_t)utf8_width(v[i]);
-		if (w == 0)
-			w = 1;
+		uint32_t c;
+		w = (size_t)kd_utf8_decode(s + i, n - i, &c);
 		bool followed_ws = i + w >= n || v[i + w] == ' ' || v[i + w] == '\t';
 		if (i == 0) {
 			switch (v[i]) {
@@ -356,7 +132,7 @@ static int scalar_style(const char *s, bool key)
 	int style;
 	if (strchr(s, '\n'))
 		style = ST_LITERAL;
-	else if (resolves_to_string(s) && !is_base60_float(s))
+	else if (resolves_to_string(s) && !kd_yaml11_is_base60_float(s))
 		style = ST_PLAIN;
 	else
 		style = ST_DOUBLE;
@@ -379,8 +155,9 @@ static int scalar_style(const char *s, bool key)
 
 static void spaces(kd_buf *b, int n)
 {
-	for (int i = 0; i < n; i++)
-		kd_buf_putc(b, ' ');
+	static const char sp[] = "                                                                ";
+	for (; n > 0 && !b->err; n -= 64)
+		kd_buf_put(b, sp, n < 64 ? (size_t)n : 64);
 }
 
 static void write_double(kd_buf *b, const char *s)
@@ -389,19 +166,12 @@ static void write_double(kd_buf *b, const char *s)
 	size_t n = strlen(s);
 	kd_buf_putc(b, '"');
 	for (size_t i = 0; i < n;) {
-		int w = utf8_width(v[i]);
-		if (w == 0 || i + (size_t)w > n)
-			w = 1;
+		uint32_t c;
+		int w = kd_utf8_decode(s + i, n - i, &c);
 		/* yaml.v2's is_bom looks at the first three bytes whatever i is: a string that starts
 		 * with a BOM has every character escaped. */
 		bool bom = n >= 3 && v[0] == 0xEF && v[1] == 0xBB && v[2] == 0xBF;
 		if (!printable(v, i, n) || bom || is_brk(v, i, n) || v[i] == '"' || v[i] == '\\') {
-			uint32_t c = v[i];
-			if (w > 1) {
-				c = v[i] & (w == 2 ? 0x1F : w == 3 ? 0x0F : 0x07);
-				for (int k = 1; k < w; k++)
-					c = (c << 6) | (v[i + (size_t)k] & 0x3F);
-			}
 			switch (c) {
 			case 0x00: kd_buf_puts(b, "\\0"); break;
 			case 0x07: kd_buf_puts(b, "\\a"); break;
@@ -473,22 +243,14 @@ static void write_literal(kd_buf *b, const char *s, int indent)
 		kd_buf_putc(b, '\n');
 }
 
+/* Go's utf8.ValidString. */
 static bool valid_utf8(const char *s)
 {
-	const unsigned char *v = (const unsigned char *)s;
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
-		int w = utf8_width(v[i]);
-		if (w == 0 || i + (size_t)w > n)
-			return false;
-		uint32_t c = w == 1 ? v[i] : (uint32_t)(v[i] & (w == 2 ? 0x1F : w == 3 ? 0x0F : 0x07));
-		for (int k = 1; k < w; k++) {
-			if ((v[i + (size_t)k] & 0xC0) != 0x80)
-				return false;
-			c = (c << 6) | (v[i + (size_t)k] & 0x3F);
-		}
-		if ((w == 2 && c < 0x80) || (w == 3 && c < 0x800) || (w == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-			(c >= 0xD800 && c <= 0xDFFF))
+		uint32_t c;
+		int w = kd_utf8_decode(s + i, n - i, &c);
+		if (c == 0xFFFD && w == 1)
 			return false;
 		i += (size_t)w;
 	}
@@ -500,18 +262,8 @@ static bool valid_utf8(const char *s)
 static void write_string(kd_buf *b, const char *s, int indent, bool key)
 {
 	if (!valid_utf8(s)) {
-		static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const unsigned char *p = (const unsigned char *)s;
-		size_t n = strlen(s);
 		kd_buf_puts(b, "!!binary ");
-		for (size_t i = 0; i < n; i += 3) {
-			uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-				(i + 2 < n ? p[i + 2] : 0);
-			kd_buf_putc(b, tbl[(v >> 18) & 63]);
-			kd_buf_putc(b, tbl[(v >> 12) & 63]);
-			kd_buf_putc(b, i + 1 < n ? tbl[(v >> 6) & 63] : '=');
-			kd_buf_putc(b, i + 2 < n ? tbl[v & 63] : '=');
-		}
+		kd_base64_encode(b, s, strlen(s));
 		if (!key)
 			kd_buf_putc(b, '\n');
 		return;
@@ -566,35 +318,15 @@ static bool is_container(const cJSON *v)
 	return (cJSON_IsArray(v) || cJSON_IsObject(v)) && v->child && !is_time(v);
 }
 
-/* yaml.v2's keyList.Less for string keys. */
-static int decode(const char *s, uint32_t *c)
-{
-	const unsigned char *v = (const unsigned char *)s;
-	int w = utf8_width(v[0]);
-	if (w <= 1) {
-		*c = v[0];
-		return 1;
-	}
-	uint32_t x = v[0] & (w == 2 ? 0x1F : w == 3 ? 0x0F : 0x07);
-	for (int k = 1; k < w; k++) {
-		if ((v[k] & 0xC0) != 0x80) {
-			*c = 0xFFFD;
-			return 1;
-		}
-		x = (x << 6) | (v[k] & 0x3F);
-	}
-	*c = x;
-	return w;
-}
-
+/* yaml.v2's keyList.Less for string keys, over runes ([]rune(s): invalid bytes are U+FFFD). */
 static uint32_t *runes(const char *s, size_t *n)
 {
 	size_t len = strlen(s), k = 0;
-	uint32_t *r = malloc((len + 1) * sizeof *r);
-	if (!r)
-		abort();
-	for (size_t i = 0; i < len;)
-		i += (size_t)decode(s + i, &r[k++]);
+	uint32_t *r = kd_malloc((len + 1) * sizeof *r);
+	for (size_t i = 0; i < len;) {
+		int w = kd_utf8_decode(s + i, len - i, &r[k++]);
+		i += (size_t)w;
+	}
 	*n = k;
 	return r;
 }
@@ -676,9 +408,7 @@ static bool simple_key(const char *k)
 static int emit_map(kd_buf *b, const cJSON *v, int indent, bool inline_first, int depth)
 {
 	int n = cJSON_GetArraySize(v);
-	const cJSON **m = malloc((size_t)n * sizeof *m);
-	if (!m)
-		abort();
+	const cJSON **m = kd_malloc((size_t)n * sizeof *m);
 	int i = 0;
 	for (const cJSON *e = v->child; e; e = e->next)
 		m[i++] = e;
@@ -732,8 +462,8 @@ static int emit_seq(kd_buf *b, const cJSON *v, int indent, bool inline_first, in
 
 static int emit_node(kd_buf *b, const cJSON *v, int indent, bool inline_first, int depth)
 {
-	if (depth > 10000)
-		return kd_error_set(KD_ERR_YAML, "yaml: value nested too deeply");
+	if (depth > KD_JSON_MAX_DEPTH || kd_stack_low())
+		return kd_error_set(KD_ERR_YAML, "yaml: value nested too deeply (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH);
 	if (!is_container(v))
 		return write_scalar(b, v, indent + 2);
 	if (cJSON_IsArray(v))
@@ -744,5 +474,9 @@ static int emit_node(kd_buf *b, const cJSON *v, int indent, bool inline_first, i
 int kd_yaml_emit(kd_buf *out, const cJSON *v)
 {
 	kd_buf_puts(out, "");
-	return emit_node(out, v, 0, false, 0) < 0 ? KD_ERROR : 0;
+	int rc = emit_node(out, v, 0, false, 0);
+	/* writes past the buffer's cap fail stickily: one check covers them all */
+	if (out->err)
+		return kd_buf_check(out, "YAML output");
+	return rc < 0 ? KD_ERROR : 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/json.h"
+#include "../base/strconv.h"
 #include "internal.h"
 
 #define LEADER_ANNOTATION "control-plane.alpha.kubernetes.io/leader"
@@ -23,79 +24,16 @@ void kd_kube_leader_record_clear(kd_kube_leader_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int kd_kube_time_parse(int64_t *out_us, const char *s)
 {
-	int Y, M, D, h, mi, sec;
-	size_t len = s ? strlen(s) : 0;
+	/* client-go reads metav1.Time and MicroTime with time.Parse(time.RFC3339, ...), which takes
+	 * fractional seconds too: base/strconv.c has Go's parser */
+	kd_go_time t;
 	*out_us = 0;
-	if (len < 20 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' || digits(s + 8, 2, &D) ||
-		(s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &h) || s[13] != ':' ||
-		digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
-		goto bad;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
-		goto bad;
-	const char *p = s + 19;
-	int64_t frac_us = 0;
-	if (*p == '.') {
-		p++;
-		int n = 0;
-		int64_t scale = 100000;
-		while (isdigit((unsigned char)*p)) {
-			if (n < 6) {
-				frac_us += (*p - '0') * scale;
-				scale /= 10;
-			}
-			n++;
-			p++;
-		}
-		if (n == 0 || n > 9)
-			goto bad;
-	}
-	int64_t off_s = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
-			goto bad;
-		off_s = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-		p += 6;
-	} else {
-		goto bad;
-	}
-	if (*p)
-		goto bad;
-	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec) - off_s;
-	*out_us = t * 1000000 + frac_us;
+	if (!s || kd_go_time_parse(&t, "2006-01-02T15:04:05Z07:00", s, 0, "UTC") != 0)
+		return kd_error_set(KD_ERR_KUBE, "\"%s\" is not an RFC 3339 time", s ? s : ""), KD_EINVALID;
+	*out_us = t.sec * 1000000 + t.nsec / 1000;
 	return 0;
-bad:
-	kd_error_set(KD_ERR_KUBE, "\"%s\" is not an RFC 3339 time", s ? s : "");
-	return KD_EINVALID;
 }
 
 static int get_time(int64_t *out, const cJSON *o, const char *key)

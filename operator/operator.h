@@ -199,6 +199,8 @@ typedef struct kd_pkg {
 	size_t nfiles;
 	kd_pkg_template *templates; /* sorted by name */
 	size_t ntemplates;
+
+	void *index; /* private to operator/: tasks and parameters by name (kd_pkg_find_*) */
 } kd_pkg;
 
 /* Caps on what a package may hold; a package over a cap is refused with KD_ELIMIT. */

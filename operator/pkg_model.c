@@ -426,19 +426,22 @@ static int decode_operator(kd_pkg *pkg, const dec *d, const cJSON *doc)
 		return KD_ERROR;
 	if (l) {
 		pkg->tasks = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->tasks));
+		kd_strmap names = KD_STRMAP_INIT; /* duplicates found by hash: linear in the task count */
 		cJSON_ArrayForEach(it, l)
 		{
 			kd_pkg_task *t = &pkg->tasks[pkg->ntasks];
-			if (item_map(d, it, "tasks", pkg->ntasks))
-				return KD_ERROR;
-			pkg->ntasks++;
-			if (decode_task(d, it, t))
-				return KD_ERROR;
-			for (size_t j = 0; j + 1 < pkg->ntasks; j++)
-				if (strcmp(pkg->tasks[j].name.str, t->name.str) == 0)
-					return fail_at(d, t->name.pos, "task \"%s\" is defined twice (first at line %d)",
-						t->name.str, pkg->tasks[j].name.pos.line);
+			if (item_map(d, it, "tasks", pkg->ntasks) || (pkg->ntasks++, decode_task(d, it, t)))
+				return kd_strmap_free(&names), KD_ERROR;
+			const char *nm = t->name.str ? t->name.str : "";
+			const kd_pkg_task *first = kd_strmap_get(&names, nm, strlen(nm));
+			if (first) {
+				kd_strmap_free(&names);
+				return fail_at(d, t->name.pos, "task \"%s\" is defined twice (first at line %d)", t->name.str,
+					first->name.pos.line);
+			}
+			kd_strmap_put(&names, nm, strlen(nm), t);
 		}
+		kd_strmap_free(&names);
 	}
 
 	if (get_map(d, doc, "plans", &plans))
@@ -514,19 +517,22 @@ static int decode_params(kd_pkg *pkg, const dec *d, const cJSON *doc)
 		return KD_ERROR;
 	if (l) {
 		pkg->params = kd_calloc((size_t)cJSON_GetArraySize(l), sizeof(*pkg->params));
+		kd_strmap names = KD_STRMAP_INIT; /* duplicates found by hash: linear in the parameter count */
 		cJSON_ArrayForEach(it, l)
 		{
 			kd_pkg_param *p = &pkg->params[pkg->nparams];
-			if (item_map(d, it, "parameters", pkg->nparams))
-				return KD_ERROR;
-			pkg->nparams++;
-			if (decode_param(d, it, p))
-				return KD_ERROR;
-			for (size_t j = 0; j + 1 < pkg->nparams; j++)
-				if (strcmp(pkg->params[j].name.str, p->name.str) == 0)
-					return fail_at(d, p->name.pos, "parameter \"%s\" is defined twice (first at line %d)",
-						p->name.str, pkg->params[j].name.pos.line);
+			if (item_map(d, it, "parameters", pkg->nparams) || (pkg->nparams++, decode_param(d, it, p)))
+				return kd_strmap_free(&names), KD_ERROR;
+			const char *nm = p->name.str ? p->name.str : "";
+			const kd_pkg_param *first = kd_strmap_get(&names, nm, strlen(nm));
+			if (first) {
+				kd_strmap_free(&names);
+				return fail_at(d, p->name.pos, "parameter \"%s\" is defined twice (first at line %d)",
+					p->name.str, first->name.pos.line);
+			}
+			kd_strmap_put(&names, nm, strlen(nm), p);
 		}
+		kd_strmap_free(&names);
 	}
 	if (get_list(d, doc, "groups", &l))
 		return KD_ERROR;
@@ -624,6 +630,16 @@ int kd_pkg__decode(kd_pkg *pkg)
 		pkg->templates[pkg->ntemplates].file = &pkg->files[i];
 		pkg->ntemplates++;
 	}
+	/* tasks and parameters by name, the first of a name winning: lookups stay O(1) in plans
+	 * with tens of thousands of tasks */
+	kd_strmap *ix = kd_calloc(2, sizeof(*ix));
+	for (size_t i = pkg->ntasks; i-- > 0;)
+		if (pkg->tasks[i].name.str)
+			kd_strmap_put(&ix[0], pkg->tasks[i].name.str, strlen(pkg->tasks[i].name.str), &pkg->tasks[i]);
+	for (size_t i = pkg->nparams; i-- > 0;)
+		if (pkg->params[i].name.str)
+			kd_strmap_put(&ix[1], pkg->params[i].name.str, strlen(pkg->params[i].name.str), &pkg->params[i]);
+	pkg->index = ix;
 	rc = 0;
 done:
 	cJSON_Delete(doc);
@@ -647,6 +663,11 @@ void kd_pkg_free(kd_pkg *pkg)
 {
 	if (!pkg)
 		return;
+	if (pkg->index) {
+		kd_strmap_free(&((kd_strmap *)pkg->index)[0]);
+		kd_strmap_free(&((kd_strmap *)pkg->index)[1]);
+		free(pkg->index);
+	}
 	free(pkg->source);
 	free(pkg->operator_file);
 	free(pkg->params_file);
@@ -719,6 +740,8 @@ void kd_pkg_free(kd_pkg *pkg)
 
 const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name)
 {
+	if (pkg && name && pkg->index)
+		return kd_strmap_get(&((kd_strmap *)pkg->index)[1], name, strlen(name));
 	for (size_t i = 0; pkg && name && i < pkg->nparams; i++)
 		if (strcmp(pkg->params[i].name.str, name) == 0)
 			return &pkg->params[i];
@@ -727,6 +750,8 @@ const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name)
 
 const kd_pkg_task *kd_pkg_find_task(const kd_pkg *pkg, const char *name)
 {
+	if (pkg && name && pkg->index)
+		return kd_strmap_get(&((kd_strmap *)pkg->index)[0], name, strlen(name));
 	for (size_t i = 0; pkg && name && i < pkg->ntasks; i++)
 		if (strcmp(pkg->tasks[i].name.str, name) == 0)
 			return &pkg->tasks[i];

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "../base/json.h"
+#include "../base/strconv.h"
 #include "../base/yaml.h"
 #include "params.h"
 
@@ -27,23 +28,42 @@ struct kd_params {
 	const kd_pkg *pkg;
 	entry *v;
 	size_t n;
+	kd_strmap byname; /* name -> entry: lookups stay linear with many parameters */
 	kd_buf problems;
 	size_t nproblems, nshown;
 };
 
-static void problem(kd_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(kd_params *p, const char *fmt, ...)
+static void vproblem_at(kd_params *p, const char *file, int line, int col, const char *fmt, va_list ap)
 {
-	va_list ap;
 	p->nproblems++;
 	if (p->problems.len > MAX_REPORT)
 		return; /* counted, reported as "N more" */
 	if (p->problems.len)
 		kd_buf_putc(&p->problems, '\n');
-	va_start(ap, fmt);
+	if (file)
+		kd_buf_put_pos(&p->problems, file, line, col);
 	kd_buf_vprintf(&p->problems, fmt, ap);
-	va_end(ap);
 	p->nshown++;
+}
+
+static void problem(kd_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(kd_params *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem_at(p, NULL, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* A problem at FILE:LINE:COL, the position written by kd_buf_put_pos. */
+static void problem_at(kd_params *p, const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void problem_at(kd_params *p, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem_at(p, file, line, col, fmt, ap);
+	va_end(ap);
 }
 
 size_t kd_params_problem_count(const kd_params *p)
@@ -51,93 +71,39 @@ size_t kd_params_problem_count(const kd_params *p)
 	return p ? p->nproblems : 0;
 }
 
-static entry *find(const kd_params *p, const char *name)
+/* A "FILE:LINE:COL" label for messages that add their own ": " (the position as base writes
+ * it, kd_buf_put_pos, without its separator). */
+static void put_where(kd_buf *b, const char *file, int line, int col)
 {
-	for (size_t i = 0; name && i < p->n; i++)
-		if (strcmp(p->v[i].def->name.str, name) == 0)
-			return &p->v[i];
-	return NULL;
+	size_t at = b->len;
+	kd_buf_put_pos(b, file, line, col);
+	if (b->len >= at + 2)
+		kd_buf_truncate(b, b->len - 2);
 }
 
-/* ---- Go's strconv, as far as parameter values need it ---- */
+static entry *find(const kd_params *p, const char *name)
+{
+	return name ? kd_strmap_get(&p->byname, name, strlen(name)) : NULL;
+}
+
+/* ---- Go's strconv (base/strconv.c), as far as parameter values need it ---- */
 
 static bool go_parse_int(const char *s)
 {
-	const char *p = s;
-	uint64_t acc = 0, lim;
-	bool neg = false;
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (!*p)
-		return false;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		unsigned d = (unsigned)(*p - '0');
-		if (acc > (lim - d) / 10)
-			return false;
-		acc = acc * 10 + d;
-	}
-	return true;
-}
-
-static bool ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
+	int64_t v;
+	return kd_go_parse_int(s, 10, &v) == 0;
 }
 
 static bool go_parse_float(const char *s)
 {
-	const char *p = s;
-	bool digits = false;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (ieq(p, "inf") || ieq(p, "infinity") || ieq(p, "nan"))
-		return true;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		/* hexadecimal needs its p exponent; strtod checks the rest */
-		char *end = NULL;
-		if (!strpbrk(p, "pP") || strchr(p, '_'))
-			return false;
-		errno = 0;
-		strtod(s, &end);
-		return end && *end == '\0' && end != s;
-	}
-	while (isdigit((unsigned char)*p))
-		p++, digits = true;
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p))
-			p++, digits = true;
-	}
-	if (!digits)
-		return false;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	/* Go refuses values out of range (ParseFloat returns ErrRange for 1e400) */
-	if (*p)
-		return false;
-	errno = 0;
-	double d = strtod(s, NULL);
-	return !(errno == ERANGE && isinf(d));
+	double d;
+	return kd_go_parse_float(s, &d) == 0;
 }
 
 static bool go_parse_bool(const char *s)
 {
-	static const char *const ok[] = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false",
-		"False"};
-	for (size_t i = 0; i < KD_ARRAY_SIZE(ok); i++)
-		if (strcmp(s, ok[i]) == 0)
-			return true;
-	return false;
+	bool b;
+	return kd_go_parse_bool(s, &b) == 0;
 }
 
 /* ---- values ---- */
@@ -356,6 +322,9 @@ int kd_params_new(kd_params **out, const kd_pkg *pkg)
 	p->pkg = pkg;
 	p->n = pkg->nparams;
 	p->v = kd_calloc(p->n, sizeof(*p->v));
+	for (size_t i = p->n; i-- > 0;) /* the first of a name wins */
+		if (pkg->params[i].name.str)
+			kd_strmap_put(&p->byname, pkg->params[i].name.str, strlen(pkg->params[i].name.str), &p->v[i]);
 	for (size_t i = 0; i < p->n; i++) {
 		const kd_pkg_param *d = &pkg->params[i];
 		p->v[i].def = d;
@@ -363,7 +332,7 @@ int kd_params_new(kd_params **out, const kd_pkg *pkg)
 			continue;
 		kd_buf_clear(&where);
 		if (d->default_pos.line)
-			kd_buf_printf(&where, "%s:%d:%d", pkg->params_file, d->default_pos.line, d->default_pos.col);
+			put_where(&where, pkg->params_file, d->default_pos.line, d->default_pos.col);
 		else
 			kd_buf_puts(&where, pkg->params_file ? pkg->params_file : "params.yaml");
 		set_value(p, &p->v[i], d->default_value, KD_PARAM_SRC_DEFAULT, kd_buf_cstr(&where), "the default of ");
@@ -412,7 +381,7 @@ void kd_params_add_file_text(kd_params *p, const char *name, const char *text, s
 	if (!cJSON_IsObject(doc)) {
 		int line = 1, col = 1;
 		kd_yaml_pos_get(pos, doc, &line, &col);
-		problem(p, "%s:%d:%d: expected a map of parameter names to values", name, line, col);
+		problem_at(p, name, line, col, "expected a map of parameter names to values");
 		goto done;
 	}
 	cJSON_ArrayForEach(v, doc)
@@ -422,7 +391,7 @@ void kd_params_add_file_text(kd_params *p, const char *name, const char *text, s
 		kd_buf_clear(&where);
 		if (!e) {
 			if (kd_yaml_pos_get_key(pos, v, &line, &col) == 0)
-				kd_buf_printf(&where, "%s:%d:%d", name, line, col);
+				put_where(&where, name, line, col);
 			else
 				kd_buf_puts(&where, name);
 			unknown(p, kd_buf_cstr(&where), v->string);
@@ -431,7 +400,7 @@ void kd_params_add_file_text(kd_params *p, const char *name, const char *text, s
 		if (cJSON_IsNull(v))
 			continue;
 		if (kd_yaml_pos_get(pos, v, &line, &col) == 0)
-			kd_buf_printf(&where, "%s:%d:%d", name, line, col);
+			put_where(&where, name, line, col);
 		else
 			kd_buf_puts(&where, name);
 		set_value(p, e, v, KD_PARAM_SRC_FILE, kd_buf_cstr(&where), "");
@@ -504,8 +473,8 @@ int kd_params_finish(kd_params *p)
 		if (!d->required || p->v[i].value)
 			continue;
 		if (d->pos.line)
-			problem(p, "%s:%d:%d: parameter \"%s\" is required and has no default: give it with -p %s=VALUE",
-				p->pkg->params_file, d->pos.line, d->pos.col, d->name.str, d->name.str);
+			problem_at(p, p->pkg->params_file, d->pos.line, d->pos.col,
+				"parameter \"%s\" is required and has no default: give it with -p %s=VALUE", d->name.str, d->name.str);
 		else
 			problem(p, "parameter \"%s\" is required and has no default: give it with -p %s=VALUE", d->name.str,
 				d->name.str);
@@ -551,6 +520,7 @@ void kd_params_free(kd_params *p)
 	for (size_t i = 0; i < p->n; i++)
 		cJSON_Delete(p->v[i].value);
 	free(p->v);
+	kd_strmap_free(&p->byname);
 	kd_buf_free(&p->problems);
 	free(p);
 }

@@ -7,8 +7,9 @@
 
 #include "plans.h"
 
-/* Go's strconv.ParseBool; KD_EINVALID for anything else. */
-int kd_plans__parse_bool(const char *s, bool *out);
+/* The output one render may produce, every template of the plan together (256 MiB; tests
+ * lower it). */
+extern size_t kd_plans__max_rendered;
 /* The .Pipes map of a plan: its Pipe tasks' keys -> artifact names. New in *out. */
 int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const kd_pkg_plan *plan);
 /* Whether a Toggle task's parameter is on, from the .Params map. */

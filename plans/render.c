@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "../base/json.h"
+#include "../base/strconv.h"
 #include "../base/yaml.h"
 #include "../kube/kube.h"
 #include "../templates/templates.h"
 #include "plans.h"
 #include "plans_internal.h"
-
-int kd_plans__parse_bool(const char *s, bool *out)
-{
-	/* Go's strconv.ParseBool, which KUDO's Toggle task uses. */
-	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
-	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
-	for (int i = 0; t[i]; i++)
-		if (strcmp(s, t[i]) == 0)
-			return *out = true, 0;
-	for (int i = 0; f[i]; i++)
-		if (strcmp(s, f[i]) == 0)
-			return *out = false, 0;
-	return KD_EINVALID;
-}
 
 cJSON *kd_plan_template_data(const kd_pkg *pkg, const char *instance, const char *namespace, const char *plan,
 	const char *phase, const char *step, const cJSON *params, const cJSON *pipes)
@@ -59,6 +46,7 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 	/* KUDO's .Pipes: for every Pipe task of the plan being run, key ->
 	 * <instance>.<plan>.<phase>.<step>.<task>.<key>, each part sanitized. */
 	cJSON *pipes = cJSON_CreateObject();
+	kd_strmap keys = KD_STRMAP_INIT;
 	*out = NULL;
 	for (size_t h = 0; h < pl->nphases; h++) {
 		const kd_pkg_phase *ph = &pl->phases[h];
@@ -70,8 +58,9 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 					continue;
 				for (size_t i = 0; i < t->npipes; i++) {
 					const char *key = t->pipes[i].key.str ? t->pipes[i].key.str : "";
-					if (kd_json_get(pipes, key)) {
-						cJSON_Delete(pipes);
+					if (kd_strmap_put(&keys, key, strlen(key), (void *)key)) {
+						kd_json_delete(pipes);
+						kd_strmap_free(&keys);
 						return kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, t->pipes[i].pos.line,
 							t->pipes[i].pos.col, "plan \"%s\" has the pipe key \"%s\" twice", pl->name.str, key);
 					}
@@ -88,16 +77,19 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 			}
 		}
 	}
+	kd_strmap_free(&keys);
 	*out = pipes;
 	return 0;
 }
 
-/* Advances (*pos, *line) to `to`, counting newlines on the way. */
+/* Advances (*pos, *line) to `to`, counting the lines of the text passed over (kd_text_pos on
+ * just that piece keeps the whole split linear). */
 static void advance(const char *text, size_t *pos, int *line, size_t to)
 {
-	for (; *pos < to; (*pos)++)
-		if (text[*pos] == '\n')
-			(*line)++;
+	int l;
+	kd_text_pos(text + *pos, to - *pos, to - *pos, &l, NULL);
+	*line += l - 1;
+	*pos = to;
 }
 
 int kd_plan_split_documents(const char *text, size_t len, kd_doc_cb cb, void *ud)
@@ -201,33 +193,32 @@ static int check_names(const cJSON *o, const char *display, const char *text, si
 	char why[1024];
 	if (name && *name) {
 		if (kd_kube_check_name(why, sizeof(why), av, kind, name, false))
-			return kd_error_set(KD_ERR_PLAN, "%s:%d: %s", display, field_line(text, len, line, "name"), why);
+			return kd_error_set_at(KD_ERR_PLAN, display, field_line(text, len, line, "name"), 0, "%s", why);
 	} else if (gen && *gen && kd_kube_check_name(why, sizeof(why), av, kind, gen, true)) {
-		return kd_error_set(KD_ERR_PLAN, "%s:%d: %s", display, field_line(text, len, line, "generateName"), why);
+		return kd_error_set_at(KD_ERR_PLAN, display, field_line(text, len, line, "generateName"), 0, "%s", why);
 	}
 	if (ns && !cJSON_IsNull(ns) && !cJSON_IsString(ns))
-		return kd_error_set(KD_ERR_PLAN, "%s:%d: %s metadata.namespace must be a string", display,
-			field_line(text, len, line, "namespace"), kind);
+		return kd_error_set_at(KD_ERR_PLAN, display, field_line(text, len, line, "namespace"), 0,
+			"%s metadata.namespace must be a string", kind);
 	if (cJSON_IsString(ns) && *ns->valuestring && kd_kube_check_namespace(why, sizeof(why), ns->valuestring))
-		return kd_error_set(KD_ERR_PLAN, "%s:%d: %s %s", display, field_line(text, len, line, "namespace"), kind, why);
+		return kd_error_set_at(KD_ERR_PLAN, display, field_line(text, len, line, "namespace"), 0, "%s %s", kind, why);
 	return 0;
 }
 
 static int check_object(const cJSON *o, const char *display, int line)
 {
 	if (!cJSON_IsObject(o))
-		return kd_error_set(KD_ERR_PLAN,
-			"%s:%d: rendered document is not a Kubernetes object (a mapping with apiVersion, kind and metadata)",
-			display, line);
+		return kd_error_set_at(KD_ERR_PLAN, display, line, 0,
+			"rendered document is not a Kubernetes object (a mapping with apiVersion, kind and metadata)");
 	const char *av = kd_json_get_str(o, "apiVersion"), *kind = kd_json_get_str(o, "kind");
 	if (!av || !*av)
-		return kd_error_set(KD_ERR_PLAN, "%s:%d: rendered object has no apiVersion", display, line);
+		return kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered object has no apiVersion");
 	if (!kind || !*kind)
-		return kd_error_set(KD_ERR_PLAN, "%s:%d: rendered object has no kind", display, line);
+		return kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered object has no kind");
 	const cJSON *md = kd_json_get(o, "metadata");
 	const char *name = kd_json_get_str(md, "name"), *gen = kd_json_get_str(md, "generateName");
 	if ((!name || !*name) && (!gen || !*gen))
-		return kd_error_set(KD_ERR_PLAN, "%s:%d: rendered %s has no metadata.name", display, line, kind);
+		return kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered %s has no metadata.name", kind);
 	return 0;
 }
 
@@ -238,15 +229,17 @@ static int on_doc(const char *text, size_t len, int line, void *ud)
 	if (kd_yaml_parse_one_at(&obj, NULL, c->display, text, len, line))
 		return KD_ERROR;
 	if (cJSON_IsNull(obj)) {
-		cJSON_Delete(obj);
+		kd_json_delete(obj);
 		return 0;
 	}
 	if (check_object(obj, c->display, line) || check_names(obj, c->display, text, len, line)) {
-		cJSON_Delete(obj);
+		kd_json_delete(obj);
 		return KD_ERROR;
 	}
 	kd_render_result *r = c->res;
-	r->docs = kd_realloc(r->docs, (r->ndocs + 1) * sizeof(*r->docs));
+	/* the array doubles whenever its length reaches a power of two */
+	if ((r->ndocs & (r->ndocs - 1)) == 0)
+		r->docs = kd_realloc(r->docs, (r->ndocs ? 2 * r->ndocs : 4) * sizeof(*r->docs));
 	kd_rendered *d = &r->docs[r->ndocs++];
 	d->template_name = kd_strdup(c->tname);
 	d->text = kd_strndup(text, len);
@@ -263,62 +256,70 @@ static int on_doc(const char *text, size_t len, int line, void *ud)
 }
 
 /* Parsed templates, kept for the length of one render: a template used by several steps is
- * parsed once. */
+ * parsed once, and freed after its last use. */
 typedef struct {
 	const char *name;
 	kd_tpl_set *set;
-	int uses_left; /* references left in the plan; the parse is freed after the last */
+	int uses_left; /* references left in the plan */
 } tpl_cache_entry;
 
 typedef struct {
 	tpl_cache_entry *e;
-	size_t n;
+	size_t n, cap;
+	kd_strmap byname; /* name -> index + 1 in e */
 	const kd_pkg *pkg;
 	const kd_pkg_plan *plan;
+	size_t rendered; /* bytes of output so far, for MAX_RENDERED */
 } tpl_cache;
 
-/* How often the plan's Apply and Toggle tasks name template `name`. */
-static int plan_uses(const tpl_cache *c, const char *name)
+/* All the templates a plan renders, counted once: how often Apply and Toggle tasks name each. */
+static void count_uses(tpl_cache *c)
 {
-	int n = 0;
 	const kd_pkg_plan *pl = c->plan;
 	for (size_t h = 0; h < pl->nphases; h++)
 		for (size_t s = 0; s < pl->phases[h].nsteps; s++) {
 			const kd_pkg_step *st = &pl->phases[h].steps[s];
 			for (size_t k = 0; k < st->ntasks; k++) {
-				const kd_pkg_task *t = kd_pkg_find_task(c->pkg, st->tasks[k].str ? st->tasks[k].str : "");
+				const kd_pkg_task *t = kd_pkg_find_task(c->pkg, st->tasks[k].str);
 				if (!t || (t->kind != KD_TASK_APPLY && t->kind != KD_TASK_TOGGLE && t->kind != KD_TASK_DELETE))
 					continue;
-				for (size_t r = 0; r < t->nresources; r++)
-					if (t->resources[r].str && strcmp(t->resources[r].str, name) == 0)
-						n++;
+				for (size_t r = 0; r < t->nresources; r++) {
+					const char *name = t->resources[r].str;
+					if (!name)
+						continue;
+					uintptr_t i = (uintptr_t)kd_strmap_get(&c->byname, name, strlen(name));
+					if (!i) {
+						if (c->n == c->cap) {
+							c->cap = c->cap ? c->cap * 2 : 16;
+							c->e = kd_realloc(c->e, c->cap * sizeof(*c->e));
+						}
+						c->e[c->n] = (tpl_cache_entry){name, NULL, 0};
+						i = ++c->n;
+						kd_strmap_put(&c->byname, name, strlen(name), (void *)i);
+					}
+					c->e[i - 1].uses_left++;
+				}
 			}
 		}
-	return n;
 }
 
 static int get_template(tpl_cache_entry **out, tpl_cache *cache, const kd_pkg *pkg, const char *name,
 	const char *task)
 {
-	for (size_t i = 0; i < cache->n; i++) {
-		if (strcmp(cache->e[i].name, name) == 0 && cache->e[i].set) {
-			*out = &cache->e[i];
-			return 0;
-		}
+	uintptr_t i = (uintptr_t)kd_strmap_get(&cache->byname, name, strlen(name));
+	tpl_cache_entry *ce = i ? &cache->e[i - 1] : NULL;
+	if (ce && ce->set) {
+		*out = ce;
+		return 0;
 	}
 	const kd_pkg_template *t = kd_pkg_find_template(pkg, name);
-	if (!t)
+	if (!t || !ce)
 		return kd_error_set(KD_ERR_PACKAGE, "%s: task \"%s\" names template \"%s\", which is not in templates/",
 			pkg->operator_file, task, name),
 		       KD_ENOTFOUND;
-	kd_tpl_set *set = NULL;
-	if (kd_tpl_parse(&set, name, t->file->data, t->file->len))
+	if (kd_tpl_parse_path(&ce->set, name, t->file->display, t->file->data, t->file->len))
 		return KD_ERROR;
-	cache->e = kd_realloc(cache->e, (cache->n + 1) * sizeof(*cache->e));
-	cache->e[cache->n].name = name;
-	cache->e[cache->n].set = set;
-	cache->e[cache->n].uses_left = plan_uses(cache, name);
-	*out = &cache->e[cache->n++];
+	*out = ce;
 	return 0;
 }
 
@@ -327,30 +328,75 @@ static void cache_free(tpl_cache *c)
 	for (size_t i = 0; i < c->n; i++)
 		kd_tpl_set_free(c->e[i].set);
 	free(c->e);
+	kd_strmap_free(&c->byname);
 }
 
-static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, const char *name, const cJSON *data)
+/* The bytes of output one render may produce, all templates of the plan together: a template
+ * applied by many tasks is rendered each time, and every document is kept until the end. */
+#define MAX_RENDERED ((size_t)256 << 20)
+size_t kd_plans__max_rendered = MAX_RENDERED;
+
+static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, const char *name, cJSON *data)
 {
 	tpl_cache_entry *ce = NULL;
 	kd_buf out = KD_BUF_INIT;
 	int rc = get_template(&ce, cache, pkg, name, dc->task);
 	if (rc)
 		return rc;
+	out.max = cache->rendered < kd_plans__max_rendered ? kd_plans__max_rendered - cache->rendered : 0;
+	if (out.max == 0)
+		out.max = 1; /* 0 would mean the default cap */
 	rc = kd_tpl_execute(&out, ce->set, data);
 	if (--ce->uses_left <= 0) {
 		kd_tpl_set_free(ce->set);
 		ce->set = NULL;
 	}
+	if (rc && out.err) {
+		kd_error_set(KD_ERR_PLAN, "the templates of plan \"%s\" render more than %zu bytes together: %s",
+			cache->plan->name.str ? cache->plan->name.str : "", kd_plans__max_rendered, kd_error_last());
+		rc = KD_ELIMIT;
+	}
 	if (rc == 0) {
+		cache->rendered += out.len;
 		const kd_pkg_template *t = kd_pkg_find_template(pkg, name);
-		char display[1024];
-		snprintf(display, sizeof(display), "%s (rendered)", t->file->display);
+		kd_buf display = KD_BUF_INIT;
+		kd_buf_printf(&display, "%s (rendered)", t->file->display);
 		dc->tname = name;
-		dc->display = display;
+		dc->display = kd_buf_cstr(&display);
 		rc = kd_plan_split_documents(kd_buf_cstr(&out), out.len, on_doc, dc);
+		kd_buf_free(&display);
 	}
 	kd_buf_free(&out);
 	return rc;
+}
+
+/* KUDO's task data: a map of its own for every task (.Name, .Namespace, .PlanName, ...), its
+ * .Params and .Pipes the plan's shared ones (workflow.ActivePlan's Params map is handed to
+ * every task of the pass, so `set .Params` in one template is seen by the templates after it,
+ * in the same task and in later ones). The shared trees are attached for the task and taken
+ * back after it; they are pinned, so a template that replaces or removes them does not free
+ * them. */
+static cJSON *task_data(const kd_pkg *pkg, const char *instance, const char *namespace, const char *plan,
+	const char *phase, const char *step, cJSON *params, cJSON *pipes)
+{
+	cJSON *d = kd_plan_template_data(pkg, instance, namespace, plan, phase, step, NULL, NULL);
+	kd_json_delete(cJSON_DetachItemFromObjectCaseSensitive(d, "Params"));
+	kd_json_delete(cJSON_DetachItemFromObjectCaseSensitive(d, "Pipes"));
+	cJSON_AddItemToObject(d, "Params", params);
+	cJSON_AddItemToObject(d, "Pipes", pipes);
+	return d;
+}
+
+static void task_data_free(cJSON *d, cJSON *params, cJSON *pipes)
+{
+	const cJSON *shared[] = {params, pipes};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(shared); i++)
+		for (cJSON *c = d->child; c; c = c->next)
+			if (c == shared[i]) {
+				cJSON_DetachItemViaPointer(d, c);
+				break;
+			}
+	kd_json_delete(d);
 }
 
 int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, const cJSON *params)
@@ -367,7 +413,8 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 		*on = cJSON_IsTrue(v);
 		return 0;
 	}
-	if (!cJSON_IsString(v) || kd_plans__parse_bool(v->valuestring, on))
+	/* KUDO's Toggle task reads the value with strconv.ParseBool */
+	if (!cJSON_IsString(v) || kd_go_parse_bool(v->valuestring, on))
 		return kd_error_set(KD_ERR_PARAMS, "Toggle task \"%s\": parameter \"%s\" is \"%s\", which is not a boolean",
 			t->name.str ? t->name.str : "", pn, cJSON_IsString(v) ? v->valuestring : "(not a string)"),
 		       KD_EINVALID;
@@ -377,15 +424,19 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_options *opts)
 {
 	kd_render_result *res = kd_calloc(1, sizeof(*res));
-	tpl_cache cache = {NULL, 0, pkg, NULL};
-	cJSON *pipes = NULL, *empty = NULL;
+	tpl_cache cache = {NULL, 0, 0, KD_STRMAP_INIT, pkg, NULL, 0};
+	cJSON *pipes = NULL, *params = NULL;
 	int rc = KD_ERROR;
 	const char *plan_name = opts && opts->plan ? opts->plan : "deploy";
-	const cJSON *params = opts ? opts->params : NULL;
 
 	*out = NULL;
-	if (!params)
-		params = empty = cJSON_CreateObject();
+	if (opts && opts->params) {
+		if ((rc = kd_json_dup(&params, opts->params, NULL)) != 0)
+			goto done;
+	} else {
+		params = cJSON_CreateObject();
+	}
+	params->type |= KD_JSON_PINNED;
 	if (opts && opts->instance) {
 		res->instance = kd_strdup(opts->instance);
 	} else {
@@ -408,48 +459,41 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 		goto done;
 	}
 	cache.plan = plan;
+	count_uses(&cache);
 	if ((rc = kd_plans__pipes(&pipes, pkg, res->instance, plan)) != 0)
 		goto done;
+	pipes->type |= KD_JSON_PINNED;
 	for (size_t h = 0; h < plan->nphases; h++) {
 		const kd_pkg_phase *ph = &plan->phases[h];
 		for (size_t s = 0; s < ph->nsteps; s++) {
 			const kd_pkg_step *st = &ph->steps[s];
-			cJSON *data = kd_plan_template_data(pkg, res->instance, res->namespace, plan_name, ph->name.str,
-				st->name.str, params, pipes);
 			for (size_t k = 0; k < st->ntasks; k++) {
 				const char *tn = st->tasks[k].str ? st->tasks[k].str : "";
 				const kd_pkg_task *t = kd_pkg_find_task(pkg, tn);
 				if (!t) {
 					kd_error_set_at(KD_ERR_PACKAGE, pkg->operator_file, st->tasks[k].pos.line, st->tasks[k].pos.col,
 						"step \"%s\" names task \"%s\", which is not defined", st->name.str ? st->name.str : "", tn);
-					cJSON_Delete(data);
 					rc = KD_ENOTFOUND;
 					goto done;
 				}
 				bool apply = t->kind == KD_TASK_APPLY;
 				bool del = t->kind == KD_TASK_DELETE;
-				if (t->kind == KD_TASK_TOGGLE) {
-					rc = kd_plans__toggle_value(&apply, pkg, t, params);
-					if (rc) {
-						cJSON_Delete(data);
-						goto done;
-					}
-				}
+				if (t->kind == KD_TASK_TOGGLE && (rc = kd_plans__toggle_value(&apply, pkg, t, params)) != 0)
+					goto done;
 				if (t->kind == KD_TASK_TOGGLE && !apply)
 					del = true;
 				if (!apply && !(del && opts && opts->with_deletes))
 					continue;
 				doc_ctx dc = {res, NULL, NULL, ph->name.str ? ph->name.str : "", st->name.str ? st->name.str : "",
 					tn, apply ? KD_RENDER_APPLY : KD_RENDER_DELETE, h, s, k};
-				for (size_t r = 0; r < t->nresources; r++) {
+				cJSON *data = task_data(pkg, res->instance, res->namespace, plan_name, ph->name.str, st->name.str,
+					params, pipes);
+				for (size_t r = 0; r < t->nresources && rc == 0; r++)
 					rc = render_resource(&dc, &cache, pkg, t->resources[r].str ? t->resources[r].str : "", data);
-					if (rc) {
-						cJSON_Delete(data);
-						goto done;
-					}
-				}
+				task_data_free(data, params, pipes);
+				if (rc)
+					goto done;
 			}
-			cJSON_Delete(data);
 		}
 	}
 	*out = res;
@@ -457,8 +501,8 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 	rc = 0;
 done:
 	cache_free(&cache);
-	cJSON_Delete(pipes);
-	cJSON_Delete(empty);
+	kd_json_delete(pipes);
+	kd_json_delete(params);
 	kd_render_result_free(res);
 	return rc;
 }
@@ -471,7 +515,7 @@ void kd_render_result_free(kd_render_result *res)
 		kd_rendered *d = &res->docs[i];
 		free(d->template_name);
 		free(d->text);
-		cJSON_Delete(d->object);
+		kd_json_delete(d->object);
 		free(d->phase);
 		free(d->step);
 		free(d->task);
@@ -485,10 +529,7 @@ void kd_render_result_free(kd_render_result *res)
 
 int kd_render_result_print(kd_buf *out, const kd_render_result *res)
 {
-	for (size_t i = 0; i < res->ndocs; i++) {
-		int rc = kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	for (size_t i = 0; i < res->ndocs && !out->err; i++)
+		kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
+	return kd_buf_check(out, "the rendered output");
 }

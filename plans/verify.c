@@ -17,7 +17,60 @@
 typedef struct {
 	kd_verify_result *res;
 	const kd_pkg *pkg;
+	/* names, hashed once, so that a package with 50,000 tasks or parameters checks in linear time */
+	kd_strmap tasks;       /* task name -> task (the first of a name) */
+	kd_strmap plan_tasks;  /* task names steps name */
+	kd_strmap used_tpls;   /* template names tasks name (resources, pods) */
+	kd_strmap params;      /* parameter name -> index + 1 (the first of a name) */
+	kd_strmap toggles;     /* parameter names Toggle tasks name */
+	kd_strmap groups;      /* group names */
 } vctx;
+
+static void put_name(kd_strmap *m, const char *name, void *val)
+{
+	if (name && !kd_strmap_get(m, name, strlen(name)))
+		kd_strmap_put(m, name, strlen(name), val);
+}
+
+static bool has_name(const kd_strmap *m, const char *name)
+{
+	return name && kd_strmap_get(m, name, strlen(name)) != NULL;
+}
+
+static void index_names(vctx *v)
+{
+	const kd_pkg *pkg = v->pkg;
+	for (size_t i = 0; i < pkg->ntasks; i++) {
+		const kd_pkg_task *t = &pkg->tasks[i];
+		put_name(&v->tasks, t->name.str, (void *)t);
+		for (size_t r = 0; r < t->nresources; r++)
+			put_name(&v->used_tpls, t->resources[r].str, (void *)t);
+		if (t->kind == KD_TASK_PIPE)
+			put_name(&v->used_tpls, t->pod.str, (void *)t);
+		if (t->kind == KD_TASK_KUDO_OPERATOR)
+			put_name(&v->used_tpls, t->parameter_file.str, (void *)t);
+		if (t->kind == KD_TASK_TOGGLE)
+			put_name(&v->toggles, t->parameter.str, (void *)t);
+	}
+	for (size_t p = 0; p < pkg->nplans; p++)
+		for (size_t h = 0; h < pkg->plans[p].nphases; h++)
+			for (size_t s = 0; s < pkg->plans[p].phases[h].nsteps; s++) {
+				const kd_pkg_step *st = &pkg->plans[p].phases[h].steps[s];
+				for (size_t k = 0; k < st->ntasks; k++)
+					put_name(&v->plan_tasks, st->tasks[k].str, (void *)st);
+			}
+	for (size_t i = 0; i < pkg->nparams; i++)
+		put_name(&v->params, pkg->params[i].name.str, (void *)(uintptr_t)(i + 1));
+	for (size_t g = 0; g < pkg->ngroups; g++)
+		put_name(&v->groups, pkg->groups[g].name.str, (void *)&pkg->groups[g]);
+}
+
+static void free_names(vctx *v)
+{
+	kd_strmap *all[] = {&v->tasks, &v->plan_tasks, &v->used_tpls, &v->params, &v->toggles, &v->groups};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(all); i++)
+		kd_strmap_free(all[i]);
+}
 
 static void add(char ***list, size_t *n, const char *file, kd_pkg_pos pos, const char *fmt, va_list ap)
 {
@@ -25,7 +78,8 @@ static void add(char ***list, size_t *n, const char *file, kd_pkg_pos pos, const
 	if (file)
 		kd_buf_put_pos(&b, file, pos.line, pos.col);
 	kd_buf_vprintf(&b, fmt, ap);
-	*list = kd_realloc(*list, (*n + 1) * sizeof(**list));
+	if ((*n & (*n - 1)) == 0) /* doubles at every power of two */
+		*list = kd_realloc(*list, (*n ? 2 * *n : 4) * sizeof(**list));
 	(*list)[(*n)++] = kd_buf_detach(&b);
 }
 
@@ -109,29 +163,6 @@ static void check_metadata(vctx *v)
 			pkg->kubernetes_version.str);
 }
 
-static bool template_used_by_task(const kd_pkg_task *t, const char *name)
-{
-	for (size_t r = 0; r < t->nresources; r++)
-		if (t->resources[r].str && strcmp(t->resources[r].str, name) == 0)
-			return true;
-	if (t->kind == KD_TASK_KUDO_OPERATOR)
-		return t->parameter_file.str && strcmp(t->parameter_file.str, name) == 0;
-	return t->kind == KD_TASK_PIPE && t->pod.str && strcmp(t->pod.str, name) == 0;
-}
-
-static bool task_used_by_plans(const kd_pkg *pkg, const char *name)
-{
-	for (size_t p = 0; p < pkg->nplans; p++)
-		for (size_t h = 0; h < pkg->plans[p].nphases; h++)
-			for (size_t s = 0; s < pkg->plans[p].phases[h].nsteps; s++) {
-				const kd_pkg_step *st = &pkg->plans[p].phases[h].steps[s];
-				for (size_t k = 0; k < st->ntasks; k++)
-					if (st->tasks[k].str && strcmp(st->tasks[k].str, name) == 0)
-						return true;
-			}
-	return false;
-}
-
 static void check_plans(vctx *v)
 {
 	const kd_pkg *pkg = v->pkg;
@@ -155,7 +186,7 @@ static void check_plans(vctx *v)
 					err(v, of, st->pos, "a step of phase \"%s\" has no name", s_or(&ph->name, ""));
 				for (size_t k = 0; k < st->ntasks; k++) {
 					const char *tn = s_or(&st->tasks[k], "");
-					if (!kd_pkg_find_task(pkg, tn))
+					if (!has_name(&v->tasks, tn))
 						err(v, of, st->tasks[k].pos, "plan \"%s\" step \"%s\" names task \"%s\", which is not defined",
 							s_or(&pl->name, ""), s_or(&st->name, ""), tn);
 				}
@@ -183,9 +214,8 @@ static void check_tasks(vctx *v)
 		const char *tn = s_or(&t->name, "");
 		if (!*tn)
 			err(v, of, t->pos, "a task has no name");
-		for (size_t j = 0; j < i; j++)
-			if (*tn && pkg->tasks[j].name.str && strcmp(pkg->tasks[j].name.str, tn) == 0)
-				err(v, of, t->name.pos, "task \"%s\" is defined twice", tn);
+		if (*tn && kd_strmap_get(&v->tasks, tn, strlen(tn)) != t)
+			err(v, of, t->name.pos, "task \"%s\" is defined twice", tn);
 		switch (t->kind) {
 		case KD_TASK_APPLY:
 		case KD_TASK_DELETE:
@@ -195,7 +225,10 @@ static void check_tasks(vctx *v)
 			for (size_t r = 0; r < t->nresources; r++)
 				check_template_ref(v, t, &t->resources[r], "resource");
 			if (t->kind == KD_TASK_TOGGLE) {
-				const kd_pkg_param *p = t->parameter.str ? kd_pkg_find_param(pkg, t->parameter.str) : NULL;
+				uintptr_t pi = t->parameter.str ? (uintptr_t)kd_strmap_get(&v->params, t->parameter.str,
+										    strlen(t->parameter.str))
+								: 0;
+				const kd_pkg_param *p = pi ? &pkg->params[pi - 1] : NULL;
 				if (!t->parameter.str || !*t->parameter.str)
 					err(v, of, t->pos, "Toggle task \"%s\" names no parameter", tn);
 				else if (!p)
@@ -235,14 +268,13 @@ static void check_tasks(vctx *v)
 		case KD_TASK_DUMMY:
 			break;
 		}
-		if (*tn && !task_used_by_plans(pkg, tn))
+		if (*tn && !has_name(&v->plan_tasks, tn))
 			warn(v, of, t->name.pos, "task \"%s\" is not used by any plan", tn);
 	}
 	for (size_t i = 0; i < pkg->ntemplates; i++) {
 		const char *name = pkg->templates[i].name;
-		bool used = pkg->namespace_manifest.str && strcmp(pkg->namespace_manifest.str, name) == 0;
-		for (size_t k = 0; k < pkg->ntasks && !used; k++)
-			used = template_used_by_task(&pkg->tasks[k], name);
+		bool used = (pkg->namespace_manifest.str && strcmp(pkg->namespace_manifest.str, name) == 0) ||
+			has_name(&v->used_tpls, name);
 		if (!used)
 			warn(v, pkg->templates[i].file->display, (kd_pkg_pos){0, 0}, "template is not used by any task");
 	}
@@ -374,12 +406,10 @@ static int on_field(const char *chain, int line, int col, void *ud)
 		return 0;
 	const char *name = chain + 7;
 	size_t n = strcspn(name, ".");
-	for (size_t i = 0; i < fc->v->pkg->nparams; i++) {
-		const char *pn = fc->v->pkg->params[i].name.str;
-		if (pn && strlen(pn) == n && strncmp(pn, name, n) == 0) {
-			fc->used[i] = true;
-			return 0;
-		}
+	uintptr_t i = (uintptr_t)kd_strmap_get(&fc->v->params, name, n);
+	if (i) {
+		fc->used[i - 1] = true;
+		return 0;
 	}
 	err(fc->v, fc->tpl->file->display, (kd_pkg_pos){line, col}, "parameter \"%.*s\" is used but not defined in params.yaml",
 		(int)n, name);
@@ -391,12 +421,14 @@ static void check_params_and_templates(vctx *v)
 	const kd_pkg *pkg = v->pkg;
 	const char *pf = pkg->params_file ? pkg->params_file : "params.yaml";
 	bool *used = kd_calloc(pkg->nparams + 1, sizeof(bool));
+	kd_strmap lower = KD_STRMAP_INIT; /* lower-cased parameter name -> index + 1 */
+	char **lcnames = kd_calloc(pkg->nparams + 1, sizeof(char *));
 
 	for (size_t i = 0; i < pkg->ntemplates; i++) {
 		const kd_pkg_template *t = &pkg->templates[i];
 		kd_tpl_set *set = NULL;
-		if (kd_tpl_parse(&set, t->name, t->file->data, t->file->len)) {
-			err(v, NULL, (kd_pkg_pos){0, 0}, "%s: %s", t->file->display, kd_error_last());
+		if (kd_tpl_parse_path(&set, t->name, t->file->display, t->file->data, t->file->len)) {
+			err(v, NULL, (kd_pkg_pos){0, 0}, "%s", kd_error_last());
 			continue;
 		}
 		field_ctx fc = {v, t, used};
@@ -412,24 +444,28 @@ static void check_params_and_templates(vctx *v)
 		}
 		if (strpbrk(pn, ":,") || strchr(pn, ' '))
 			err(v, pf, p->name.pos, "parameter name \"%s\" contains a character KUDO does not allow (':', ',' or space)", pn);
-		for (size_t j = 0; j < i; j++)
-			if (pkg->params[j].name.str && strcasecmp(pkg->params[j].name.str, pn) == 0)
-				err(v, pf, p->name.pos, "parameter \"%s\" is defined twice (also as \"%s\")", pn, pkg->params[j].name.str);
+		/* KUDO compares names without case: the first of a lower-cased name is the one kept */
+		kd_buf lc = KD_BUF_INIT;
+		for (const char *c = pn; *c; c++)
+			kd_buf_putc(&lc, (char)tolower((unsigned char)*c));
+		uintptr_t first = (uintptr_t)kd_strmap_get(&lower, kd_buf_cstr(&lc), lc.len);
+		if (first)
+			err(v, pf, p->name.pos, "parameter \"%s\" is defined twice (also as \"%s\")", pn,
+				pkg->params[first - 1].name.str);
+		else {
+			lcnames[i] = kd_buf_detach(&lc);
+			kd_strmap_put(&lower, lcnames[i], strlen(lcnames[i]), (void *)(uintptr_t)(i + 1));
+		}
+		kd_buf_free(&lc);
 		if (p->trigger.str && *p->trigger.str && !kd_pkg_find_plan(pkg, p->trigger.str))
 			err(v, pf, p->trigger.pos, "parameter \"%s\" triggers plan \"%s\", which is not defined", pn, p->trigger.str);
 		if (p->immutable && p->required && !p->default_value)
 			err(v, pf, p->pos, "parameter \"%s\" is immutable and required but has no default", pn);
-		bool toggled = false;
-		for (size_t k = 0; k < pkg->ntasks && !toggled; k++)
-			toggled = pkg->tasks[k].kind == KD_TASK_TOGGLE && pkg->tasks[k].parameter.str &&
-				strcmp(pkg->tasks[k].parameter.str, pn) == 0;
+		bool toggled = has_name(&v->toggles, pn);
 		if (!used[i] && !toggled)
 			warn(v, pf, p->name.pos, "parameter \"%s\" is defined but not used", pn);
 		if (p->group.str && *p->group.str) {
-			bool found = false;
-			for (size_t g = 0; g < pkg->ngroups && !found; g++)
-				found = pkg->groups[g].name.str && strcmp(pkg->groups[g].name.str, p->group.str) == 0;
-			if (!found && pkg->ngroups > 0)
+			if (!has_name(&v->groups, p->group.str) && pkg->ngroups > 0)
 				warn(v, pf, p->group.pos, "parameter \"%s\" is in group \"%s\", which groups: does not define", pn,
 					p->group.str);
 		}
@@ -448,6 +484,10 @@ static void check_params_and_templates(vctx *v)
 	}
 	cJSON_Delete(defaults);
 	free(used);
+	kd_strmap_free(&lower);
+	for (size_t i = 0; i < pkg->nparams; i++)
+		free(lcnames[i]);
+	free(lcnames);
 }
 
 static int collect_doc(const char *text, size_t len, int line, void *ud)
@@ -555,7 +595,9 @@ int kd_plan_default_params(cJSON **out, const kd_pkg *pkg)
 
 int kd_package_verify(kd_verify_result **out, const kd_pkg *pkg)
 {
-	vctx v = {kd_calloc(1, sizeof(kd_verify_result)), pkg};
+	vctx v = {kd_calloc(1, sizeof(kd_verify_result)), pkg, KD_STRMAP_INIT, KD_STRMAP_INIT, KD_STRMAP_INIT,
+		KD_STRMAP_INIT, KD_STRMAP_INIT, KD_STRMAP_INIT};
+	index_names(&v);
 	check_metadata(&v);
 	check_plans(&v);
 	check_tasks(&v);
@@ -563,6 +605,7 @@ int kd_package_verify(kd_verify_result **out, const kd_pkg *pkg)
 	check_params_and_templates(&v);
 	if (v.res->nerrors == 0)
 		check_renders(&v); /* rendering a package with broken references only repeats them */
+	free_names(&v);
 	*out = v.res;
 	return 0;
 }

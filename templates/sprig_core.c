@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <wctype.h>
 
+#include "../base/strconv.h"
 #include "sprig_priv.h"
 
 /* ---- Go types ------------------------------------------------------------------------ */
@@ -88,16 +89,20 @@ bool kd_tpl__sp_empty(const cJSON *v)
 	return v->child == NULL;
 }
 
-bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
+static bool deep_equal(const cJSON *a, const cJSON *b, int depth)
 {
 	if (strcmp(kd_tpl__sp_typeof(a), kd_tpl__sp_typeof(b)) != 0)
 		return false;
 	if (!a || cJSON_IsNull(a))
 		return true;
+	if (depth > KD_JSON_MAX_DEPTH || kd_stack_low()) {
+		kd_tpl__fail_later("value nested too deeply to compare (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH);
+		return false;
+	}
 	if (cJSON_IsArray(a)) {
 		const cJSON *x = a->child, *y = b->child;
 		for (; x && y; x = x->next, y = y->next)
-			if (!kd_tpl__sp_deep_equal(x, y))
+			if (!deep_equal(x, y, depth + 1))
 				return false;
 		return !x && !y;
 	}
@@ -106,13 +111,18 @@ bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
 		if (na != nb)
 			return false;
 		for (const cJSON *x = a->child; x; x = x->next) {
-			const cJSON *y = kd_json_get(b, x->string);
-			if (!y || !kd_tpl__sp_deep_equal(x, y))
+			const cJSON *y = kd_tpl__obj_get(NULL, b, x->string);
+			if (!y || !deep_equal(x, y, depth + 1))
 				return false;
 		}
 		return true;
 	}
 	return kd_json_equal(a, b);
+}
+
+bool kd_tpl__sp_deep_equal(const cJSON *a, const cJSON *b)
+{
+	return deep_equal(a, b, 0);
 }
 
 /* ---- typed parameters ------------------------------------------------------------------ */
@@ -178,9 +188,9 @@ int kd_tpl__sp_arg_time(kd_tpl__call *call, const cJSON *v, int64_t *sec, int64_
 	const cJSON *a = v->child;
 	const cJSON *s = cJSON_GetArrayItem(a, 0), *n = cJSON_GetArrayItem(a, 1);
 	const cJSON *o = cJSON_GetArrayItem(a, 2), *z = cJSON_GetArrayItem(a, 3);
-	*sec = s ? (int64_t)s->valuedouble : 0;
-	*nsec = n ? (int64_t)n->valuedouble : 0;
-	*offset = o ? (int)o->valuedouble : 0;
+	*sec = s ? kd_json_int(s) : 0;
+	*nsec = n ? kd_json_int(n) : 0;
+	*offset = o ? (int)kd_json_int(o) : 0;
 	*zone = (z && cJSON_IsString(z)) ? z->valuestring : "UTC";
 	return 0;
 }
@@ -198,145 +208,11 @@ cJSON *kd_tpl__sp_new_time(int64_t sec, int64_t nsec, int offset, const char *zo
 
 /* ---- sprig's conversions --------------------------------------------------------------- */
 
-int kd_tpl__sp_parse_int(const char *s, int base, int64_t *out)
-{
-	const char *p = s;
-	bool neg = false;
-	*out = 0;
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (base == 0) {
-		base = 10;
-		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-			base = 16, p += 2;
-		else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
-			base = 8, p += 2;
-		else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
-			base = 2, p += 2;
-		else if (p[0] == '0' && p[1])
-			base = 8, p += 1;
-	}
-	if (!*p)
-		return -1;
-	uint64_t acc = 0;
-	bool over = false;
-	for (; *p; p++) {
-		int d;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'z')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'Z')
-			d = *p - 'A' + 10;
-		else
-			return -1;
-		if (d >= base)
-			return -1;
-		if (acc > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			over = true;
-		else
-			acc = acc * (uint64_t)base + (uint64_t)d;
-	}
-	uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	if (over || acc > lim) {
-		*out = neg ? INT64_MIN : INT64_MAX;
-		return -1;
-	}
-	*out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
-	return 0;
-}
-
-static bool ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
-static int parse_float_plain(const char *s, double *out);
-
-/* Go's ParseFloat accepts '_' between digits; strip them after checking their places. */
-int kd_tpl__sp_parse_float(const char *s, double *out)
-{
-	if (!strchr(s, '_'))
-		return parse_float_plain(s, out);
-	size_t n = strlen(s);
-	char *t = kd_malloc(n + 1);
-	size_t k = 0;
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '_') {
-			t[k++] = s[i];
-			continue;
-		}
-		bool prev = i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9';
-		bool next = s[i + 1] >= '0' && s[i + 1] <= '9';
-		if (!prev || !next)
-			rc = -1;
-	}
-	t[k] = '\0';
-	if (rc == 0)
-		rc = parse_float_plain(t, out);
-	else
-		*out = 0;
-	free(t);
-	return rc;
-}
-
-static int parse_float_plain(const char *s, double *out)
-{
-	const char *p = s;
-	*out = 0;
-	const char *q = (*p == '+' || *p == '-') ? p + 1 : p;
-	if (ieq(q, "inf") || ieq(q, "infinity")) {
-		*out = *p == '-' ? -INFINITY : INFINITY;
-		return 0;
-	}
-	if (ieq(q, "nan")) {
-		if (q != p)
-			return -1;
-		*out = NAN;
-		return 0;
-	}
-	/* Go's grammar: digits [. digits] [e[+-]digits], or hex mantissa with a p exponent. */
-	bool hex = q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
-	const char *r = hex ? q + 2 : q;
-	int digits = 0;
-	bool dot = false, exp = false;
-	for (; *r; r++) {
-		char c = *r;
-		if ((c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))
-			digits++;
-		else if (c == '.' && !dot)
-			dot = true;
-		else
-			break;
-	}
-	if (!digits)
-		return -1;
-	if ((!hex && (*r == 'e' || *r == 'E')) || (hex && (*r == 'p' || *r == 'P'))) {
-		exp = true;
-		r++;
-		if (*r == '+' || *r == '-')
-			r++;
-		if (!(*r >= '0' && *r <= '9'))
-			return -1;
-		while (*r >= '0' && *r <= '9')
-			r++;
-	}
-	if (*r || (hex && !exp))
-		return -1;
-	errno = 0;
-	double d = strtod(s, NULL);
-	if (errno == ERANGE && isinf(d))
-		return -1;
-	*out = d;
-	return 0;
-}
-
 int64_t kd_tpl__sp_toint64(const cJSON *v)
 {
 	if (cJSON_IsString(v)) {
 		int64_t i;
-		return kd_tpl__sp_parse_int(v->valuestring, 10, &i) == 0 ? i : 0;
+		return kd_go_parse_int(v->valuestring, 10, &i) == 0 ? i : 0;
 	}
 	if (cJSON_IsTrue(v))
 		return 1;
@@ -356,7 +232,7 @@ double kd_tpl__sp_tofloat64(const cJSON *v)
 {
 	if (cJSON_IsString(v)) {
 		double d;
-		return kd_tpl__sp_parse_float(v->valuestring, &d) == 0 ? d : 0;
+		return kd_go_parse_float(v->valuestring, &d) == 0 ? d : 0;
 	}
 	if (cJSON_IsTrue(v))
 		return 1;
@@ -396,16 +272,47 @@ cJSON *kd_tpl__sp_new_strn(const char *s, size_t n)
 	return r;
 }
 
+bool kd_tpl__sp_buf_ok(const kd_buf *b)
+{
+	if (!b->err)
+		return true;
+	kd_tpl__fail_later("the result exceeds the limit of %zu MiB for one string", b->max >> 20);
+	return false;
+}
+
 cJSON *kd_tpl__sp_take_buf(kd_buf *b)
 {
-	cJSON *r = cJSON_CreateString(kd_buf_cstr(b));
+	cJSON *r;
+	if (b->err) {
+		kd_tpl__fail_later("the result exceeds the limit of %zu MiB for one string", b->max >> 20);
+		r = cJSON_CreateString("");
+	} else if (memchr(kd_buf_cstr(b), '\0', b->len)) {
+		kd_tpl__fail_later("the result holds a NUL byte (\\x00), which kudoc's strings cannot carry "
+				   "(keep binary data base64-encoded)");
+		r = cJSON_CreateString("");
+	} else {
+		r = cJSON_CreateString(kd_buf_cstr(b));
+	}
 	kd_buf_free(b);
 	return r;
 }
 
 cJSON *kd_tpl__sp_dup(const cJSON *v)
 {
-	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+	if (!v)
+		return cJSON_CreateNull();
+	size_t left = kd_tpl__budget_left(NULL);
+	cJSON *d = NULL;
+	int rc = kd_json_dup(&d, v, left == SIZE_MAX ? NULL : &left);
+	if (rc == KD_ELIMIT) {
+		kd_tpl__fail_later("copying the value would take more than the memory left for the template's values");
+		return cJSON_CreateNull();
+	}
+	if (rc) {
+		kd_tpl__fail_later("%s", kd_error_last());
+		return cJSON_CreateNull();
+	}
+	return d;
 }
 
 /* ---- Unicode ---------------------------------------------------------------------------- */

@@ -1,6 +1,8 @@
 /* sprig's dict functions (dict.go). Go maps are references: set, unset, merge and
- * mergeOverwrite change the map they are given (templates rely on `$_ := set $d "k" v`), so
- * these edit the argument in place and return a copy of the result. */
+ * mergeOverwrite change the map they are given (templates rely on `$_ := set $d "k" v`) and
+ * return that same map, so these edit the argument in place and hand it back. Members are found
+ * through the evaluator's index for large maps (kd_tpl__obj_get), which put and unset keep up
+ * to date: a map grown key by key in a loop stays linear. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +12,10 @@
  * variable, a range in progress): it is retired to the evaluator, not freed. */
 static void put(kd_tpl__call *call, cJSON *obj, const char *key, cJSON *v)
 {
-	cJSON *old = obj->child;
-	while (old && strcmp(old->string, key) != 0)
-		old = old->next;
+	cJSON *old = kd_tpl__obj_get(call, obj, key);
 	if (!old) {
 		cJSON_AddItemToObject(obj, key, v);
+		kd_tpl__obj_added(call, obj, v);
 		return;
 	}
 	/* Keep the key where it was. */
@@ -23,10 +24,12 @@ static void put(kd_tpl__call *call, cJSON *obj, const char *key, cJSON *v)
 	v->type &= ~cJSON_StringIsConst;
 	v->string = kd_strdup(key);
 	cJSON *next = old->next;
+	kd_tpl__obj_removed(call, obj, old);
 	cJSON_DetachItemViaPointer(obj, old);
 	kd_tpl__fn_retire(call, old);
 	if (!next) {
 		cJSON_AddItemToArray(obj, v);
+		kd_tpl__obj_added(call, obj, v);
 		return;
 	}
 	/* Splice v in before `next` (cJSON keeps child->prev pointing at the tail). Debian's
@@ -38,16 +41,18 @@ static void put(kd_tpl__call *call, cJSON *obj, const char *key, cJSON *v)
 	else
 		v->prev->next = v;
 	next->prev = v;
+	kd_tpl__obj_added(call, obj, v);
 }
 
 KD_SP_FN(dict)
 {
 	cJSON *d = cJSON_CreateObject();
 	for (int i = 0; i < nargs; i += 2) {
-		kd_buf k = KD_BUF_INIT;
+		kd_buf k = KD_SP_BUF;
 		kd_buf_puts(&k, "");
 		kd_tpl__sp_strval(&k, args[i]);
-		put(call, d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
+		if (kd_tpl__sp_buf_ok(&k))
+			put(call, d, kd_buf_cstr(&k), i + 1 < nargs ? kd_tpl__sp_dup(args[i + 1]) : cJSON_CreateString(""));
 		kd_buf_free(&k);
 	}
 	*out = d;
@@ -61,7 +66,7 @@ KD_SP_FN(set)
 	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
 		return KD_ERROR;
 	put(call, args[0], key, kd_tpl__sp_dup(args[2]));
-	*out = kd_tpl__sp_dup(args[0]);
+	kd_tpl__fn_return_arg(call, 0);
 	return 0;
 }
 
@@ -71,10 +76,13 @@ KD_SP_FN(unset)
 	MAP_ARG(0);
 	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
 		return KD_ERROR;
-	cJSON *gone = cJSON_DetachItemFromObjectCaseSensitive(args[0], key);
-	if (gone)
+	cJSON *gone = kd_tpl__obj_get(call, args[0], key);
+	if (gone) {
+		kd_tpl__obj_removed(call, args[0], gone);
+		cJSON_DetachItemViaPointer(args[0], gone);
 		kd_tpl__fn_retire(call, gone);
-	*out = kd_tpl__sp_dup(args[0]);
+	}
+	kd_tpl__fn_return_arg(call, 0);
 	return 0;
 }
 
@@ -84,7 +92,7 @@ KD_SP_FN(hasKey)
 	MAP_ARG(0);
 	if (kd_tpl__sp_arg_str(call, args[1], &key) < 0)
 		return KD_ERROR;
-	*out = cJSON_CreateBool(kd_json_get(args[0], key) != NULL);
+	*out = cJSON_CreateBool(kd_tpl__obj_get(call, args[0], key) != NULL);
 	return 0;
 }
 
@@ -97,7 +105,7 @@ KD_SP_FN(pluck)
 		MAP_ARG(i);
 	cJSON *l = cJSON_CreateArray();
 	for (int i = 1; i < nargs; i++) {
-		const cJSON *v = kd_json_get(args[i], key);
+		const cJSON *v = kd_tpl__obj_get(call, args[i], key);
 		if (v)
 			cJSON_AddItemToArray(l, kd_tpl__sp_dup(v));
 	}
@@ -162,7 +170,7 @@ KD_SP_FN(pick)
 			return KD_ERROR;
 	cJSON *d = cJSON_CreateObject();
 	for (int i = 1; i < nargs; i++) {
-		const cJSON *v = kd_json_get(args[0], args[i]->valuestring);
+		const cJSON *v = kd_tpl__obj_get(call, args[0], args[i]->valuestring);
 		if (v)
 			put(call, d, args[i]->valuestring, kd_tpl__sp_dup(v));
 	}
@@ -193,10 +201,14 @@ KD_SP_FN(omit)
  * nested maps merge recursively, other values are taken from src when src's value is not
  * empty and (overwrite or dst's value is empty); a nil src value is copied only with
  * overwrite; values of different Go types stop the merge with an error. */
-static int merge_map(kd_tpl__call *call, cJSON *dst, const cJSON *src, bool overwrite)
+static int merge_map(kd_tpl__call *call, cJSON *dst, const cJSON *src, bool overwrite, int depth)
 {
+	if (depth > KD_JSON_MAX_DEPTH || kd_stack_low()) {
+		kd_tpl__fail_later("value nested too deeply to merge (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH);
+		return 0;
+	}
 	for (const cJSON *s = src->child; s; s = s->next) {
-		cJSON *d = kd_json_get(dst, s->string);
+		cJSON *d = kd_tpl__obj_get(call, dst, s->string);
 		if (cJSON_IsNull(s)) {
 			if (overwrite)
 				put(call, dst, s->string, cJSON_CreateNull());
@@ -210,7 +222,7 @@ static int merge_map(kd_tpl__call *call, cJSON *dst, const cJSON *src, bool over
 		if (strcmp(kd_tpl__sp_typeof(d), kd_tpl__sp_typeof(s)) != 0)
 			return -1;
 		if (cJSON_IsObject(d) && !kd_tpl__sp_is_time(d) && !kd_tpl__sp_is_semver(d)) {
-			if (merge_map(call, d, s, overwrite) < 0)
+			if (merge_map(call, d, s, overwrite, depth + 1) < 0)
 				return -1;
 			continue;
 		}
@@ -226,15 +238,15 @@ static int do_merge(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *ca
 		MAP_ARG(i);
 	for (int i = 1; i < nargs; i++) {
 		/* The source may be the destination or inside it (`merge $d $d`): walk a copy. */
-		cJSON *src = cJSON_Duplicate(args[i], 1);
-		int rc = merge_map(call, args[0], src, overwrite);
-		cJSON_Delete(src);
+		cJSON *src = kd_tpl__sp_dup(args[i]);
+		int rc = merge_map(call, args[0], src, overwrite, 0);
+		kd_json_delete(src);
 		if (rc < 0) {
 			*out = cJSON_CreateString(""); /* sprig swallows mergo's error */
 			return 0;
 		}
 	}
-	*out = kd_tpl__sp_dup(args[0]);
+	kd_tpl__fn_return_arg(call, 0);
 	return 0;
 }
 

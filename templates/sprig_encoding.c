@@ -14,7 +14,7 @@ static const char B32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 KD_SP_FN(b64enc)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	kd_base64_encode(&b, s, strlen(s));
 	*out = kd_tpl__sp_take_buf(&b);
@@ -24,7 +24,7 @@ KD_SP_FN(b64enc)
 KD_SP_FN(b64dec)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	size_t bad = 0;
 	if (kd_base64_decode(&b, s, strlen(s), &bad)) {
@@ -41,7 +41,7 @@ KD_SP_FN(b32enc)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 	static const int chars_for[6] = {0, 2, 4, 5, 7, 8};
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	for (size_t i = 0; i < n; i += 5) {
 		size_t k = n - i < 5 ? n - i : 5;
@@ -58,7 +58,7 @@ KD_SP_FN(b32enc)
 KD_SP_FN(b32dec)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	size_t n = strlen(s), si = 0;
 	bool bad = false;
@@ -213,15 +213,24 @@ static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth);
 
 static void newline(kd_buf *b, const char *indent, int depth)
 {
+	/* indent is "  ": whole runs of it at a time */
+	static const char sp[] = "                                                                ";
 	if (!indent)
 		return;
 	kd_buf_putc(b, '\n');
-	for (int i = 0; i < depth; i++)
-		kd_buf_puts(b, indent);
+	for (int n = 2 * depth; n > 0 && !b->err; n -= 64)
+		kd_buf_put(b, sp, n < 64 ? (size_t)n : 64);
 }
 
 static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth)
 {
+	if (depth > KD_JSON_MAX_DEPTH || kd_stack_low()) {
+		/* Go's encoder has no depth limit; kudoc's stack has one */
+		kd_tpl__fail_later("value nested too deeply to encode (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH);
+		return -1;
+	}
+	if (b->err)
+		return -1; /* past the string limit: take_buf reports it */
 	if (!v || cJSON_IsNull(v))
 		return kd_buf_puts(b, "null");
 	if (cJSON_IsTrue(v))
@@ -241,7 +250,7 @@ static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth)
 		return 0;
 	}
 	if (kd_tpl__sp_is_time(v) || kd_tpl__sp_is_semver(v)) {
-		kd_buf t = KD_BUF_INIT;
+		kd_buf t = KD_SP_BUF;
 		kd_buf_puts(&t, "");
 		if (kd_tpl__sp_is_time(v)) {
 			int64_t sec, nsec;
@@ -258,7 +267,7 @@ static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth)
 	}
 	if (cJSON_IsArray(v)) {
 		if (!v->child)
-			return kd_buf_puts(b, "[]");
+			return kd_buf_puts(b, (v->type & KD_SP_NIL) ? "null" : "[]");
 		kd_buf_putc(b, '[');
 		for (const cJSON *e = v->child; e; e = e->next) {
 			newline(b, indent, depth + 1);
@@ -297,9 +306,11 @@ static int json_val(kd_buf *b, const cJSON *v, const char *indent, int depth)
 
 static int to_json(cJSON **out, const cJSON *v, const char *indent)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
-	if (json_val(&b, v, indent, 0) < 0)
+	/* json.Marshal's errors (NaN, Inf) give "", as sprig returns; a buffer past its limit is
+	 * left failed for take_buf to report */
+	if (json_val(&b, v, indent, 0) < 0 && !b.err)
 		kd_buf_clear(&b);
 	*out = kd_tpl__sp_take_buf(&b);
 	return 0;
@@ -318,7 +329,7 @@ KD_SP_FN(toPrettyJson)
 /* KUDO v0.19's renderer.ToYaml: yaml.Marshal's text as is (trailing newline kept). */
 KD_SP_FN(toYaml)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	if (kd_yaml_emit(&b, args[0]) < 0) {
 		kd_buf_free(&b);

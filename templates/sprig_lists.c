@@ -215,7 +215,7 @@ KD_SP_FN(concat)
 	cJSON *l = new_list();
 	for (int i = 0; i < nargs; i++) {
 		if (!cJSON_IsArray(args[i])) {
-			cJSON_Delete(l);
+			kd_json_delete(l);
 			if (cJSON_IsNull(args[i]))
 				return not_list(call, args[i], "");
 			return kd_tpl__fn_fail(call, "Cannot concat type %s as list", kd_tpl__sp_kindof(args[i]));

@@ -128,7 +128,7 @@ KD_SP_FN(atoi)
 	if (kd_tpl__sp_arg_str(call, args[0], &s) < 0)
 		return KD_ERROR;
 	int64_t v;
-	if (kd_tpl__sp_parse_int(s, 10, &v) < 0)
+	if (kd_go_parse_int(s, 10, &v) < 0)
 		v = 0;
 	*out = kd_json_new_int(v);
 	return 0;
@@ -153,11 +153,11 @@ KD_SP_FN(float64)
 
 KD_SP_FN(toDecimal)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	kd_tpl__sp_strval(&b, args[0]);
 	int64_t v;
-	if (kd_tpl__sp_parse_int(kd_buf_cstr(&b), 8, &v) < 0)
+	if (!kd_tpl__sp_buf_ok(&b) || kd_go_parse_int(kd_buf_cstr(&b), 8, &v) < 0)
 		v = 0;
 	kd_buf_free(&b);
 	return ret64(out, v);
@@ -167,21 +167,30 @@ KD_SP_FN(toDecimal)
 
 static int until_step(cJSON **out, kd_tpl__call *call, int64_t start, int64_t stop, int64_t step)
 {
+	/* sprig's untilStep: start, start+step, ... while short of stop, counted in unsigned
+	 * arithmetic (no overflow for extreme arguments) */
+	uint64_t count = 0, span = 0, st = 0;
+	if (stop < start && step < 0) {
+		span = (uint64_t)start - (uint64_t)stop;
+		st = (uint64_t)0 - (uint64_t)step;
+	} else if (start < stop && step > 0) {
+		span = (uint64_t)stop - (uint64_t)start;
+		st = (uint64_t)step;
+	}
+	if (st)
+		count = span / st + (span % st != 0);
+	if (count > MAX_SEQ)
+		return kd_tpl__fn_fail(call, "a list of %llu numbers is too long", (unsigned long long)count);
 	cJSON *a = cJSON_CreateArray();
 	a->type |= KD_SP_INTS;
-	int64_t count = 0;
-	if (stop < start) {
-		if (step < 0)
-			count = (start - stop + (-step) - 1) / (-step);
-	} else if (step > 0) {
-		count = (stop - start + step - 1) / step;
+	for (uint64_t i = 0; i < count; i++) {
+		if ((i & 1023) == 0 && kd_tpl__budget_spent(call)) {
+			kd_json_delete(a);
+			return kd_tpl__fn_fail(call, "a list of %llu numbers takes more memory than the template may use",
+				(unsigned long long)count);
+		}
+		cJSON_AddItemToArray(a, kd_json_new_int((int64_t)((uint64_t)start + i * (uint64_t)step)));
 	}
-	if (count > MAX_SEQ) {
-		cJSON_Delete(a);
-		return kd_tpl__fn_fail(call, "a list of %lld numbers is too long", (long long)count);
-	}
-	for (int64_t i = 0, v = start; i < count; i++, v += step)
-		cJSON_AddItemToArray(a, kd_json_new_int(v));
 	*out = a;
 	return 0;
 }

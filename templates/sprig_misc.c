@@ -193,7 +193,7 @@ KD_SP_FN(semver)
 	cJSON_AddStringToObject(o, "Prerelease", v.pre);
 	cJSON_AddStringToObject(o, "Metadata", v.meta);
 	cJSON_AddStringToObject(o, "Original", s);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_printf(&b, "%lld.%lld.%lld", (long long)v.major, (long long)v.minor, (long long)v.patch);
 	if (v.pre[0])
 		kd_buf_printf(&b, "-%s", v.pre);

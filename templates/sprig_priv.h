@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "../base/strconv.h"
 #include "tpl_fn.h"
 
 #define KD_SP_TIME_KEY "\x01time"
@@ -22,6 +23,7 @@
 #define KD_SP_INT64 (1 << 13) /* with KD_JSON_INT: int64 (sprig's math results) */
 #define KD_SP_STRS (1 << 14)  /* array: []string; object: map[string]string */
 #define KD_SP_INTS (1 << 15)  /* array: []int */
+#define KD_SP_NIL (1 << 17)   /* array: a nil slice (toJson prints null; otherwise an empty list) */
 
 /* Every function has this signature (tpl_fn.h's kd_tpl__fn). */
 #define KD_SP_FN(name) int kd_tpl__spf_##name(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *call)
@@ -42,10 +44,6 @@ int kd_tpl__sp_arg_time(kd_tpl__call *call, const cJSON *v, int64_t *sec, int64_
 int64_t kd_tpl__sp_toint64(const cJSON *v);
 double kd_tpl__sp_tofloat64(const cJSON *v);
 
-/* Go's strconv.ParseInt(s, base, 64) / ParseFloat(s, 64): 0 on success, -1 on syntax or
- * range error (for ParseInt a range error sets *out to the clamped value as Go does). */
-int kd_tpl__sp_parse_int(const char *s, int base, int64_t *out);
-int kd_tpl__sp_parse_float(const char *s, double *out);
 
 /* sprig's strval: strings as is, time and semver via their String(), else fmt's %v. */
 int kd_tpl__sp_strval(kd_buf *b, const cJSON *v);
@@ -68,10 +66,18 @@ int kd_tpl__sp_time_string(kd_buf *b, const cJSON *t);
 int kd_tpl__sp_time_format(kd_buf *b, int64_t sec, int64_t nsec, int offset, const char *zone,
 	const char *layout);
 
-/* A new string node from bytes (copied) or from a buffer (taken). */
+/* A buffer for a function's result: it fails (stickily) past KD_TPL_MAX_STRING. */
+#define KD_SP_BUF {NULL, 0, 0, KD_TPL_MAX_STRING, 0}
+
+/* A new string node from bytes (copied) or from a buffer (freed). A buffer that failed or holds
+ * a NUL byte fails the running function (kd_tpl__fail_later) and gives "". */
 cJSON *kd_tpl__sp_new_strn(const char *s, size_t n);
 cJSON *kd_tpl__sp_take_buf(kd_buf *b);
-/* A fresh cJSON_Duplicate, keeping the KD_JSON_INT marks. */
+/* For a buffer used as an intermediate: false (and the running function failed, as take_buf
+ * would fail it) when its writes failed, so a cut string is never used. */
+bool kd_tpl__sp_buf_ok(const kd_buf *b);
+/* A deep copy (kd_json_dup) within the execution's memory budget; past it, or for a value too
+ * deeply nested, the running function fails (kd_tpl__fail_later) and the copy is a null. */
 cJSON *kd_tpl__sp_dup(const cJSON *v);
 /* The list behind a Go slice/array argument, or NULL when v is not one. */
 bool kd_tpl__sp_is_list(const cJSON *v);

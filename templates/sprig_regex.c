@@ -1,93 +1,64 @@
-/* sprig's regex functions over PCRE2, made to behave like Go's RE2-based regexp: `$` matches
- * only at the very end, \w \d \b stay ASCII, invalid UTF-8 is matched byte by byte, empty
- * matches advance as Go's FindAll/ReplaceAll/Split advance, and replacement templates expand
- * $1, ${1}, $name, ${name} and $$ as Go's Regexp.Expand does. */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+/* sprig's regex functions over Go's regexp semantics (tpl_regex.c: RE2 syntax, leftmost-first,
+ * linear time): empty matches advance as Go's FindAll/ReplaceAll/Split advance, and replacement
+ * templates expand $1, ${1}, $name, ${name} and $$ as Go's Regexp.Expand does. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "sprig_priv.h"
+#include "tpl_int.h"
+#include "tpl_regex.h"
 
 typedef struct {
-	pcre2_code *re;
-	pcre2_match_data *md;
+	kd_re *re;
+	ssize_t *ov; /* 2 * (groups + 1) offsets of the last match */
 	const char *s;
 	size_t len;
 } rx;
 
-/* RE2's \s is [\t\n\f\r ] where PCRE2's also has \v: rewrite \s and \S (outside \Q..\E;
- * \S inside a class is left alone). */
-static char *translate(const char *pat)
+/* Go's quote() in regexp's panic message: backquoted when it can be, else strconv.Quote; long
+ * patterns shortened so the reason after them stays readable. */
+static void quote_pattern(kd_buf *b, const char *pat)
 {
-	kd_buf b = KD_BUF_INIT;
-	kd_buf_puts(&b, "");
-	bool in_class = false, quoted = false;
-	for (const char *p = pat; *p; p++) {
-		if (quoted) {
-			if (p[0] == '\\' && p[1] == 'E')
-				quoted = false;
-			kd_buf_putc(&b, *p);
-			continue;
-		}
-		if (*p == '\\' && p[1]) {
-			char c = p[1];
-			if (c == 'Q')
-				quoted = true;
-			if (c == 's') {
-				kd_buf_puts(&b, in_class ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]");
-			} else if (c == 'S' && !in_class) {
-				kd_buf_puts(&b, "[^\\t\\n\\f\\r ]");
-			} else {
-				kd_buf_putc(&b, '\\');
-				kd_buf_putc(&b, c);
-			}
-			p++;
-			continue;
-		}
-		if (!in_class && *p == '[') {
-			in_class = true;
-			kd_buf_putc(&b, *p);
-			if (p[1] == '^')
-				kd_buf_putc(&b, *++p);
-			if (p[1] == ']')
-				kd_buf_putc(&b, *++p);
-			continue;
-		}
-		if (in_class && *p == '[' && p[1] == ':') {
-			const char *e = strstr(p + 2, ":]");
-			if (e) {
-				kd_buf_put(&b, p, (size_t)(e + 2 - p));
-				p = e + 1;
-				continue;
-			}
-		}
-		if (in_class && *p == ']')
-			in_class = false;
-		kd_buf_putc(&b, *p);
+	size_t n = strlen(pat), cut = n > 200 ? 200 : n;
+	while (cut < n && cut > 0 && ((unsigned char)pat[cut] & 0xC0) == 0x80)
+		cut--;
+	bool back = true;
+	for (size_t i = 0; i < n && back;) {
+		uint32_t c;
+		int w = kd_utf8_decode(pat + i, n - i, &c);
+		if ((w == 1 && c == 0xFFFD && (unsigned char)pat[i] >= 0x80) || c == '`' || c == 0xFEFF ||
+			(c < ' ' && c != '\t') || c == 0x7F)
+			back = false;
+		i += (size_t)w;
 	}
-	return kd_buf_detach(&b);
+	if (back) {
+		kd_buf_putc(b, '`');
+		kd_buf_put(b, pat, cut);
+		kd_buf_puts(b, cut < n ? "...`" : "`");
+	} else {
+		kd_tpl__quote(b, pat, cut, false);
+		if (cut < n)
+			kd_buf_puts(b, "...");
+	}
 }
 
-/* Compiles `pat` like regexp.MustCompile, failing like its panic. */
+/* Compiles `pat` like regexp.MustCompile, failing (with a call) like its panic. */
 static int rx_open(rx *r, kd_tpl__call *call, const char *pat, const char *s)
 {
-	int err;
-	PCRE2_SIZE off;
+	kd_buf err = KD_BUF_INIT;
 	memset(r, 0, sizeof *r);
-	char *tp = translate(pat);
-	r->re = pcre2_compile((PCRE2_SPTR)tp, PCRE2_ZERO_TERMINATED,
-		PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &err, &off, NULL);
-	free(tp);
-	if (!r->re) {
-		if (!call)
-			return KD_ERROR;
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(err, msg, sizeof msg);
-		return kd_tpl__fn_fail(call, "regexp: Compile(`%s`): error parsing regexp: %s at offset %zu",
-			pat, (const char *)msg, (size_t)off);
+	if (kd_re_compile(&r->re, pat, &err)) {
+		if (call) {
+			kd_buf q = KD_BUF_INIT;
+			quote_pattern(&q, pat);
+			kd_tpl__fn_fail(call, "regexp: Compile(%s): %s", kd_buf_cstr(&q), kd_buf_cstr(&err));
+			kd_buf_free(&q);
+		}
+		kd_buf_free(&err);
+		return KD_ERROR;
 	}
-	r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
+	kd_buf_free(&err);
+	r->ov = kd_malloc(2 * ((size_t)kd_re_groups(r->re) + 1) * sizeof(*r->ov));
 	r->s = s;
 	r->len = strlen(s);
 	return 0;
@@ -95,17 +66,16 @@ static int rx_open(rx *r, kd_tpl__call *call, const char *pat, const char *s)
 
 static void rx_close(rx *r)
 {
-	pcre2_match_data_free(r->md);
-	pcre2_code_free(r->re);
+	kd_re_free(r->re);
+	free(r->ov);
 }
 
-/* Finds the leftmost match at or after pos; fills ov (borrowed) and returns true. */
-static bool rx_exec(rx *r, size_t pos, PCRE2_SIZE **ov)
+/* Finds the leftmost match at or after pos; *ov points at its offsets (borrowed). */
+static bool rx_exec(rx *r, size_t pos, ssize_t **ov)
 {
-	int rc = pcre2_match(r->re, (PCRE2_SPTR)r->s, r->len, pos, 0, r->md, NULL);
-	if (rc <= 0)
+	if (!kd_re_find(r->re, r->s, r->len, pos, r->ov))
 		return false;
-	*ov = pcre2_get_ovector_pointer(r->md);
+	*ov = r->ov;
 	return true;
 }
 
@@ -118,7 +88,7 @@ static size_t rune_width(const char *s, size_t len, size_t pos)
 }
 
 /* Go's allMatches: calls cb for up to n matches (n < 0: all). */
-typedef void (*match_cb)(rx *r, PCRE2_SIZE *ov, void *ud);
+typedef void (*match_cb)(rx *r, ssize_t *ov, void *ud);
 
 static void rx_all(rx *r, int64_t n, match_cb cb, void *ud)
 {
@@ -126,11 +96,11 @@ static void rx_all(rx *r, int64_t n, match_cb cb, void *ud)
 	size_t prev_end = (size_t)-1;
 	int64_t count = 0;
 	while ((n < 0 || count < n) && pos <= r->len) {
-		PCRE2_SIZE *ov;
+		ssize_t *ov;
 		if (!rx_exec(r, pos, &ov))
 			break;
 		bool accept = true;
-		size_t a = ov[0], b = ov[1];
+		size_t a = (size_t)ov[0], b = (size_t)ov[1];
 		if (b == pos) {
 			if (a == prev_end)
 				accept = false;
@@ -151,10 +121,9 @@ KD_SP_FN(regexMatch)
 	STR_ARG(pat, 0);
 	STR_ARG(s, 1);
 	rx r;
-	PCRE2_SIZE *ov;
 	bool m = false;
 	if (rx_open(&r, NULL, pat, s) == 0) {
-		m = rx_exec(&r, 0, &ov);
+		m = kd_re_find(r.re, s, r.len, 0, NULL);
 		rx_close(&r);
 	}
 	/* sprig ignores the compile error: an invalid pattern just does not match. */
@@ -167,20 +136,20 @@ KD_SP_FN(regexFind)
 	STR_ARG(pat, 0);
 	STR_ARG(s, 1);
 	rx r;
-	PCRE2_SIZE *ov;
+	ssize_t *ov;
 	if (rx_open(&r, call, pat, s) < 0)
 		return KD_ERROR;
 	if (rx_exec(&r, 0, &ov))
-		*out = kd_tpl__sp_new_strn(s + ov[0], ov[1] - ov[0]);
+		*out = kd_tpl__sp_new_strn(s + ov[0], (size_t)(ov[1] - ov[0]));
 	else
 		*out = cJSON_CreateString("");
 	rx_close(&r);
 	return 0;
 }
 
-static void add_match(rx *r, PCRE2_SIZE *ov, void *ud)
+static void add_match(rx *r, ssize_t *ov, void *ud)
 {
-	cJSON_AddItemToArray((cJSON *)ud, kd_tpl__sp_new_strn(r->s + ov[0], ov[1] - ov[0]));
+	cJSON_AddItemToArray((cJSON *)ud, kd_tpl__sp_new_strn(r->s + ov[0], (size_t)(ov[1] - ov[0])));
 }
 
 KD_SP_FN(regexFindAll)
@@ -196,7 +165,9 @@ KD_SP_FN(regexFindAll)
 	if (n != 0)
 		rx_all(&r, n, add_match, l);
 	rx_close(&r);
-	*out = l; /* Go returns a nil []string for no match; it prints as [] all the same */
+	if (!l->child)
+		l->type |= KD_SP_NIL; /* Go's FindAllString returns nil when nothing matched */
+	*out = l;
 	return 0;
 }
 
@@ -230,25 +201,9 @@ static int extract_name(const char *t, size_t *name_off, size_t *name_len, size_
 	return 0;
 }
 
-static int group_by_name(pcre2_code *re, const char *name, size_t len)
+static void expand(kd_buf *b, rx *r, ssize_t *ov, const char *t)
 {
-	uint32_t count, esize;
-	PCRE2_SPTR table;
-	pcre2_pattern_info(re, PCRE2_INFO_NAMECOUNT, &count);
-	pcre2_pattern_info(re, PCRE2_INFO_NAMEENTRYSIZE, &esize);
-	pcre2_pattern_info(re, PCRE2_INFO_NAMETABLE, &table);
-	for (uint32_t i = 0; i < count; i++) {
-		PCRE2_SPTR e = table + i * esize;
-		const char *nm = (const char *)e + 2;
-		if (strlen(nm) == len && memcmp(nm, name, len) == 0)
-			return (e[0] << 8) | e[1];
-	}
-	return -1;
-}
-
-static void expand(kd_buf *b, rx *r, PCRE2_SIZE *ov, const char *t)
-{
-	uint32_t ngroups = pcre2_get_ovector_count(r->md);
+	int ngroups = kd_re_groups(r->re) + 1;
 	while (*t) {
 		const char *d = strchr(t, '$');
 		if (!d)
@@ -284,9 +239,9 @@ static void expand(kd_buf *b, rx *r, PCRE2_SIZE *ov, const char *t)
 		if (numeric)
 			g = (int)num;
 		else
-			g = group_by_name(r->re, name, nl);
-		if (g >= 0 && (uint32_t)g < ngroups && ov[2 * g] != PCRE2_UNSET)
-			kd_buf_put(b, r->s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+			g = kd_re_group_index(r->re, name, nl);
+		if (g >= 0 && g < ngroups && ov[2 * g] >= 0)
+			kd_buf_put(b, r->s + ov[2 * g], (size_t)(ov[2 * g + 1] - ov[2 * g]));
 	}
 	kd_buf_puts(b, t);
 }
@@ -299,14 +254,14 @@ static int replace_all(cJSON **out, kd_tpl__call *call, cJSON *const *args, bool
 	rx r;
 	if (rx_open(&r, call, pat, s) < 0)
 		return KD_ERROR;
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	size_t last = 0, pos = 0;
 	while (pos <= r.len) {
-		PCRE2_SIZE *ov;
+		ssize_t *ov;
 		if (!rx_exec(&r, pos, &ov))
 			break;
-		size_t a0 = ov[0], a1 = ov[1];
+		size_t a0 = (size_t)ov[0], a1 = (size_t)ov[1];
 		kd_buf_put(&b, s + last, a0 - last);
 		if (a1 > last || a0 == 0) {
 			if (literal)
@@ -340,19 +295,19 @@ KD_SP_FN(regexReplaceAllLiteral)
 }
 
 typedef struct {
-	PCRE2_SIZE *spans;
+	size_t *spans;
 	size_t n, cap;
 } spans;
 
-static void add_span(rx *r, PCRE2_SIZE *ov, void *ud)
+static void add_span(rx *r, ssize_t *ov, void *ud)
 {
 	spans *sp = ud;
 	if (sp->n == sp->cap) {
 		sp->cap = sp->cap ? sp->cap * 2 : 16;
 		sp->spans = kd_realloc(sp->spans, sp->cap * 2 * sizeof *sp->spans);
 	}
-	sp->spans[2 * sp->n] = ov[0];
-	sp->spans[2 * sp->n + 1] = ov[1];
+	sp->spans[2 * sp->n] = (size_t)ov[0];
+	sp->spans[2 * sp->n + 1] = (size_t)ov[1];
 	sp->n++;
 }
 

@@ -113,7 +113,7 @@ KD_SP_FN(trimSuffix)
 
 static cJSON *map_runes(const char *s, uint32_t (*f)(uint32_t))
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	size_t n = strlen(s);
 	kd_buf_puts(&b, "");
 	for (size_t i = 0; i < n;) {
@@ -154,7 +154,7 @@ static bool title_sep(uint32_t c)
 KD_SP_FN(title)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	uint32_t prev = ' ';
 	size_t n = strlen(s);
@@ -170,7 +170,7 @@ KD_SP_FN(title)
 KD_SP_FN(untitle)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	bool next = true;
 	size_t n = strlen(s);
@@ -191,7 +191,7 @@ KD_SP_FN(untitle)
 KD_SP_FN(swapcase)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	bool ws = true;
 	size_t n = strlen(s);
@@ -221,10 +221,12 @@ KD_SP_FN(repeat)
 	if (count < 0)
 		return kd_tpl__fn_fail(call, "strings: negative Repeat count");
 	size_t n = strlen(s);
-	if (n && (uint64_t)count > (64u << 20) / n)
-		return kd_tpl__fn_fail(call, "repeat: result of %lld x %zu bytes is too large",
-			(long long)count, n);
-	kd_buf b = KD_BUF_INIT;
+	if (n == 0 || count == 0)
+		return ret_str(out, ""); /* strings.Repeat returns at once, whatever the count */
+	if ((uint64_t)count > KD_TPL_MAX_STRING / n)
+		return kd_tpl__fn_fail(call, "repeat: a result of %lld x %zu bytes exceeds the limit of %zu MiB for one string",
+			(long long)count, n, KD_TPL_MAX_STRING >> 20);
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	for (int64_t i = 0; i < count; i++)
 		kd_buf_put(&b, s, n);
@@ -309,7 +311,7 @@ KD_SP_FN(replace)
 	STR_ARG(old, 0);
 	STR_ARG(new, 1);
 	STR_ARG(s, 2);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	replace_all(&b, s, old, new);
 	return ret_buf(out, &b);
 }
@@ -391,7 +393,7 @@ static void go_quote(kd_buf *b, const char *s)
 
 KD_SP_FN(quote)
 {
-	kd_buf b = KD_BUF_INIT, v = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF, v = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	bool first = true;
 	for (int i = 0; i < nargs; i++) {
@@ -400,6 +402,8 @@ KD_SP_FN(quote)
 		kd_buf_clear(&v);
 		kd_buf_puts(&v, "");
 		kd_tpl__sp_strval(&v, args[i]);
+		if (!kd_tpl__sp_buf_ok(&v))
+			break;
 		if (!first)
 			kd_buf_putc(&b, ' ');
 		first = false;
@@ -412,7 +416,7 @@ KD_SP_FN(quote)
 /* squote and cat: the non-nil arguments printed with %v, joined by `sep`, each wrapped in q. */
 static int join_values(cJSON **out, cJSON *const *args, int nargs, const char *q)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	bool first = true;
 	for (int i = 0; i < nargs; i++) {
@@ -446,7 +450,7 @@ static int do_indent(cJSON **out, kd_tpl__call *call, cJSON *const *args, bool l
 		return kd_tpl__fn_fail(call, "strings: negative Repeat count");
 	if (spaces > (1 << 20))
 		return kd_tpl__fn_fail(call, "indent: %lld spaces is too many", (long long)spaces);
-	kd_buf pad = KD_BUF_INIT, nlpad = KD_BUF_INIT, b = KD_BUF_INIT;
+	kd_buf pad = KD_SP_BUF, nlpad = KD_SP_BUF, b = KD_SP_BUF;
 	kd_buf_puts(&pad, "");
 	for (int64_t i = 0; i < spaces; i++)
 		kd_buf_putc(&pad, ' ');
@@ -454,9 +458,10 @@ static int do_indent(cJSON **out, kd_tpl__call *call, cJSON *const *args, bool l
 	kd_buf_puts(&nlpad, kd_buf_cstr(&pad));
 	kd_buf_puts(&b, lead_nl ? "\n" : "");
 	kd_buf_puts(&b, kd_buf_cstr(&pad));
-	kd_buf tmp = KD_BUF_INIT;
+	kd_buf tmp = KD_SP_BUF;
 	replace_all(&tmp, s, "\n", kd_buf_cstr(&nlpad));
-	kd_buf_puts(&b, kd_buf_cstr(&tmp));
+	if (kd_tpl__sp_buf_ok(&tmp))
+		kd_buf_puts(&b, kd_buf_cstr(&tmp));
 	kd_buf_free(&tmp);
 	kd_buf_free(&pad);
 	kd_buf_free(&nlpad);
@@ -488,6 +493,10 @@ static cJSON *go_split(const char *s, const char *sep, int64_t n)
 			size_t k = (size_t)kd_utf8_decode(s + i, len - i, &c);
 			if (n > 0 && count == n - 1)
 				k = len - i;
+			if ((count & 1023) == 0 && kd_tpl__budget_spent(NULL)) {
+				kd_tpl__fail_later("the list takes more memory than the template may use");
+				return a;
+			}
 			cJSON_AddItemToArray(a, kd_tpl__sp_new_strn(s + i, k));
 			count++;
 			i += k;
@@ -497,6 +506,10 @@ static cJSON *go_split(const char *s, const char *sep, int64_t n)
 	const char *p = s, *q;
 	int64_t count = 0;
 	while ((n < 0 || count < n - 1) && (q = strstr(p, sep))) {
+		if ((count & 1023) == 0 && kd_tpl__budget_spent(NULL)) {
+			kd_tpl__fail_later("the list takes more memory than the template may use");
+			return a;
+		}
 		cJSON_AddItemToArray(a, kd_tpl__sp_new_strn(p, (size_t)(q - p)));
 		count++;
 		p = q + ls;
@@ -523,7 +536,7 @@ static cJSON *to_index_map(cJSON *list)
 		snprintf(key, sizeof key, "_%d", i);
 		cJSON_AddItemToObject(m, key, cJSON_CreateString(e->valuestring));
 	}
-	cJSON_Delete(list);
+	kd_json_delete(list);
 	return m;
 }
 
@@ -553,13 +566,13 @@ static cJSON *strslice(const cJSON *v)
 		for (const cJSON *e = v->child; e; e = e->next) {
 			if (cJSON_IsNull(e))
 				continue;
-			kd_buf b = KD_BUF_INIT;
+			kd_buf b = KD_SP_BUF;
 			kd_buf_puts(&b, "");
 			kd_tpl__sp_strval(&b, e);
 			cJSON_AddItemToArray(a, kd_tpl__sp_take_buf(&b));
 		}
 	} else if (!cJSON_IsNull(v)) {
-		kd_buf b = KD_BUF_INIT;
+		kd_buf b = KD_SP_BUF;
 		kd_buf_puts(&b, "");
 		kd_tpl__sp_strval(&b, v);
 		cJSON_AddItemToArray(a, kd_tpl__sp_take_buf(&b));
@@ -575,7 +588,7 @@ KD_SP_FN(toStrings)
 
 KD_SP_FN(toString)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	kd_tpl__sp_strval(&b, args[0]);
 	return ret_buf(out, &b);
@@ -585,14 +598,14 @@ KD_SP_FN(join)
 {
 	STR_ARG(sep, 0);
 	cJSON *a = strslice(args[1]);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	for (cJSON *e = a->child; e; e = e->next) {
 		if (e != a->child)
 			kd_buf_puts(&b, sep);
 		kd_buf_puts(&b, e->valuestring);
 	}
-	cJSON_Delete(a);
+	kd_json_delete(a);
 	return ret_buf(out, &b);
 }
 
@@ -607,7 +620,7 @@ KD_SP_FN(sortAlpha)
 	if (!cJSON_IsArray(v)) {
 		cJSON *a = cJSON_CreateArray();
 		a->type |= KD_SP_STRS;
-		kd_buf b = KD_BUF_INIT;
+		kd_buf b = KD_SP_BUF;
 		kd_buf_puts(&b, "");
 		kd_tpl__sp_strval(&b, v);
 		cJSON_AddItemToArray(a, kd_tpl__sp_take_buf(&b));
@@ -626,7 +639,7 @@ KD_SP_FN(sortAlpha)
 	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(r, cJSON_CreateString(ss[i]));
 	free(ss);
-	cJSON_Delete(a);
+	kd_json_delete(a);
 	*out = r;
 	return 0;
 }
@@ -650,7 +663,7 @@ static cJSON *abbreviate(const char *s, int64_t offset, int64_t width, bool *err
 	if (n - offset < width - 3)
 		offset = n - (width - 3);
 	if (offset <= 4) {
-		kd_buf b = KD_BUF_INIT;
+		kd_buf b = KD_SP_BUF;
 		kd_buf_put(&b, s, (size_t)(width - 3));
 		kd_buf_puts(&b, "...");
 		return kd_tpl__sp_take_buf(&b);
@@ -659,14 +672,14 @@ static cJSON *abbreviate(const char *s, int64_t offset, int64_t width, bool *err
 		*err = true;
 		return NULL;
 	}
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "...");
 	if (offset + width - 3 < n) {
 		bool e2;
 		cJSON *r = abbreviate(s + offset, 0, width - 3, &e2);
 		if (r) {
 			kd_buf_puts(&b, r->valuestring);
-			cJSON_Delete(r);
+			kd_json_delete(r);
 		}
 	} else {
 		kd_buf_puts(&b, s + (n - (width - 3)));
@@ -713,7 +726,7 @@ static void put_byte_rune(kd_buf *b, unsigned char c)
 KD_SP_FN(initials)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	bool gap = true;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -735,7 +748,7 @@ KD_SP_FN(nospace)
 		any |= byte_space(*p);
 	if (!any)
 		return ret_str(out, s);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (!byte_space(*p))
@@ -753,7 +766,7 @@ static cJSON *wrap_custom(const char *s, int64_t width, const char *nl, bool lon
 	if (width < 1)
 		width = 1;
 	size_t w = (size_t)width, off = 0;
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	while (n - off > w) {
 		if (s[off] == ' ') {
@@ -834,7 +847,7 @@ static bool is_alphabet(uint32_t c)
 KD_SP_FN(camelcase)
 {
 	STR_ARG(s, 0);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	size_t n = strlen(s), i = 0;
 	uint32_t r0 = 0, r1;
@@ -1031,7 +1044,7 @@ static void lower_word(kd_buf *b, int wt, span w, char conn)
 
 static cJSON *to_lower_case(const char *s, char conn)
 {
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	span rem = {s, strlen(s)}, word;
 	if (rem.n == 0)
@@ -1125,7 +1138,7 @@ KD_SP_FN(shuffle)
 		rs[i - 1] = rs[j];
 		rs[j] = t;
 	}
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	for (size_t i = 0; i < cnt; i++)
 		kd_buf_put_utf8(&b, rs[i]);
@@ -1141,7 +1154,7 @@ static int rand_from(cJSON **out, kd_tpl__call *call, cJSON *const *args, const 
 	if (count > (1 << 20))
 		return kd_tpl__fn_fail(call, "random string of %lld characters is too long", (long long)count);
 	uint32_t n = (uint32_t)strlen(set);
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	for (int64_t i = 0; i < count; i++)
 		kd_buf_putc(&b, set[rand_below(n)]);
 	return ret_buf(out, &b);

@@ -73,7 +73,7 @@ KD_SP_FN(urlParse)
 		return KD_ERROR;
 	cJSON *o = cJSON_CreateObject();
 	const char *bad = NULL;
-	kd_buf tmp = KD_BUF_INIT;
+	kd_buf tmp = KD_SP_BUF;
 	size_t n = strlen(s);
 	const char *hash = strchr(s, '#');
 	size_t restlen = hash ? (size_t)(hash - s) : n;
@@ -90,7 +90,7 @@ KD_SP_FN(urlParse)
 		}
 		if (c == ':') {
 			if (i == 0) {
-				cJSON_Delete(o);
+				kd_json_delete(o);
 				return kd_tpl__fn_fail(call, "unable to parse url: parse \"%s\": missing protocol scheme", s);
 			}
 			sch = i;
@@ -174,7 +174,7 @@ KD_SP_FN(urlParse)
 		/* User.String(): the username and password re-escaped */
 		const char *colon = memchr(user, ':', ul);
 		size_t nl = colon ? (size_t)(colon - user) : ul;
-		kd_buf u = KD_BUF_INIT;
+		kd_buf u = KD_SP_BUF;
 		kd_buf_puts(&u, "");
 		if (unescape(&tmp, user, nl, &bad) < 0) {
 			kd_buf_free(&u);
@@ -200,7 +200,7 @@ KD_SP_FN(urlParse)
 	return 0;
 bad_escape:
 	kd_buf_free(&tmp);
-	cJSON_Delete(o);
+	kd_json_delete(o);
 	{
 		char esc[4] = {0};
 		size_t k = strnlen(bad, 3);
@@ -233,7 +233,7 @@ KD_SP_FN(urlJoin)
 		dict_str(call, args[0], "fragment", &fragment) < 0 ||
 		dict_str(call, args[0], "userinfo", &user) < 0)
 		return KD_ERROR;
-	kd_buf b = KD_BUF_INIT;
+	kd_buf b = KD_SP_BUF;
 	kd_buf_puts(&b, "");
 	if (scheme[0]) {
 		kd_buf_puts(&b, scheme);
@@ -251,7 +251,7 @@ KD_SP_FN(urlJoin)
 			}
 			escape(&b, host, ENC_HOST);
 		}
-		kd_buf ep = KD_BUF_INIT;
+		kd_buf ep = KD_SP_BUF;
 		kd_buf_puts(&ep, "");
 		escape(&ep, path, ENC_PATH);
 		const char *e = kd_buf_cstr(&ep);

@@ -30,6 +30,11 @@ typedef struct {
 	int depth;
 	uintptr_t stack_base;
 	cJSON *retired; /* detached by functions that mutate in place; freed at the end */
+	kd_alloc_gauge gauge, *saved_gauge; /* the memory of the values the execution builds */
+	size_t budget;                     /* how much of it they may take */
+	uint64_t steps;                    /* actions, function calls and loop passes so far */
+	kd_strmap objidx;                  /* large maps' key indexes: object pointer -> objidx */
+	kd_buf pending;                    /* kd_tpl__fail_later's reason for the running function */
 } state;
 
 struct kd_tpl__call {
@@ -37,8 +42,13 @@ struct kd_tpl__call {
 	const char *name;
 	kd_buf msg;
 	bool failed;
-	bool raw; /* the message is the whole error, not "error calling NAME: ..." */
+	bool raw;       /* the message is the whole error, not "error calling NAME: ..." */
+	int result_arg; /* >= 0: the result is that argument itself (a Go map returned by set) */
 };
+
+/* The execution running on this thread (kd_tpl_execute does not nest), for the object index
+ * that freeing values must keep up to date. */
+static _Thread_local state *cur;
 
 static cJSON s_null = {.type = cJSON_NULL};
 static cJSON s_true = {.type = cJSON_True};
@@ -55,10 +65,12 @@ static inline val vref(val v)
 	return v;
 }
 
+static void free_value(cJSON *root);
+
 static inline void vdrop(val *v)
 {
 	if (v->own && --v->own->rc == 0) {
-		cJSON_Delete(v->own->root);
+		free_value(v->own->root);
 		free(v->own);
 	}
 	*v = none;
@@ -107,6 +119,10 @@ static const char *static_type(val v)
 }
 
 /* ---- errors ---- */
+
+/* How much of an action an error message quotes: the reason after it must survive. */
+#define MAX_CONTEXT 200
+
 static int errorf(state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int errorf(state *s, const char *fmt, ...)
 {
@@ -116,19 +132,17 @@ static int errorf(state *s, const char *fmt, ...)
 	kd_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (!s->at) {
-		kd_error_set(KD_ERR_TEMPLATE, "template: %s: %s", s->tname, kd_buf_cstr(&msg));
+		kd_error_set_at(KD_ERR_TEMPLATE, s->set->path, 0, 0, "%s", kd_buf_cstr(&msg));
 	} else {
-		int pos = s->at->pos, line = 1, ls = 0;
-		for (int i = 0; i < pos && (size_t)i < s->set->len; i++)
-			if (s->set->text[i] == '\n') {
-				line++;
-				ls = i + 1;
-			}
+		int line, col;
+		kd_text_pos(s->set->text, s->set->len, (size_t)s->at->pos, &line, &col);
+		/* Go's message: executing "NAME" at <ACTION>: REASON; the action shortened */
 		kd_tpl__node_string(&ctx, s->at);
+		kd_tpl__shorten(&ctx, MAX_CONTEXT);
 		kd_buf q = KD_BUF_INIT;
 		kd_tpl__quote(&q, s->tname, strlen(s->tname), false);
-		kd_error_set(KD_ERR_TEMPLATE, "template: %s:%d:%d: executing %s at <%s>: %s", s->set->name, line,
-			pos - ls, kd_buf_cstr(&q), kd_buf_cstr(&ctx), kd_buf_cstr(&msg));
+		kd_error_set_at(KD_ERR_TEMPLATE, s->set->path, line, col + 1, "executing %s at <%s>: %s", kd_buf_cstr(&q),
+			kd_buf_cstr(&ctx), kd_buf_cstr(&msg));
 		kd_buf_free(&q);
 	}
 	kd_buf_free(&msg);
@@ -164,15 +178,189 @@ void kd_tpl__fn_retire(kd_tpl__call *call, cJSON *detached)
 {
 	if (!detached)
 		return;
+	detached->next = detached->prev = NULL;
+	if (detached->type & KD_JSON_PINNED)
+		return; /* the caller of kd_tpl_execute owns it */
 	if (!call) {
-		cJSON_Delete(detached);
+		free_value(detached);
 		return;
 	}
 	state *s = call->s;
 	if (!s->retired)
 		s->retired = cJSON_CreateArray();
-	detached->next = detached->prev = NULL;
 	cJSON_AddItemToArray(s->retired, detached);
+}
+
+void kd_tpl__fail_later(const char *fmt, ...)
+{
+	state *s = cur;
+	if (!s || s->pending.len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	kd_buf_vprintf(&s->pending, fmt, ap);
+	va_end(ap);
+	if (!s->pending.len)
+		kd_buf_puts(&s->pending, "failed");
+}
+
+void kd_tpl__fn_return_arg(kd_tpl__call *call, int i)
+{
+	if (call) /* without an evaluator (unit tests of one function) there is no result */
+		call->result_arg = i;
+}
+
+/* ---- large maps: key indexes ----
+ * cJSON finds a key by walking the members; a map a template grows key by key (set in a loop)
+ * or a large parameter map would make every lookup linear. Maps with INDEX_MIN members or more
+ * get a hash index on their first lookup, kept up to date by the functions that change maps
+ * (put/unset below) and dropped when the map is freed. */
+#define INDEX_MIN 32
+
+typedef struct {
+	const cJSON *obj; /* also the index's key in objidx: its bytes */
+	kd_strmap keys;   /* member name -> member */
+} objidx;
+
+static objidx *index_of(state *s, const cJSON *obj)
+{
+	return s && s->objidx.count ? kd_strmap_get(&s->objidx, (const char *)&obj, sizeof obj) : NULL;
+}
+
+static void unindex(state *s, const cJSON *obj)
+{
+	objidx *ix = kd_strmap_del(&s->objidx, (const char *)&obj, sizeof obj);
+	if (ix) {
+		kd_strmap_free(&ix->keys);
+		free(ix);
+	}
+}
+
+cJSON *kd_tpl__obj_get(kd_tpl__call *call, const cJSON *obj, const char *key)
+{
+	if (!obj || !cJSON_IsObject(obj))
+		return NULL;
+	state *s = call ? call->s : cur;
+	objidx *ix = index_of(s, obj);
+	if (ix)
+		return kd_strmap_get(&ix->keys, key, strlen(key));
+	size_t n = 0;
+	cJSON *found = NULL;
+	for (cJSON *c = obj->child; c; c = c->next, n++)
+		if (!found && strcmp(c->string, key) == 0)
+			found = c;
+	if (n >= INDEX_MIN && s) {
+		ix = kd_malloc(sizeof(*ix));
+		ix->obj = obj;
+		ix->keys = (kd_strmap)KD_STRMAP_INIT;
+		/* the first of equal keys wins, as cJSON's own lookup */
+		for (cJSON *c = obj->child; c; c = c->next)
+			if (!kd_strmap_get(&ix->keys, c->string, strlen(c->string)))
+				kd_strmap_put(&ix->keys, c->string, strlen(c->string), c);
+		kd_strmap_put(&s->objidx, (const char *)&ix->obj, sizeof ix->obj, ix);
+	}
+	return found;
+}
+
+void kd_tpl__obj_added(kd_tpl__call *call, const cJSON *obj, cJSON *member)
+{
+	objidx *ix = index_of(call ? call->s : cur, obj);
+	if (ix && !kd_strmap_get(&ix->keys, member->string, strlen(member->string)))
+		kd_strmap_put(&ix->keys, member->string, strlen(member->string), member);
+}
+
+void kd_tpl__obj_removed(kd_tpl__call *call, const cJSON *obj, cJSON *member)
+{
+	state *s = call ? call->s : cur;
+	objidx *ix = index_of(s, obj);
+	if (!ix)
+		return;
+	if (kd_strmap_get(&ix->keys, member->string, strlen(member->string)) != member)
+		return;
+	/* another member may hold the same key (cJSON allows it): index that one */
+	kd_strmap_del(&ix->keys, member->string, strlen(member->string));
+	for (cJSON *c = obj->child; c; c = c->next)
+		if (c != member && strcmp(c->string, member->string) == 0) {
+			kd_strmap_put(&ix->keys, c->string, strlen(c->string), c);
+			break;
+		}
+}
+
+/* Frees a value tree, dropping the indexes of the maps inside it first. */
+static void free_value(cJSON *root)
+{
+	state *s = cur;
+	if (s && s->objidx.count && root) {
+		/* a walk over the maps of the tree, on a stack of our own */
+		const cJSON **st = kd_malloc(64 * sizeof(*st));
+		size_t n = 0, cap = 64;
+		st[n++] = root;
+		while (n && s->objidx.count) {
+			const cJSON *x = st[--n];
+			if (cJSON_IsObject(x))
+				unindex(s, x);
+			if (!cJSON_IsObject(x) && !cJSON_IsArray(x))
+				continue;
+			for (const cJSON *c = x->child; c; c = c->next) {
+				if (!c->child)
+					continue;
+				if (n == cap) {
+					cap *= 2;
+					st = kd_realloc(st, cap * sizeof(*st));
+				}
+				st[n++] = c;
+			}
+		}
+		free(st);
+	}
+	kd_json_delete(root);
+}
+
+static void drop_indexes(state *s)
+{
+	for (size_t i = 0; i < s->objidx.cap; i++) {
+		objidx *ix = s->objidx.e[i].val;
+		if (ix) {
+			kd_strmap_free(&ix->keys);
+			free(ix);
+		}
+	}
+	kd_strmap_free(&s->objidx);
+}
+
+/* ---- budgets ----
+ * What one execution may take: KD_TPL_MAX_STEPS actions, calls and loop passes (a loop or a
+ * recursion that does not end fails, naming where it was), and as much memory for the values it
+ * builds as its output may take (KD_TPL_MAX_OUTPUT). */
+uint64_t kd_tpl__max_steps = KD_TPL_MAX_STEPS;
+size_t kd_tpl__max_values = KD_TPL_MAX_VALUES;
+
+static int tick(state *s)
+{
+	if (++s->steps + s->gauge.total / KD_TPL_STEP_BYTES > kd_tpl__max_steps)
+		return errorf(s, "the template did not finish within its budget of %llu steps (actions, function calls, "
+			"loop passes, and %d bytes of values built): a loop or recursion too long to finish",
+			(unsigned long long)kd_tpl__max_steps, KD_TPL_STEP_BYTES);
+	return 0;
+}
+
+static int over_budget(state *s)
+{
+	return errorf(s, "the values the template builds take more than the %zu MiB they may use", s->budget >> 20);
+}
+
+bool kd_tpl__budget_spent(kd_tpl__call *call)
+{
+	state *s = call ? call->s : cur;
+	return s && s->gauge.live > s->budget;
+}
+
+size_t kd_tpl__budget_left(kd_tpl__call *call)
+{
+	state *s = call ? call->s : cur;
+	if (!s)
+		return SIZE_MAX;
+	return s->gauge.live < s->budget ? s->budget - s->gauge.live : 0;
 }
 
 static int fail_raw(kd_tpl__call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -191,7 +379,7 @@ static int fail_raw(kd_tpl__call *c, const char *fmt, ...)
 static int check_stack(state *s)
 {
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-	if (s->stack_base > here && s->stack_base - here > STACK_LIMIT)
+	if ((s->stack_base > here && s->stack_base - here > STACK_LIMIT) || kd_stack_low())
 		return errorf(s, "exceeded maximum template depth (%d)", KD_TPL_MAX_EXEC_DEPTH);
 	return 0;
 }
@@ -296,7 +484,7 @@ static int eval_field(state *s, const char *name, const kd_tpl__node *cmd, bool 
 			rc = errorf(s, "%s is not a method but has arguments", name);
 			goto done;
 		}
-		cJSON *child = kd_json_get(receiver.v, name);
+		cJSON *child = kd_tpl__obj_get(NULL, receiver.v, name);
 		if (!child) {
 			rc = quoted_err(s, "map has no entry for key %s", name);
 			goto done;
@@ -404,6 +592,8 @@ static int eq2(kd_tpl__call *c, const cJSON *a, const cJSON *b, bool *res)
 		*res = cJSON_IsTrue(a) == cJSON_IsTrue(b);
 		return 0;
 	case K_INT:
+		*res = kd_json_int(a) == kd_json_int(b);
+		return 0;
 	case K_FLOAT:
 		*res = a->valuedouble == b->valuedouble;
 		return 0;
@@ -448,6 +638,8 @@ static int lt2(kd_tpl__call *c, const cJSON *a, const cJSON *b, bool *res)
 	case K_BOOL:
 		return kd_tpl__fn_fail(c, "invalid type for comparison");
 	case K_INT:
+		*res = kd_json_int(a) < kd_json_int(b);
+		return 0;
 	case K_FLOAT:
 		*res = a->valuedouble < b->valuedouble;
 		return 0;
@@ -519,7 +711,7 @@ static int bi_index(kd_tpl__call *c, val *args, int n, val *out)
 				vdrop(&item);
 				return kd_tpl__fn_fail(c, "value has type %s; should be string", kd_tpl__type_name(k));
 			}
-			cJSON *ch = kd_json_get(it, k->valuestring);
+			cJSON *ch = kd_tpl__obj_get(c, it, k->valuestring);
 			if (ch) {
 				item = (val){ch, item.own, true};
 			} else {
@@ -571,9 +763,17 @@ static int bi_slice(kd_tpl__call *c, val *args, int n, val *out)
 	}
 	cJSON *r = cJSON_CreateArray();
 	long i = 0;
-	for (cJSON *ch = it->child; ch && i < idx[1]; ch = ch->next, i++)
-		if (i >= idx[0])
-			cJSON_AddItemToArray(r, cJSON_Duplicate(ch, 1));
+	size_t left = kd_tpl__budget_left(c);
+	for (cJSON *ch = it->child; ch && i < idx[1]; ch = ch->next, i++) {
+		if (i < idx[0])
+			continue;
+		cJSON *d;
+		if (kd_json_dup(&d, ch, &left)) {
+			free_value(r);
+			return kd_tpl__fn_fail(c, "%s", kd_error_last());
+		}
+		cJSON_AddItemToArray(r, d);
+	}
 	*out = vnew(r);
 	return 0;
 }
@@ -710,7 +910,7 @@ static int call_builtin(kd_tpl__call *c, kd_tpl__builtin b, val *args, int n, va
 	for (int i = 0; i < n; i++)
 		av[i] = (cJSON *)(esc && kd_tpl__is_nil(args[i].v) ? &s_novalue : cv(args[i]));
 	kd_buf o = KD_BUF_INIT;
-	o.max = (size_t)64 << 20;
+	o.max = KD_TPL_MAX_STRING;
 	int rc = 0;
 	if (b == B_PRINTF) {
 		if (!cJSON_IsString(av[0])) {
@@ -739,14 +939,14 @@ static int call_builtin(kd_tpl__call *c, kd_tpl__builtin b, val *args, int n, va
 	}
 	if (av != stackv)
 		free(av);
-	if (rc == 0) {
-		cJSON *str = cJSON_CreateString("");
-		free(str->valuestring); /* cJSON allocates through kd_malloc (kd_base_init) */
-		str->valuestring = kd_buf_detach(&o);
-		*out = vnew(str);
-	} else if (!c->failed) {
-		kd_tpl__fn_fail(c, "result exceeds %zu bytes", o.max);
-	}
+	if (rc == 0 && o.err)
+		rc = kd_tpl__fn_fail(c, "result exceeds the limit of %zu bytes", o.max);
+	if (rc == 0 && memchr(kd_buf_cstr(&o), '\0', o.len))
+		rc = kd_tpl__fn_fail(c, "result contains a NUL byte (\\x00), which kudoc's strings cannot hold");
+	if (rc == 0)
+		*out = vnew(cJSON_CreateString(kd_buf_cstr(&o)));
+	else if (!c->failed)
+		kd_tpl__fn_fail(c, "%s", kd_error_last() ? kd_error_last() : "cannot print the value");
 	kd_buf_free(&o);
 	return rc;
 }
@@ -831,7 +1031,9 @@ static int eval_call(state *s, val dot, const kd_tpl__node *ident, const kd_tpl_
 	val stackv[8];
 	val *args = num_in <= 8 ? stackv : kd_malloc((size_t)num_in * sizeof(*args));
 	int nargs = 0, rc = 0;
-	kd_tpl__call call = {s, name, KD_BUF_INIT, false, false};
+	kd_tpl__call call = {s, name, KD_BUF_INIT, false, false, -1};
+	if ((rc = tick(s)))
+		goto done;
 	for (int i = 0; i < given; i++) {
 		if (b == B_PRINTF && i == 0 && (rc = check_format_arg(s, argn[0])))
 			goto done;
@@ -855,16 +1057,34 @@ static int eval_call(state *s, val dot, const kd_tpl__node *ident, const kd_tpl_
 		rc = fn->fn(&res, cargs, nargs, &call);
 		if (cargs != stackc)
 			free(cargs);
-		if (rc == 0) {
+		if (rc == 0 && call.result_arg >= 0 && call.result_arg < nargs) {
+			/* the function handed back one of its arguments (a Go map is a reference) */
+			free_value(res);
+			*out = vref(args[call.result_arg]);
+		} else if (rc == 0) {
 			*out = res ? vnew(res) : none;
 		} else {
-			cJSON_Delete(res);
+			free_value(res);
 			if (!call.failed)
 				kd_tpl__fn_fail(&call, "%s", kd_error_last() ? kd_error_last() : "failed");
 		}
 	} else {
 		rc = call_builtin(&call, b, args, nargs, out);
 	}
+	if (rc == 0 && s->pending.len) {
+		/* a helper hit a limit: the function's result cannot be used */
+		vdrop(out);
+		kd_buf_clear(&call.msg);
+		kd_buf_put(&call.msg, s->pending.ptr, s->pending.len);
+		kd_buf_clear(&s->pending);
+		rc = KD_ERROR;
+	} else if (rc == 0 && s->gauge.live > s->budget) {
+		vdrop(out);
+		s->at = cmd ? cmd : ident;
+		rc = over_budget(s);
+		goto done;
+	}
+	kd_buf_clear(&s->pending);
 	if (rc) {
 		s->at = cmd ? cmd : ident;
 		if (call.raw)
@@ -1015,8 +1235,10 @@ static int print_value(state *s, const kd_tpl__node *n, val v)
 		rc = kd_buf_puts(s->out, v.v->valuestring);
 	else
 		rc = kd_tpl__fmt_value(s->out, v.v);
-	if (rc)
+	if (s->out->err)
 		return errorf(s, "output exceeds the limit of %zu bytes", s->out->max);
+	if (rc)
+		return errorf(s, "%s", kd_error_last());
 	return 0;
 }
 
@@ -1058,6 +1280,10 @@ static int range_once(state *s, const kd_tpl__node *r, int mark, val index, val 
 			*rc = set_var(s, pipe->u.pipe.decl[1], vref(elem));
 		else
 			set_top_var(s, 2, vref(index));
+	}
+	if (*rc == 0) {
+		s->at = r;
+		*rc = tick(s);
 	}
 	if (*rc == 0)
 		*rc = walk(s, elem, r->u.ctl.list);
@@ -1143,18 +1369,10 @@ done:
 	return rc;
 }
 
-static const kd_tpl__def *lookup_def(const kd_tpl_set *set, const char *name)
-{
-	for (int i = 0; i < set->ndefs; i++)
-		if (strcmp(set->defs[i].name, name) == 0)
-			return &set->defs[i];
-	return NULL;
-}
-
 static int walk_template(state *s, val dot, const kd_tpl__node *t)
 {
 	s->at = t;
-	const kd_tpl__def *def = lookup_def(s->set, t->u.tmpl.name);
+	const kd_tpl__def *def = kd_tpl__lookup_def(s->set, t->u.tmpl.name);
 	if (!def)
 		return quoted_err(s, "template %s not defined", t->u.tmpl.name);
 	if (s->depth >= KD_TPL_MAX_EXEC_DEPTH)
@@ -1180,6 +1398,8 @@ static int walk_template(state *s, val dot, const kd_tpl__node *t)
 static int walk(state *s, val dot, const kd_tpl__node *n)
 {
 	s->at = n;
+	if (n->type != N_LIST && tick(s))
+		return KD_ERROR;
 	switch (n->type) {
 	case N_ACTION: {
 		if (check_stack(s))
@@ -1220,7 +1440,7 @@ static int walk(state *s, val dot, const kd_tpl__node *n)
 			return KD_ERROR;
 		return walk_template(s, dot, n);
 	case N_TEXT:
-		if (kd_buf_put(s->out, n->u.text.s, n->u.text.len))
+		if (kd_buf_put(s->out, n->u.text.s, n->u.text.len) || s->out->err)
 			return errorf(s, "output exceeds the limit of %zu bytes", s->out->max);
 		return 0;
 	default:
@@ -1228,7 +1448,7 @@ static int walk(state *s, val dot, const kd_tpl__node *n)
 	}
 }
 
-int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, const cJSON *data)
+int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, cJSON *data)
 {
 	state s;
 	memset(&s, 0, sizeof(s));
@@ -1236,19 +1456,25 @@ int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, const cJSON *data)
 	s.tname = set->name;
 	s.out = out;
 	s.stack_base = (uintptr_t)__builtin_frame_address(0);
+	s.budget = kd_tpl__max_values;
+	s.saved_gauge = kd_alloc_gauge_swap(&s.gauge); /* gauge.live and .total start at 0 */
+	state *saved_cur = cur;
+	cur = &s;
 	size_t saved_max = out->max;
 	if (out->max == 0 || out->max - out->len > KD_TPL_MAX_OUTPUT)
 		out->max = out->len + KD_TPL_MAX_OUTPUT;
-	const kd_tpl__def *def = lookup_def(set, set->name);
+	const kd_tpl__def *def = kd_tpl__lookup_def(set, set->name);
 	int rc;
-	if (!def || !def->root) {
+	if (out->err) {
+		rc = kd_buf_check(out, "template output");
+	} else if (!def || !def->root) {
 		kd_buf q = KD_BUF_INIT;
 		kd_tpl__quote(&q, set->name, strlen(set->name), false);
-		rc = kd_error_set(KD_ERR_TEMPLATE, "template: %s: %s is an incomplete or empty template", set->name,
+		rc = kd_error_set_at(KD_ERR_TEMPLATE, set->path, 0, 0, "%s is an incomplete or empty template",
 			kd_buf_cstr(&q));
 		kd_buf_free(&q);
 	} else {
-		val dot = {kd_tpl__is_nil(data) ? NULL : (cJSON *)data, NULL, false};
+		val dot = {kd_tpl__is_nil(data) ? NULL : data, NULL, false};
 		push_var(&s, "$", dot);
 		rc = walk(&s, dot, def->root);
 		if (rc > 0) /* break/continue cannot escape a range: the parser checks */
@@ -1256,7 +1482,11 @@ int kd_tpl_execute(kd_buf *out, const kd_tpl_set *set, const cJSON *data)
 	}
 	pop_vars(&s, 0);
 	free(s.vars);
-	cJSON_Delete(s.retired);
+	drop_indexes(&s);
+	kd_buf_free(&s.pending);
+	cur = saved_cur;
+	kd_json_delete(s.retired);
+	kd_alloc_gauge_swap(s.saved_gauge);
 	out->max = saved_max;
 	if (out->len == 0 && rc == 0)
 		kd_buf_put(out, "", 0);

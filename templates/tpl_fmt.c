@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sprig_priv.h"
 #include "tpl_int.h"
 
 typedef struct {
@@ -132,6 +133,19 @@ int kd_tpl__quote(kd_buf *out, const char *s, size_t len, bool ascii)
 		i += (size_t)l;
 	}
 	return kd_buf_putc(out, '"');
+}
+
+void kd_tpl__shorten(kd_buf *b, size_t max)
+{
+	bool cut = b->err || b->len > max;
+	b->err = 0;
+	if (!cut)
+		return;
+	size_t n = b->len < max ? b->len : max;
+	while (n > 0 && ((unsigned char)b->ptr[n] & 0xC0) == 0x80)
+		n--; /* not inside a UTF-8 sequence */
+	kd_buf_truncate(b, n);
+	kd_buf_puts(b, "...");
 }
 
 /* ---- padding ---- */
@@ -277,8 +291,6 @@ static void fmt_integer(kd_buf *b, ff *f, int64_t sv, int base, int verb, bool u
 		if (negative || f->plus || f->space)
 			prec--;
 	}
-	if (prec > 1000000)
-		prec = 1000000;
 	size_t cap = (size_t)prec + 80;
 	char *buf = kd_malloc(cap);
 	size_t i = cap;
@@ -343,7 +355,7 @@ static void fmt_unicode(kd_buf *b, ff *f, int64_t v)
 	uint64_t u = (uint64_t)v;
 	int prec = 4;
 	if (f->prec_present && f->prec > 4)
-		prec = f->prec > 1000 ? 1000 : f->prec;
+		prec = f->prec;
 	kd_buf_printf(&t, "U+%0*llX", prec, (unsigned long long)u);
 	if (f->sharp && u <= 0x10FFFF && is_print((uint32_t)u)) {
 		kd_buf_puts(&t, " '");
@@ -354,10 +366,11 @@ static void fmt_unicode(kd_buf *b, ff *f, int64_t v)
 	kd_buf_free(&t);
 }
 
-/* strconv.FormatFloat(v, verb, prec, 64) with a leading sign always present. */
+/* strconv.FormatFloat(v, verb, prec, 64) with a leading sign always present. glibc's printf
+ * prints the exact decimal expansion at any precision, as Go's does, so precisions are not cut
+ * (Go's fmt caps them at about 10^7). */
 static void float_num(kd_buf *t, double v, int verb, int prec)
 {
-	char tmp[512];
 	if (isnan(v)) {
 		kd_buf_puts(t, "+NaN");
 		return;
@@ -366,49 +379,49 @@ static void float_num(kd_buf *t, double v, int verb, int prec)
 		kd_buf_puts(t, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	if (prec > 300)
-		prec = 300;
 	switch (verb) {
 	case 'e':
 	case 'E':
-		snprintf(tmp, sizeof(tmp), verb == 'e' ? "%+.*e" : "%+.*E", prec, v);
+		kd_buf_printf(t, verb == 'e' ? "%+.*e" : "%+.*E", prec, v);
 		break;
 	case 'f':
 	case 'F':
-		if (fabs(v) >= 1e200) /* keep the buffer bounded; Go prints every digit */
-			snprintf(tmp, sizeof(tmp), "%+.*e", prec, v);
-		else
-			snprintf(tmp, sizeof(tmp), "%+.*f", prec, v);
+		kd_buf_printf(t, "%+.*f", prec, v);
 		break;
 	case 'g':
 	case 'G':
 		if (prec < 0) {
 			char g[64];
 			kd_json_fmt_float(g, sizeof(g), v);
-			snprintf(tmp, sizeof(tmp), "%s%s", g[0] == '-' ? "" : "+", g);
-			if (verb == 'G')
-				for (char *p = tmp; *p; p++)
+			size_t at = t->len;
+			kd_buf_printf(t, "%s%s", g[0] == '-' ? "" : "+", g);
+			if (verb == 'G' && t->ptr)
+				for (char *p = t->ptr + at; *p; p++)
 					if (*p == 'e')
 						*p = 'E';
 		} else {
-			snprintf(tmp, sizeof(tmp), verb == 'g' ? "%+.*g" : "%+.*G", prec == 0 ? 1 : prec, v);
+			kd_buf_printf(t, verb == 'g' ? "%+.*g" : "%+.*G", prec == 0 ? 1 : prec, v);
 		}
 		break;
 	case 'x':
 	case 'X': {
 		/* C's %a, with Go's two-digit minimum exponent */
-		char a[128];
+		kd_buf a = KD_BUF_INIT;
 		if (prec < 0)
-			snprintf(a, sizeof(a), verb == 'x' ? "%+a" : "%+A", v);
+			kd_buf_printf(&a, verb == 'x' ? "%+a" : "%+A", v);
 		else
-			snprintf(a, sizeof(a), verb == 'x' ? "%+.*a" : "%+.*A", prec, v);
-		char *p = strpbrk(a, "pP");
+			kd_buf_printf(&a, verb == 'x' ? "%+.*a" : "%+.*A", prec, v);
+		const char *as = kd_buf_cstr(&a);
+		const char *p = strpbrk(as, "pP");
 		if (p && (p[1] == '+' || p[1] == '-') && p[2] && !p[3]) {
-			size_t off = (size_t)(p - a) + 2;
-			snprintf(tmp, sizeof(tmp), "%.*s0%s", (int)off, a, a + off);
+			size_t off = (size_t)(p - as) + 2;
+			kd_buf_put(t, as, off);
+			kd_buf_putc(t, '0');
+			kd_buf_puts(t, as + off);
 		} else {
-			snprintf(tmp, sizeof(tmp), "%s", a);
+			kd_buf_puts(t, as);
 		}
+		kd_buf_free(&a);
 		break;
 	}
 	case 'b': {
@@ -421,13 +434,12 @@ static void float_num(kd_buf *t, double v, int verb, int prec)
 		else
 			mant |= (uint64_t)1 << 52;
 		exp -= 1075;
-		snprintf(tmp, sizeof(tmp), "%s%llup%+d", (bits >> 63) ? "-" : "+", (unsigned long long)mant, exp);
+		kd_buf_printf(t, "%s%llup%+d", (bits >> 63) ? "-" : "+", (unsigned long long)mant, exp);
 		break;
 	}
 	default:
-		snprintf(tmp, sizeof(tmp), "%+g", v);
+		kd_buf_printf(t, "%+g", v);
 	}
-	kd_buf_puts(t, tmp);
 }
 
 static void fmt_float(kd_buf *b, ff *f, double v, int verb, int prec)
@@ -468,6 +480,20 @@ static void fmt_float(kd_buf *b, ff *f, double v, int verb, int prec)
 
 static void print_arg(kd_buf *b, ff *f, const cJSON *v, int verb, int depth);
 
+/* Set when a value was nested deeper than printing follows. */
+static _Thread_local bool print_too_deep;
+
+/* The result of one printing call: the depth limit or the buffer's sticky failure. */
+static int print_result(const kd_buf *out)
+{
+	if (print_too_deep)
+		return kd_error_set(KD_ERR_TEMPLATE, "value nested too deeply to print (the limit is %d levels, fewer where the stack runs out)", KD_JSON_MAX_DEPTH),
+		       KD_ELIMIT;
+	if (out->err)
+		return kd_buf_check(out, "printed value");
+	return 0;
+}
+
 static void bad_verb(kd_buf *b, ff *f, const cJSON *v, int verb)
 {
 	kd_buf_puts(b, "%!");
@@ -488,12 +514,46 @@ static int cmp_members(const void *a, const void *b)
 	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
 }
 
-#define MAX_PRINT_DEPTH 1000
+/* time.Time and *semver.Version are fmt.Stringers: %v %s %q %x %X print their String(). For
+ * other verbs fmt prints the struct: semver's fields are known (major minor patch pre metadata
+ * original); a time's are its internal clock words, shown here as a bad verb instead. */
+static void print_stringer(kd_buf *b, ff *f, const cJSON *v, int verb, int depth)
+{
+	kd_buf t = KD_BUF_INIT;
+	kd_buf_puts(&t, "");
+	kd_tpl__sp_strval(&t, v);
+	cJSON str = {.type = cJSON_String, .valuestring = t.ptr};
+	if (verb == 'v' || verb == 's' || verb == 'q' || verb == 'x' || verb == 'X') {
+		print_arg(b, f, &str, verb == 'v' && f->sharp_v ? 'q' : verb, depth);
+	} else if (kd_tpl__sp_is_semver(v)) {
+		static const char *const fields[] = {"Major", "Minor", "Patch", "Prerelease", "Metadata", "Original"};
+		kd_buf_puts(b, depth ? "0x" : "&{");
+		if (depth) {
+			/* a pointer inside a composite prints as its address; there is none to print */
+			kd_buf_puts(b, "c000000000");
+		} else {
+			for (size_t i = 0; i < KD_ARRAY_SIZE(fields); i++) {
+				if (i)
+					kd_buf_putc(b, ' ');
+				print_arg(b, f, kd_json_get(v, fields[i]), verb, depth + 1);
+			}
+			kd_buf_putc(b, '}');
+		}
+	} else {
+		kd_buf_puts(b, "%!");
+		kd_buf_put_utf8(b, (uint32_t)verb);
+		kd_buf_puts(b, "(time.Time=");
+		kd_buf_puts(b, kd_buf_cstr(&t));
+		kd_buf_putc(b, ')');
+	}
+	kd_buf_free(&t);
+}
 
 static void print_arg(kd_buf *b, ff *f, const cJSON *v, int verb, int depth)
 {
-	if (depth > MAX_PRINT_DEPTH) {
-		kd_buf_puts(b, "...");
+	if (depth > KD_JSON_MAX_DEPTH || (depth > 0 && kd_stack_low())) {
+		/* reported by the callers (kd_tpl__fmt_value, kd_tpl__sprint, kd_tpl__sprintf) */
+		print_too_deep = true;
 		return;
 	}
 	if (kd_tpl__is_nil(v)) {
@@ -508,8 +568,12 @@ static void print_arg(kd_buf *b, ff *f, const cJSON *v, int verb, int depth)
 		return;
 	}
 	if (verb == 'T') {
-		const char *t = kd_tpl__type_name(v);
+		const char *t = kd_tpl__sp_typeof(v);
 		fmt_s(b, f, t, strlen(t));
+		return;
+	}
+	if (kd_tpl__sp_is_time(v) || kd_tpl__sp_is_semver(v)) {
+		print_stringer(b, f, v, verb, depth);
 		return;
 	}
 	switch (v->type & 0xFF) {
@@ -650,17 +714,16 @@ int kd_tpl__fmt_value(kd_buf *out, const cJSON *v)
 {
 	ff f;
 	memset(&f, 0, sizeof(f));
-	/* kd_buf writes fail (and set the last error) only at the buffer's cap */
-	kd_error_clear();
+	print_too_deep = false;
 	print_arg(out, &f, v, 'v', 0);
-	return kd_error_last() ? KD_ELIMIT : 0;
+	return print_result(out);
 }
 
 int kd_tpl__sprint(kd_buf *out, cJSON *const *args, int nargs, bool ln)
 {
 	ff f;
 	bool prev_string = false;
-	kd_error_clear();
+	print_too_deep = false;
 	for (int i = 0; i < nargs; i++) {
 		memset(&f, 0, sizeof(f));
 		bool is_string = args[i] && cJSON_IsString(args[i]);
@@ -671,7 +734,7 @@ int kd_tpl__sprint(kd_buf *out, cJSON *const *args, int nargs, bool ln)
 	}
 	if (ln)
 		kd_buf_putc(out, '\n');
-	return kd_error_last() ? KD_ELIMIT : 0;
+	return print_result(out);
 }
 
 /* ---- Sprintf ---- */
@@ -763,7 +826,7 @@ int kd_tpl__sprintf(kd_buf *b, const char *fmt, size_t end, cJSON *const *args, 
 	pstate ps = {false, true};
 	ff f;
 	size_t i = 0;
-	kd_error_clear();
+	print_too_deep = false;
 	while (i < end) {
 		ps.good_argnum = true;
 		size_t lasti = i;
@@ -885,5 +948,5 @@ int kd_tpl__sprintf(kd_buf *b, const char *fmt, size_t end, cJSON *const *args, 
 		}
 		kd_buf_putc(b, ')');
 	}
-	return kd_error_last() ? KD_ELIMIT : 0;
+	return print_result(b);
 }

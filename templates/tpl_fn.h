@@ -16,6 +16,12 @@
 
 typedef struct kd_tpl__call kd_tpl__call; /* opaque call context, owned by the evaluator */
 
+/* The longest string one function (or print, printf) may build, as Go's memory would allow
+ * but a render never needs. */
+#define KD_TPL_MAX_STRING ((size_t)64 << 20)
+/* The memory all the values one execution builds may take at a time (its output cap). */
+#define KD_TPL_MAX_VALUES ((size_t)256 << 20)
+
 typedef int (*kd_tpl__fn)(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *call);
 
 typedef struct {
@@ -33,6 +39,27 @@ int kd_tpl__fn_fail(kd_tpl__call *call, const char *fmt, ...) __attribute__((for
  * a range in progress) may still point into it, as Go's garbage collector would keep it alive;
  * the evaluator frees it when the execution ends. With call == NULL it is freed at once. */
 void kd_tpl__fn_retire(kd_tpl__call *call, cJSON *detached);
+
+/* Makes the call's result argument i itself instead of *out (which the evaluator then frees):
+ * Go maps are references, so `set $d "k" v` returns $d, not a copy. */
+void kd_tpl__fn_return_arg(kd_tpl__call *call, int i);
+
+/* Map members by key, through the evaluator's hash index for large maps. Functions that add or
+ * remove members of a map they were given report it, so the index stays true. `call` may be
+ * NULL (the running execution is used). */
+cJSON *kd_tpl__obj_get(kd_tpl__call *call, const cJSON *obj, const char *key);
+void kd_tpl__obj_added(kd_tpl__call *call, const cJSON *obj, cJSON *member);
+void kd_tpl__obj_removed(kd_tpl__call *call, const cJSON *obj, cJSON *member);
+
+/* The memory budget for the values an execution builds: whether it is spent, and how many
+ * bytes are left (SIZE_MAX outside an execution). Loops that build large values check it. */
+bool kd_tpl__budget_spent(kd_tpl__call *call);
+size_t kd_tpl__budget_left(kd_tpl__call *call);
+
+/* Fails the function running now after it returns, whatever it returns (the first reason
+ * wins): for helpers without a call context that hit a limit (a copy over the memory budget, a
+ * buffer past KD_TPL_MAX_STRING, a NUL byte in a result). */
+void kd_tpl__fail_later(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The sprig library (templates/sprig*.c): a NULL-name-terminated table. */
 extern const kd_tpl__fndef kd_tpl__sprig_fns[];

@@ -16,7 +16,15 @@
 /* Limits against hostile input. */
 #define KD_TPL_MAX_PARSE_DEPTH 1000   /* nested control structures and parentheses */
 #define KD_TPL_MAX_EXEC_DEPTH 10000   /* nested {{template}} calls */
-#define KD_TPL_MAX_OUTPUT ((size_t)256 << 20)
+#define KD_TPL_MAX_OUTPUT ((size_t)256 << 20) /* one execution's output, and its values' memory */
+/* The work one execution may do: actions, function calls and loop passes, each a step, and
+ * every KD_TPL_STEP_BYTES bytes its values allocate another. */
+#define KD_TPL_MAX_STEPS ((uint64_t)10 * 1000 * 1000)
+#define KD_TPL_STEP_BYTES 256
+/* The budgets in force (KD_TPL_MAX_STEPS, KD_TPL_MAX_VALUES; unit tests lower them to reach
+ * them quickly). */
+extern uint64_t kd_tpl__max_steps;
+extern size_t kd_tpl__max_values;
 
 /* ---- lexer ---- */
 typedef enum {
@@ -191,12 +199,17 @@ typedef struct kd_tpl__arena kd_tpl__arena;
 
 struct kd_tpl_set {
 	char *name;
+	char *path; /* what positions in errors name (kd_tpl_parse_path) */
 	char *text; /* a copy of the source: text nodes point into it */
 	size_t len;
 	kd_tpl__arena *arena;
 	kd_tpl__def *defs; /* defs[0] is the main template */
 	int ndefs, capdefs;
+	kd_strmap defmap; /* name -> index + 1 in defs */
 };
+
+/* The template `name` of the set, or NULL. */
+const kd_tpl__def *kd_tpl__lookup_def(const kd_tpl_set *set, const char *name);
 
 /* Go's Node.String() for error contexts. */
 void kd_tpl__node_string(kd_buf *b, const kd_tpl__node *n);
@@ -226,6 +239,10 @@ const char *kd_tpl__type_name(const cJSON *v);
 int kd_tpl__sprintf(kd_buf *out, const char *format, size_t flen, cJSON *const *args, int nargs);
 /* fmt.Sprint / fmt.Sprintln. */
 int kd_tpl__sprint(kd_buf *out, cJSON *const *args, int nargs, bool ln);
+/* Cuts what b holds to at most `max` bytes (at a character boundary) followed by "...", when
+ * it is longer or its writes failed; clears the buffer's failure. For messages that quote
+ * long text. */
+void kd_tpl__shorten(kd_buf *b, size_t max);
 /* strconv.Quote. */
 int kd_tpl__quote(kd_buf *out, const char *s, size_t len, bool ascii);
 bool kd_tpl__is_nil(const cJSON *v);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/strconv.h"
 #include "tpl_int.h"
 
 /* ---- arena ---- */
@@ -266,13 +267,13 @@ typedef struct {
 
 static int line_of(const parser *p, int pos)
 {
-	int line = 1;
-	for (int i = 0; i < pos && (size_t)i < p->set->len; i++)
-		if (p->set->text[i] == '\n')
-			line++;
+	int line;
+	kd_text_pos(p->set->text, p->set->len, (size_t)pos, &line, NULL);
 	return line;
 }
 
+/* A parse error at the last token read, as Go reports it (Go names only the line; the column
+ * is where that token starts). */
 static void perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 static void perr(parser *p, const char *fmt, ...)
 {
@@ -281,8 +282,9 @@ static void perr(parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	kd_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	kd_error_set(KD_ERR_TEMPLATE, "template: %s:%d: %s", p->name, line_of(p, p->toks.toks[p->maxread].pos),
-		kd_buf_cstr(&b));
+	int line, col;
+	kd_text_pos(p->set->text, p->set->len, (size_t)p->toks.toks[p->maxread].pos, &line, &col);
+	kd_error_set_at(KD_ERR_TEMPLATE, p->set->path, line, col + 1, "%s", kd_buf_cstr(&b));
 	kd_buf_free(&b);
 	longjmp(p->jb, 1);
 }
@@ -366,14 +368,15 @@ static void unexpected(parser *p, const kd_tpl__tok *t, const char *context)
 		if (aline != 0 && aline != line_of(p, t->pos)) {
 			size_t ml = strlen(t->msg);
 			bool action = ml >= 7 && strcmp(t->msg + ml - 7, " action") == 0;
-			kd_buf_printf(&b, " %sstarted at %s:%d", action ? "" : "in action ", p->name, aline);
+			kd_buf_printf(&b, " %sstarted at %s:%d", action ? "" : "in action ", p->set->path, aline);
 		}
 	} else {
 		kd_buf_puts(&b, "unexpected ");
 		tok_string(&b, t);
 		kd_buf_printf(&b, " in %s", context);
 	}
-	/* perr copies the message before it unwinds, so free our copy first via a fixed buffer */
+	/* perr copies the message before it unwinds: free ours first, through a bounded copy */
+	kd_tpl__shorten(&b, 400);
 	char msg[512];
 	snprintf(msg, sizeof(msg), "%s", kd_buf_cstr(&b));
 	kd_buf_free(&b);
@@ -448,12 +451,21 @@ static void push_var(parser *p, const char *name)
 
 /* Constants live in the arena: marked as references so that a cJSON_Duplicate copies them
  * and nothing ever frees their parts. */
-static cJSON *const_number(parser *p, double d, bool is_int)
+static cJSON *const_number(parser *p, double d)
 {
 	cJSON *v = arena_alloc(p->set, sizeof(*v));
-	v->type = cJSON_Number | cJSON_IsReference | (is_int ? KD_JSON_INT : 0);
+	v->type = cJSON_Number | cJSON_IsReference;
 	v->valuedouble = d;
-	v->valueint = d >= 2147483647.0 ? 2147483647 : d <= -2147483648.0 ? -2147483647 - 1 : (int)d;
+	return v;
+}
+
+static cJSON *const_int(parser *p, int64_t i)
+{
+	cJSON *v = arena_alloc(p->set, sizeof(*v));
+	cJSON *t = kd_json_new_int(i); /* the exact int64 form, copied into the arena */
+	*v = *t;
+	kd_json_delete(t);
+	v->type |= cJSON_IsReference;
 	return v;
 }
 
@@ -495,12 +507,18 @@ static bool is_empty_tree(const kd_tpl__node *n)
 	}
 }
 
+const kd_tpl__def *kd_tpl__lookup_def(const kd_tpl_set *set, const char *name)
+{
+	uintptr_t i = (uintptr_t)kd_strmap_get(&set->defmap, name, strlen(name));
+	return i ? &set->defs[i - 1] : NULL;
+}
+
 static void add_def(parser *p, const char *name, kd_tpl__node *root)
 {
 	kd_tpl_set *s = p->set;
-	for (int i = 0; i < s->ndefs; i++) {
-		if (strcmp(s->defs[i].name, name) != 0)
-			continue;
+	uintptr_t at = (uintptr_t)kd_strmap_get(&s->defmap, name, strlen(name));
+	if (at) {
+		int i = (int)at - 1;
 		if (is_empty_tree(s->defs[i].root)) {
 			s->defs[i].root = root;
 			return;
@@ -522,6 +540,7 @@ static void add_def(parser *p, const char *name, kd_tpl__node *root)
 	s->defs[s->ndefs].name = name;
 	s->defs[s->ndefs].root = root;
 	s->ndefs++;
+	kd_strmap_put(&s->defmap, name, strlen(name), (void *)(uintptr_t)s->ndefs);
 }
 
 static kd_tpl__node *pipeline(parser *p, const char *context, kd_tpl__tok_type end);
@@ -533,6 +552,10 @@ static const char *unquote_name(parser *p, const kd_tpl__tok *t)
 	if (!unquote(&b, t->val, t->len)) {
 		kd_buf_free(&b);
 		perr(p, "invalid syntax");
+	}
+	if (memchr(kd_buf_cstr(&b), '\0', b.len)) {
+		kd_buf_free(&b);
+		perr(p, "template name with a NUL byte (\\x00): kudoc's strings cannot hold one");
 	}
 	char *s = arena_strndup(p->set, kd_buf_cstr(&b), b.len);
 	kd_buf_free(&b);
@@ -552,83 +575,42 @@ static kd_tpl__node *new_number(parser *p, const kd_tpl__tok *t)
 		int l = unquote_char(text + 1, t->len - 1, '\'', &r, &raw);
 		if (l < 0 || (size_t)l + 2 != t->len || text[l + 1] != '\'')
 			perr(p, "malformed character constant: %s", text);
-		cJSON *v = const_number(p, (double)r, true);
+		cJSON *v = const_int(p, (int64_t)r);
 		n->u.konst.v = v;
 		return n;
 	}
-	/* strip underscores (Go allows them between digits with base prefixes and in decimals) */
-	char buf[128];
-	size_t bl = 0;
-	bool bad_us = false;
-	for (size_t i = 0; i < t->len && bl + 1 < sizeof(buf); i++) {
-		if (text[i] == '_') {
-			if (i == 0 || i + 1 == t->len)
-				bad_us = true;
-			continue;
-		}
-		buf[bl++] = text[i];
-	}
-	buf[bl] = '\0';
-	if (t->len >= sizeof(buf) - 1)
-		perr(p, "illegal number syntax: \"%s\"", text);
-	const char *q = buf;
-	bool neg = false;
-	if (*q == '+' || *q == '-')
-		neg = *q++ == '-';
-	int base = 10;
-	const char *digits = q;
-	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
-		base = 16, digits = q + 2;
-	else if (q[0] == '0' && (q[1] == 'o' || q[1] == 'O'))
-		base = 8, digits = q + 2;
-	else if (q[0] == '0' && (q[1] == 'b' || q[1] == 'B'))
-		base = 2, digits = q + 2;
-	else if (q[0] == '0' && q[1])
-		base = 8, digits = q + 1;
-	bool is_int = false, is_uint = false, is_float = false;
-	double f = 0;
+	/* parse.newNumber: integer syntax first (0x123 ...), then float; base/strconv.c has Go's
+	 * strconv rules, underscores and prefixes included */
+	uint64_t u = 0;
 	int64_t iv = 0;
-	if (*digits && !bad_us) {
-		char *e;
-		errno = 0;
-		unsigned long long u = strtoull(digits, &e, base);
-		if (*e == '\0' && digits[0] != '-' && digits[0] != '+' && errno == 0) {
-			if (!neg)
-				is_uint = true;
-			if (neg ? u <= (unsigned long long)INT64_MAX + 1 : u <= (unsigned long long)INT64_MAX) {
-				is_int = true;
-				iv = neg ? (int64_t)(0 - u) : (int64_t)u;
-			}
-		}
-	}
+	double f = 0;
+	bool is_uint = kd_go_parse_uint(text, 0, &u) == 0;
+	bool is_int = kd_go_parse_int(text, 0, &iv) == 0;
+	bool is_float = false;
 	if (is_int) {
 		is_float = true;
 		f = (double)iv;
 	} else if (is_uint) {
 		is_float = true;
-	} else if (!bad_us) {
-		char *e;
-		const char *fs = buf;
-		bool hex = (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'));
-		bool has_exp = strpbrk(buf, hex ? "pP" : "eE") != NULL;
-		if (!(hex && !has_exp) && !(base == 2 || (base == 8 && (q[1] == 'o' || q[1] == 'O')))) {
-			errno = 0;
-			f = strtod(fs, &e);
-			if (*e == '\0' && e != fs) {
-				if (!strpbrk(text, ".eEpP"))
-					perr(p, "integer overflow: \"%s\"", text);
-				is_float = true;
-			}
+		f = (double)u;
+	} else if (kd_go_parse_float(text, &f) == 0) {
+		if (!strpbrk(text, ".eEpP"))
+			perr(p, "integer overflow: \"%s\"", text);
+		is_float = true;
+		if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 && (double)(int64_t)f == f) {
+			is_int = true;
+			iv = (int64_t)f;
 		}
 	}
 	if (!is_int && !is_uint && !is_float)
 		perr(p, "illegal number syntax: \"%s\"", text);
+	/* exec's idealConstant: float syntax gives a float64, else an int, else "overflows int" */
 	bool hexint = t->len > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X') && !strpbrk(text, "pP");
 	cJSON *v = NULL;
 	if (is_float && !hexint && strpbrk(text, ".eEpP"))
-		v = const_number(p, f, false);
+		v = const_number(p, f);
 	else if (is_int)
-		v = const_number(p, (double)iv, true);
+		v = const_int(p, iv);
 	/* v == NULL: an unsigned value that overflows int, reported at execution as Go does */
 	n->u.konst.v = v;
 	return n;
@@ -696,6 +678,10 @@ static kd_tpl__node *term(parser *p)
 		if (!unquote(&b, t->val, t->len)) {
 			kd_buf_free(&b);
 			perr(p, "invalid syntax");
+		}
+		if (memchr(kd_buf_cstr(&b), '\0', b.len)) {
+			kd_buf_free(&b);
+			perr(p, "string constant with a NUL byte (\\x00): kudoc's strings cannot hold one");
 		}
 		cJSON *v = const_string(p, kd_buf_cstr(&b), b.len);
 		kd_buf_free(&b);
@@ -1106,16 +1092,22 @@ static int run_parser(parser *p)
 
 int kd_tpl_parse(kd_tpl_set **out, const char *name, const char *text, size_t len)
 {
+	return kd_tpl_parse_path(out, name, name, text, len);
+}
+
+int kd_tpl_parse_path(kd_tpl_set **out, const char *name, const char *path, const char *text, size_t len)
+{
 	kd_tpl_set *set = NULL;
 	parser *p = NULL;
 	int rc = KD_ERROR;
 	*out = NULL;
 	if (len > (size_t)INT32_MAX) {
-		kd_error_set(KD_ERR_TEMPLATE, "template: %s: template too large", name);
+		kd_error_set_at(KD_ERR_TEMPLATE, path, 0, 0, "template too large");
 		goto done;
 	}
 	set = kd_calloc(1, sizeof(*set));
 	set->name = kd_strdup(name);
+	set->path = kd_strdup(path ? path : name);
 	set->text = kd_malloc(len + 1);
 	memcpy(set->text, text, len);
 	set->text[len] = '\0';
@@ -1153,7 +1145,9 @@ void kd_tpl_set_free(kd_tpl_set *set)
 		a = n;
 	}
 	free(set->defs);
+	kd_strmap_free(&set->defmap);
 	free(set->text);
+	free(set->path);
 	free(set->name);
 	free(set);
 }
@@ -1298,17 +1292,6 @@ typedef struct {
 	kd_buf chain;
 } walker;
 
-static void line_col(const kd_tpl_set *set, int pos, int *line, int *col)
-{
-	int l = 1, ls = 0;
-	for (int i = 0; i < pos && (size_t)i < set->len; i++)
-		if (set->text[i] == '\n') {
-			l++;
-			ls = i + 1;
-		}
-	*line = l;
-	*col = pos - ls;
-}
 
 static int report(walker *w, const kd_tpl__node *n, const char *const *ids, int nids)
 {
@@ -1325,7 +1308,7 @@ static int report(walker *w, const kd_tpl__node *n, const char *const *ids, int 
 		start -= 1 + (int)strlen(n->u.field.idents[0]);
 	else if (n->type == N_VAR)
 		start -= (int)strlen(n->u.field.idents[0]);
-	line_col(w->set, start, &line, &col);
+	kd_text_pos(w->set->text, w->set->len, (size_t)start, &line, &col);
 	col++;
 	return w->cb(kd_buf_cstr(&w->chain), line, col, w->ud);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../base/base.h"
+#include "../../base/json.h"
 #include "../../templates/templates.h"
 
 static const char data_json[] =
@@ -34,10 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kd_tpl_parse(&set, "fuzz.tpl", (const char *)data, size) == 0) {
 		int n = 0;
 		kd_tpl_walk_fields(set, count_field, &n);
+		/* templates may change their data (set, unset): each input gets a copy of its own */
+		cJSON *data_copy = NULL;
+		kd_json_dup(&data_copy, dot, NULL);
 		kd_buf out = KD_BUF_INIT;
 		out.max = (size_t)1 << 20;
-		kd_tpl_execute(&out, set, dot);
+		kd_tpl_execute(&out, set, data_copy);
 		kd_buf_free(&out);
+		kd_json_delete(data_copy);
 		/* the set is reusable and must not have been changed by the first run */
 		kd_buf out2 = KD_BUF_INIT;
 		out2.max = (size_t)1 << 16;

@@ -51,7 +51,11 @@ TEST(templates_errors_are_template_class_with_location)
 	CHECK_INT(kd_tpl_execute(&out, set, data), KD_ERROR);
 	CHECK(kd_error_last_class() == KD_ERR_TEMPLATE);
 	CHECK_STR(kd_error_last(),
-		"template: deploy.yaml:2:12: executing \"deploy.yaml\" at <.Params.nope>: map has no entry for key \"nope\"");
+		"deploy.yaml:2:13: executing \"deploy.yaml\" at <.Params.nope>: map has no entry for key \"nope\"");
+	/* the position is also in the error's parts */
+	CHECK_STR(kd_error_last_info()->file, "deploy.yaml");
+	CHECK_INT(kd_error_last_info()->line, 2);
+	CHECK_INT(kd_error_last_info()->col, 13);
 	CHECK_STR(kd_buf_cstr(&out), "line1\n  ");
 	kd_buf_free(&out);
 	cJSON_Delete(data);
@@ -61,9 +65,12 @@ TEST(templates_errors_are_template_class_with_location)
 	CHECK_INT(kd_tpl_parse(&set, "x.yaml", "a\n{{ nosuch 1 }}", 15), KD_ERROR);
 	CHECK(set == NULL);
 	CHECK(kd_error_last_class() == KD_ERR_TEMPLATE);
-	CHECK_STR(kd_error_last(), "template: x.yaml:2: function \"nosuch\" not defined");
+	CHECK_STR(kd_error_last(), "x.yaml:2:4: function \"nosuch\" not defined");
 	CHECK_INT(kd_tpl_parse(&set, "x.yaml", "{{ if 1 }}", 10), KD_ERROR);
-	CHECK_STR(kd_error_last(), "template: x.yaml:1: unexpected EOF");
+	CHECK_STR(kd_error_last(), "x.yaml:1:11: unexpected EOF");
+	/* a parse names the path it is given, and the name stays the template's */
+	CHECK_INT(kd_tpl_parse_path(&set, "x.yaml", "pkg/templates/x.yaml", "a\n{{ nosuch 1 }}", 15), KD_ERROR);
+	CHECK_STR(kd_error_last(), "pkg/templates/x.yaml:2:4: function \"nosuch\" not defined");
 	kd_tpl_set_free(NULL);
 }
 
@@ -227,7 +234,7 @@ TEST(templates_hostile_nesting_fails_cleanly)
 	const char *rec = "{{ define \"r\" }}{{ if 1 }}{{ with . }}{{ template \"r\" . }}{{ end }}{{ end }}{{ end }}"
 			  "{{ template \"r\" 1 }}";
 	const char *r = render(rec, NULL);
-	CHECK(strncmp(r, "ERR:template: t:1:", 18) == 0);
+	CHECK(strncmp(r, "ERR:t:1:", 8) == 0);
 	CHECK(strstr(r, "exceeded maximum template depth (10000)") != NULL);
 }
 
@@ -277,4 +284,111 @@ TEST(templates_parsed_set_renders_the_same_every_time)
 	kd_buf_free(&first);
 	kd_buf_free(&src);
 	cJSON_Delete(data);
+}
+
+/* Renders src with a budget lowered to `steps` (0: the default); "ERR:..." on failure. */
+static const char *render_budget(const char *src, uint64_t steps, size_t values)
+{
+	uint64_t s0 = kd_tpl__max_steps;
+	size_t v0 = kd_tpl__max_values;
+	if (steps)
+		kd_tpl__max_steps = steps;
+	if (values)
+		kd_tpl__max_values = values;
+	const char *r = render(src, "{}");
+	kd_tpl__max_steps = s0;
+	kd_tpl__max_values = v0;
+	return r;
+}
+
+TEST(templates_execution_budget_stops_runaway_work)
+{
+	/* nested ranges that would run 10^14 passes: stopped, naming where */
+	const char *r = render_budget("x\n{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}", 100000, 0);
+	CHECK(strncmp(r, "ERR:t:2:", 8) == 0 && strstr(r, "did not finish within its budget of 100000 steps"));
+	/* doubly recursive define: 2^40 calls */
+	r = render_budget("{{ define \"r\" }}{{ if lt . 40 }}{{ template \"r\" (add . 1) }}{{ template \"r\" (add . 1) }}"
+			  "{{ end }}{{ end }}{{ template \"r\" 0 }}",
+		100000, 0);
+	CHECK(strncmp(r, "ERR:t:1:", 8) == 0 && strstr(r, "executing \"r\"") && strstr(r, "did not finish"));
+	/* a loop that builds and drops large values counts their bytes as work */
+	r = render_budget("{{ range until 100 }}{{ $x := until 100000 }}{{ end }}", 1000000, 0);
+	CHECK(strstr(r, "did not finish within its budget"));
+	/* under the budget, the same templates finish */
+	CHECK_STR(render_budget("{{ range until 10 }}{{ range until 10 }}.{{ end }}{{ end }}", 1000, 0),
+		"....................................................................................................");
+}
+
+TEST(templates_value_memory_budget)
+{
+	/* values built and kept count; values dropped do not */
+	const char *r = render_budget("{{ $l := list }}{{ range until 100 }}{{ $l = append $l (repeat 10000 \"a\") }}{{ end }}",
+		0, 200000);
+	CHECK(strstr(r, "ERR:t:1:") && (strstr(r, "take more than") || strstr(r, "memory left")));
+	CHECK_STR(render_budget("{{ range until 100 }}{{ $x := repeat 10000 \"a\" }}{{ end }}ok", 0, 200000), "ok");
+	/* a copy that would not fit is refused before it is made */
+	r = render_budget("{{ $s := repeat 150000 \"a\" }}{{ $l := list $s $s $s }}", 0, 400000);
+	CHECK(strstr(r, "error calling list: copying the value would take more than the memory left"));
+	/* one string past 64 MiB: an error, never a cut value */
+	r = render("{{ $s := repeat 1000 (repeat 40000 \"a\") }}{{ cat $s $s | len }}", "{}");
+	CHECK(strstr(r, "error calling cat: the result exceeds the limit of 64 MiB for one string"));
+}
+
+TEST(templates_data_is_changed_in_place_and_detached_nodes_freed)
+{
+	kd_tpl_set *set = NULL;
+	const char *src = "{{ $_ := set .Params \"added\" 1 }}{{ $_ := unset .Params \"gone\" }}"
+			  "{{ $_ := set . \"Pinned\" \"replaced\" }}{{ $_ := set .Params \"big\" (dict \"a\" 1) }}";
+	CHECK_INT(kd_tpl_parse(&set, "t", src, strlen(src)), 0);
+	cJSON *data = cJSON_Parse("{\"Params\":{\"gone\":{\"deep\":[1,2,3]},\"big\":\"old\"}}");
+	cJSON *pinned = cJSON_CreateString("kept");
+	pinned->type |= KD_JSON_PINNED;
+	cJSON_AddItemToObject(data, "Pinned", pinned);
+	kd_buf out = KD_BUF_INIT;
+	CHECK_INT(kd_tpl_execute(&out, set, data), 0);
+	/* the changes are in the caller's tree (Go maps are references) */
+	const cJSON *p = kd_json_get(data, "Params");
+	CHECK(kd_json_get(p, "added") && kd_json_int(kd_json_get(p, "added")) == 1);
+	CHECK(!kd_json_get(p, "gone"));
+	CHECK(cJSON_IsObject(kd_json_get(p, "big")));
+	CHECK_STR(kd_json_get_str(data, "Pinned"), "replaced");
+	/* the pinned node was let go, not freed: still ours (ASan would see a double free) */
+	CHECK_STR(pinned->valuestring, "kept");
+	CHECK(pinned->next == NULL && pinned->prev == NULL);
+	kd_json_delete(pinned);
+	/* the same tree again: what the first run set is there for the second */
+	const char *src2 = "{{ .Params.added }} {{ hasKey .Params \"gone\" }}";
+	kd_tpl_set *set2 = NULL;
+	CHECK_INT(kd_tpl_parse(&set2, "t2", src2, strlen(src2)), 0);
+	kd_buf_clear(&out);
+	CHECK_INT(kd_tpl_execute(&out, set2, data), 0);
+	CHECK_STR(kd_buf_cstr(&out), "1 false");
+	kd_buf_free(&out);
+	kd_tpl_set_free(set);
+	kd_tpl_set_free(set2);
+	kd_json_delete(data);
+}
+
+TEST(templates_many_defines_and_large_maps_stay_linear)
+{
+	/* 200,000 defines (found by hash) and a map of 50,000 keys read through its index */
+	kd_buf src = KD_BUF_INIT;
+	for (int i = 0; i < 200000; i++)
+		kd_buf_printf(&src, "{{ define \"d%d\" }}%d{{ end }}", i, i);
+	kd_buf_puts(&src, "{{ template \"d199999\" }} {{ template \"d7\" }}");
+	kd_tpl_set *set = NULL;
+	CHECK_INT(kd_tpl_parse(&set, "t", src.ptr, src.len), 0);
+	kd_buf out = KD_BUF_INIT;
+	CHECK_INT(kd_tpl_execute(&out, set, NULL), 0);
+	CHECK_STR(kd_buf_cstr(&out), "199999 7");
+	kd_tpl_set_free(set);
+	kd_buf_free(&out);
+	kd_buf_free(&src);
+	CHECK_STR(render("{{ $d := dict }}{{ range $i := until 50000 }}{{ $_ := set $d (printf \"k%d\" $i) $i }}{{ end }}"
+			 "{{ $n := 0 }}{{ range $i := until 50000 }}{{ if hasKey $d (printf \"k%d\" $i) }}{{ $n = add $n 1 }}{{ end }}{{ end }}"
+			 "{{ $n }} {{ index $d \"k49999\" }} {{ $_ := unset $d \"k5\" }}{{ hasKey $d \"k5\" }} {{ len $d }}",
+			 "{}"),
+		"50000 49999 false 49999");
+	/* a duplicate define is still refused */
+	CHECK(strstr(render("{{ define \"a\" }}1{{ end }}{{ define \"a\" }}2{{ end }}", "{}"), "multiple definition of template"));
 }

@@ -108,3 +108,96 @@ TEST(yaml_multi_documents_and_positions)
 	cJSON_Delete(docs);
 	kd_yaml_pos_free(pos);
 }
+
+TEST(yaml_alias_expansion_is_capped_by_bytes)
+{
+	/* a 1 MB scalar named 100 times through each of three levels of aliases: few nodes, 100 GB
+	 * of copies if nothing counted their bytes */
+	kd_buf b = KD_BUF_INIT;
+	kd_buf_puts(&b, "s: &s ");
+	for (int i = 0; i < 1000000; i++)
+		kd_buf_putc(&b, 'x');
+	kd_buf_puts(&b, "\nl1: &l1 [");
+	for (int i = 0; i < 100; i++)
+		kd_buf_puts(&b, i ? ", *s" : "*s");
+	kd_buf_puts(&b, "]\nl2: &l2 [");
+	for (int i = 0; i < 100; i++)
+		kd_buf_puts(&b, i ? ", *l1" : "*l1");
+	kd_buf_puts(&b, "]\nl3: [");
+	for (int i = 0; i < 100; i++)
+		kd_buf_puts(&b, i ? ", *l2" : "*l2");
+	kd_buf_puts(&b, "]\n");
+	cJSON *v = NULL;
+	CHECK(kd_yaml_parse_one(&v, NULL, "bytes.yaml", b.ptr, b.len) == KD_ERROR);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "bytes.yaml:2:") &&
+		strstr(kd_error_last(), "alias and merge expansion over 64 MiB"));
+	/* ... and a merge key copying a large map counts the same way */
+	kd_buf_clear(&b);
+	kd_buf_puts(&b, "m: &m {k: ");
+	for (int i = 0; i < 1000000; i++)
+		kd_buf_putc(&b, 'y');
+	kd_buf_puts(&b, "}\nl:\n");
+	for (int i = 0; i < 100; i++)
+		kd_buf_printf(&b, "  - {<<: *m, n: %d}\n", i);
+	CHECK(kd_yaml_parse_one(&v, NULL, "merge.yaml", b.ptr, b.len) == KD_ERROR);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "alias and merge expansion over 64 MiB"));
+	kd_buf_free(&b);
+}
+
+TEST(yaml_nul_and_bad_bytes_are_errors_at_their_place)
+{
+	/* "\0" would cut the string where C sees its end */
+	CHECK(one("a: 1\nb: \"x\\0y\"\n") == NULL);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "t.yaml:2:4: a NUL character (\\0) in a string is not supported"));
+	/* reader errors name their line and column (characters), not 1:1 */
+	const char bad[] = "a: 1\nb: 2\nc: \xc3\xa9\xff\n";
+	cJSON *v = NULL;
+	CHECK(kd_yaml_parse_one(&v, NULL, "t.yaml", bad, sizeof bad - 1) == KD_ERROR);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "t.yaml:3:5: invalid leading UTF-8 octet"));
+	const char nul[] = "a: 1\n\n  b\0c\n";
+	CHECK(kd_yaml_parse_one(&v, NULL, "t.yaml", nul, sizeof nul - 1) == KD_ERROR);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "t.yaml:3:4: control characters are not allowed (byte 0x00)"));
+	/* a slice of a larger file reports the larger file's lines */
+	CHECK(kd_yaml_parse_one_at(&v, NULL, "t.yaml", bad, sizeof bad - 1, 10) == KD_ERROR);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "t.yaml:12:5:"));
+}
+
+TEST(yaml_many_keys_and_anchors_stay_right)
+{
+	/* 100,000 keys in one map (duplicates found by hash: the last wins) and 100,000 anchors */
+	kd_buf b = KD_BUF_INIT;
+	kd_buf_puts(&b, "m:\n");
+	for (int i = 0; i < 100000; i++)
+		kd_buf_printf(&b, "  k%d: %d\n", i, i);
+	kd_buf_puts(&b, "  k5: again\n  k99999: last\nl:\n");
+	for (int i = 0; i < 100000; i++)
+		kd_buf_printf(&b, "  - &a%d v%d\n", i, i);
+	kd_buf_puts(&b, "  - &a7 redefined\nr: [*a0, *a7, *a99999]\n");
+	cJSON *v = NULL;
+	CHECK_INT(kd_yaml_parse_one(&v, NULL, "many.yaml", b.ptr, b.len), 0);
+	const cJSON *m = kd_json_get(v, "m");
+	CHECK_INT(cJSON_GetArraySize(m), 100000);
+	CHECK_STR(kd_json_get_str(m, "k5"), "again");
+	CHECK_STR(kd_json_get_str(m, "k99999"), "last");
+	CHECK(kd_json_get(m, "k77777") && kd_json_get(m, "k77777")->valuedouble == 77777);
+	const cJSON *r = kd_json_get(v, "r");
+	CHECK_STR(cJSON_GetArrayItem(r, 0)->valuestring, "v0");
+	CHECK_STR(cJSON_GetArrayItem(r, 1)->valuestring, "redefined");
+	CHECK_STR(cJSON_GetArrayItem(r, 2)->valuestring, "v99999");
+	kd_json_delete(v);
+	/* a merge into a large map keeps explicit keys */
+	kd_buf_clear(&b);
+	kd_buf_puts(&b, "base: &b\n");
+	for (int i = 0; i < 100; i++)
+		kd_buf_printf(&b, "  k%d: base\n", i);
+	kd_buf_puts(&b, "top:\n  <<: *b\n  k3: own\n");
+	for (int i = 100; i < 200; i++)
+		kd_buf_printf(&b, "  k%d: own\n", i);
+	CHECK_INT(kd_yaml_parse_one(&v, NULL, "merge.yaml", b.ptr, b.len), 0);
+	const cJSON *top = kd_json_get(v, "top");
+	CHECK_INT(cJSON_GetArraySize(top), 200);
+	CHECK_STR(kd_json_get_str(top, "k3"), "own");
+	CHECK_STR(kd_json_get_str(top, "k50"), "base");
+	kd_json_delete(v);
+	kd_buf_free(&b);
+}

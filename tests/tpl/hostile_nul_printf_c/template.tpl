@@ -1,0 +1,1 @@
+{{ printf "a%cb" 0 | len }}

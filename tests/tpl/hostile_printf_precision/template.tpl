@@ -1,0 +1,1 @@
+{{ printf "%.1000000g" 1e308 | len }} {{ printf "%.400f" 1.0 | len }} {{ printf "%.400f" 1e300 | len }} {{ printf "%.1000001f" 0.1 | len }} {{ printf "%.1000000e" 0.1 | len }} {{ printf "%.2000000d" 7 | len }} {{ printf "%.2000U" 65 | len }} {{ printf "%.2147483647f" 0.1 }}

@@ -1,0 +1,1 @@
+{{ $s := repeat 50000 "ab " }}{{ regexReplaceAll "a" $s "c" | len }} {{ regexFindAll "b" $s -1 | len }} {{ regexSplit " " $s -1 | len }} {{ regexReplaceAllLiteral "a(b)" $s "$1x" | len }} {{ regexFindAll "" "abc" -1 | len }}

@@ -1,0 +1,1 @@
+{{ regexMatch "(x+x+)+y|z" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxz" }} {{ regexMatch "(x+x+)+y" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" }} {{ regexFind "(a|aa)*b" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac" | len }} {{ regexReplaceAll "(a*)*$" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab" "<$1>" }}

@@ -1,0 +1,1 @@
+{{ regexMatch "^[\\s\\S]$" "\v" }} {{ regexMatch "^\\s$" "\v" }} {{ regexFind "." "\xff" | len }} {{ regexFindAll "." "a\xffb" -1 | len }} {{ regexFind "[^a]" "\xfe" | len }} {{ regexMatch "^\\x{FFFD}$" "\xff" }} {{ regexMatch "a$" "a\n" }} {{ regexMatch "(?m)a$" "a\n" }} {{ regexMatch "\\w" "é" }} {{ regexMatch "\\pL" "é" }} {{ regexReplaceAll "(?i)k" "kK\u212a" "x" }}

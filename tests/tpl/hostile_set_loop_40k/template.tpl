@@ -1,0 +1,1 @@
+{{ $d := dict }}{{ range $i := until 40000 }}{{ $_ := set $d (printf "k%d" $i) $i }}{{ end }}{{ len $d }} {{ index $d "k39999" }} {{ hasKey $d "k123" }}{{ $_ := unset $d "k123" }} {{ hasKey $d "k123" }} {{ len $d }}

@@ -1,0 +1,1 @@
+{{ $d := dict "a" 1 }}{{ $x := set $d "b" 2 }}{{ $_ := set $x "c" 3 }}{{ $d }} {{ $y := unset $x "a" }}{{ $_ := set $y "d" 4 }}{{ $d }} {{ $m := merge $d (dict "e" 5) }}{{ $_ := set $m "f" 6 }}{{ $d }}

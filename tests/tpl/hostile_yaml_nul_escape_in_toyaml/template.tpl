@@ -1,0 +1,1 @@
+{{ toYaml (list "a\x01b" "tab\tend") }}
