@@ -475,7 +475,7 @@ static int render_param_file(char **out, const kd_pkg *pkg, const kd_revision *r
 	if (!t)
 		return kd_error_set(KD_ERR_PACKAGE, "%s: parameterFile \"%s\" is not in templates/", pkg->operator_file, name),
 		       KD_ENOTFOUND;
-	int rc = kd_tpl_parse(&set, name, t->file->data, t->file->len);
+	int rc = kd_tpl_parse_path(&set, name, t->file->display, t->file->data, t->file->len);
 	if (!rc) {
 		cJSON *data =
 			kd_plan_template_data(pkg, rev->instance, rev->namespace_, rev->plan, phase, step, rev->params, NULL);
