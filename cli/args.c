@@ -66,6 +66,8 @@ static const flag_def flags[] = {
 	B("overwrite", "-w", "--overwrite", overwrite),
 	B("skip-check", NULL, "--skip-check", skip_check),
 	B("all-versions", "-a", "--all-versions", all_versions),
+	V("interval", NULL, "--interval", interval),
+	B("repair", NULL, "--repair", repair),
 };
 
 bool kd_cli__flag_at(size_t i, const char **name, const char **shortf, const char **longf, bool *takes_value)

@@ -15,6 +15,10 @@ enum {
 	KD_EXIT_USAGE = 2,
 	KD_EXIT_TIMEOUT = 3,
 	KD_EXIT_LOCKED = 4,
+	/* sync: what one run found (README.md, `sync --help`) */
+	KD_EXIT_SYNC_APPLIED = 5, /* a change from git, or a repair, was applied */
+	KD_EXIT_SYNC_DRIFTED = 6, /* live objects differ from the revision; reported, not repaired */
+	KD_EXIT_SYNC_PENDING = 7, /* git has a change sync applies only with --force */
 	KD_EXIT_INTERRUPTED = 130, /* Ctrl-C / SIGTERM: the plan stopped cleanly and can be resumed */
 };
 
@@ -57,6 +61,9 @@ typedef struct {
 	bool overwrite;          /* -w, --overwrite */
 	bool skip_check;         /* --skip-check (repo add) */
 	bool all_versions;       /* -a, --all-versions (search) */
+	/* sync */
+	const char *interval; /* --interval DURATION */
+	bool repair;          /* --repair */
 } kd_cli_opts;
 
 /* Which flags a command accepts: a string of flag names separated by spaces, e.g.
@@ -89,5 +96,6 @@ int kd_cmd_version(int argc, char **argv);
 int kd_cmd_verify(int argc, char **argv);
 int kd_cmd_repo(int argc, char **argv);
 int kd_cmd_search(int argc, char **argv);
+int kd_cmd_sync(int argc, char **argv);
 
 #endif

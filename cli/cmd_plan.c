@@ -249,6 +249,24 @@ static int cmd_history(const kd_cli_opts *o)
 			kd_buf_printf(&out, " (commit %.12s)", commit);
 		kd_buf_putc(&out, '\n');
 		kd_buf_free(&ch);
+		/* `sync --repair` of this revision: when, and what it put back */
+		const cJSON *rp;
+		cJSON_ArrayForEach(rp, r->repairs)
+		{
+			kd_buf_printf(&out, "%-9s repaired %s by %s:", "", kd_json_get_str(rp, "time") ? kd_json_get_str(rp, "time") : "?",
+				kd_json_get_str(rp, "by") ? kd_json_get_str(rp, "by") : "sync");
+			const cJSON *ob;
+			bool first = true;
+			cJSON_ArrayForEach(ob, kd_json_get(rp, "objects"))
+			{
+				const char *ons = kd_json_get_str(ob, "namespace");
+				kd_buf_printf(&out, "%s %s %s%s%s (%s)", first ? "" : ",", kd_json_get_str(ob, "kind") ? kd_json_get_str(ob, "kind") : "?",
+					ons ? ons : "", ons ? "/" : "", kd_json_get_str(ob, "name") ? kd_json_get_str(ob, "name") : "?",
+					kd_json_get_str(ob, "change") ? kd_json_get_str(ob, "change") : "?");
+				first = false;
+			}
+			kd_buf_putc(&out, '\n');
+		}
 	}
 	rc = kd_buf_check(&out, "plan history");
 	if (!rc)

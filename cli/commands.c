@@ -29,6 +29,8 @@ static const kd_cli_command commands[] = {
 		"run the cleanup plan, delete the instance's objects and records"},
 	{"diff", "package", CONN " " SOURCE " instance p P force force-conflicts output",
 		"what an upgrade or update would change, against the live objects"},
+	{"sync", NULL, CONN " instance interval repair force timeout atomic force-conflicts history-max git-credentials git-ssh-key git-known-hosts",
+		"follow the instance's git source: upgrade, update, report or repair drift"},
 	{"plan", NULL, "", "show, list, run or continue an instance's plans"},
 	{"plan status", NULL, CONN " instance output revision wait", "the plan tree of the latest (or a given) revision"},
 	{"plan history", NULL, CONN " instance output", "every revision of an instance"},
@@ -109,6 +111,8 @@ static const struct {
 	{"overwrite", NULL, "replace an existing file"},
 	{"skip-check", NULL, "do not download the index to check the URL"},
 	{"all-versions", NULL, "every version, not only the newest"},
+	{"interval", NULL, "run again after each interval (Go duration: 30s, 1m)"},
+	{"repair", NULL, "re-apply the objects that drifted from the revision"},
 };
 
 const kd_cli_command *kd_cli__command_at(size_t i)

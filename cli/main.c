@@ -24,6 +24,8 @@ static const char usage[] =
 	"  get instances            list the instances kudoc installed\n"
 	"  diff [PACKAGE] --instance NAME\n"
 	"                           what an upgrade or update would change, against the live objects\n"
+	"  sync --instance NAME [--interval 1m] [--repair]\n"
+	"                           follow the instance's git source; report or repair drift\n"
 	"  template PACKAGE         render the objects a plan would apply, offline\n"
 	"  package verify PACKAGE   check a package the way KUDO does\n"
 	"  package list params|plans|tasks PACKAGE\n"
@@ -39,7 +41,7 @@ static const char usage[] =
 	"\n"
 	"Run 'kubectl-kudo COMMAND --help' for a command's flags.\n"
 	"Exit codes: 0 success, 1 failure, 2 usage error, 3 timeout, 4 locked by another command,\n"
-	"130 interrupted.\n";
+	"130 interrupted; sync also 5 applied, 6 drifted, 7 pending (see sync --help).\n";
 
 int main(int argc, char **argv)
 {
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
 		{"plan", kd_cmd_plan},
 		{"get", kd_cmd_get},
 		{"diff", kd_cmd_diff},
+		{"sync", kd_cmd_sync},
 		{"completion", kd_cmd_completion},
 	};
 	for (size_t i = 0; i < KD_ARRAY_SIZE(cmds); i++)

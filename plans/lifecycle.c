@@ -1036,6 +1036,15 @@ done:
 	return rc;
 }
 
+/* The earlier user values without the ones o->forget names (a copy; the caller frees it). */
+static cJSON *forget_values(const cJSON *user, const kd_op_options *o)
+{
+	cJSON *v = user ? cJSON_Duplicate(user, 1) : cJSON_CreateObject();
+	for (size_t i = 0; i < o->nforget; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(v, o->forget[i]);
+	return v;
+}
+
 /* Update and upgrade: a new revision over the latest one. */
 /* With `pv`, stops before the first write and hands what it resolved over to *pv. */
 static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options *o, bool upgrade, kd_op_preview *pv)
@@ -1091,7 +1100,10 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 			goto done;
 		}
 	}
-	if ((rc = params_of(&np, pkg, o, last->user_params)))
+	cJSON *previous = forget_values(last->user_params, o);
+	rc = params_of(&np, pkg, o, previous);
+	cJSON_Delete(previous);
+	if (rc)
 		goto done;
 	if ((rc = kd_params_check_immutable(np, last->params)))
 		goto done;
@@ -1117,7 +1129,7 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 			goto done;
 	}
 	rev = new_revision(&x, pkg, o->instance, upgrade ? "upgrade" : "update", plan);
-	rev->source = record_source(upgrade && o->source ? o->source : last->source, o);
+	rev->source = record_source(o->source ? o->source : last->source, o);
 	rev->user_params = user_values(np, pkg);
 	if ((rc = kd_params_to_template(&rev->params, np)))
 		goto done;
@@ -1404,14 +1416,22 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 	kd_plan_lock_release(lock);
 	lock = NULL;
 	if (!o->keep_history) {
-		kd_buf ln = KD_BUF_INIT;
-		kd_plans__lease_name(&ln, o->instance);
-		kd_kube_ref lref = {"coordination.k8s.io/v1", "Lease", x.ns, kd_buf_cstr(&ln), NULL};
-		kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
-		rc = kd_kube_delete(x.c, &lref, &d);
-		if (rc == KD_ENOTFOUND)
-			rc = 0;
-		kd_buf_free(&ln);
+		/* its lock, and the Lease a `sync` of it holds (a sync loop still running loses it) */
+		for (int k = 0; k < 2 && !rc; k++) {
+			kd_buf ln = KD_BUF_INIT;
+			if (k == 0)
+				kd_plans__lease_name(&ln, o->instance);
+			else
+				kd_sync_lease_name(&ln, o->instance);
+			kd_kube_ref lref = {"coordination.k8s.io/v1", "Lease", x.ns, kd_buf_cstr(&ln), NULL};
+			kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
+			rc = kd_kube_delete(x.c, &lref, &d);
+			if (rc == KD_ENOTFOUND) {
+				kd_error_clear();
+				rc = 0;
+			}
+			kd_buf_free(&ln);
+		}
 	}
 	result_set(res, last);
 	say(&x, last, "instance %s/%s uninstalled%s", x.ns, o->instance, o->keep_history ? " (history kept)" : "");

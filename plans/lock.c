@@ -1,5 +1,5 @@
 /* The instance lock: a coordination.k8s.io/v1 Lease that a command holds while it changes an
- * instance, renewed by a thread. Another command fails at once naming the holder. Nothing can
+ * instance, renewed by a thread (and, under another name, the Lease a `sync` holds). Another command fails at once naming the holder. Nothing can
  * wedge an instance: a holder that stops renewing loses the Lease after its duration, and a
  * holder that was a process of this host which no longer runs loses it at once. Every write is
  * guarded by the Lease's resourceVersion, so two takers never both win. */
@@ -187,8 +187,9 @@ static bool held_by_a_live_holder(const lease_view *v, int64_t now)
 	return v->holder && *v->holder && v->renew_us + (int64_t)v->dur_s * 1000000 > now && !holder_dead_here(v->holder);
 }
 
-static int locked_error(const char *ns, const char *instance, const char *holder, int64_t acquire_us,
-	int64_t renew_us, long dur_s)
+/* `lease`: NULL for the instance lock, else the name of the other Lease that was asked for. */
+static int locked_error(const char *ns, const char *instance, const char *lease, const char *holder,
+	int64_t acquire_us, int64_t renew_us, long dur_s)
 {
 	char since[64] = "an unknown time";
 	if (acquire_us)
@@ -196,10 +197,16 @@ static int locked_error(const char *ns, const char *instance, const char *holder
 	int64_t left = renew_us + (int64_t)dur_s * 1000000 - kd_plans__now_us();
 	char d[32];
 	kd_plans__fmt_duration(d, sizeof(d), left > 0 ? left : 0);
-	kd_error_set(KD_ERR_PLAN,
-		"instance %s/%s is locked by another command: %s (since %s); the lock expires when its holder "
-		"stops renewing it for %lds (in %s at the earliest)",
-		ns, instance, holder, since, dur_s, d);
+	if (lease)
+		kd_error_set(KD_ERR_PLAN,
+			"instance %s/%s: Lease %s is held by another command: %s (since %s); it expires when its holder "
+			"stops renewing it for %lds (in %s at the earliest)",
+			ns, instance, lease, holder, since, dur_s, d);
+	else
+		kd_error_set(KD_ERR_PLAN,
+			"instance %s/%s is locked by another command: %s (since %s); the lock expires when its holder "
+			"stops renewing it for %lds (in %s at the earliest)",
+			ns, instance, holder, since, dur_s, d);
 	return KD_ELOCKED;
 }
 
@@ -214,7 +221,11 @@ int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd
 	pthread_cond_init(&l->cv, NULL);
 	l->lease_s = opts && opts->lease_s > 0 ? opts->lease_s : 30;
 	l->ns = kd_strdup(ns);
-	kd_plans__lease_name(&b, instance);
+	const char *custom = opts && opts->lease_name && *opts->lease_name ? opts->lease_name : NULL;
+	if (custom)
+		kd_buf_puts(&b, custom);
+	else
+		kd_plans__lease_name(&b, instance);
 	l->name = kd_buf_detach(&b);
 	identity(&b, opts ? opts->command : NULL);
 	l->identity = kd_buf_detach(&b);
@@ -239,7 +250,7 @@ int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd
 			/* Our own identity: a retried write of ours that landed (the answer was lost). */
 			bool mine = v.holder && strcmp(v.holder, l->identity) == 0;
 			if (!mine && held_by_a_live_holder(&v, now)) {
-				rc = locked_error(ns, instance, v.holder, v.acquire_us, v.renew_us, v.dur_s);
+				rc = locked_error(ns, instance, custom, v.holder, v.acquire_us, v.renew_us, v.dur_s);
 				cJSON_Delete(cur);
 				goto fail;
 			}
@@ -323,7 +334,7 @@ int kd_plan_lock_check(kd_kube_client *c, const char *ns, const char *instance)
 	lease_view v;
 	view_of(&v, cur, 30);
 	if (held_by_a_live_holder(&v, kd_plans__now_us()))
-		rc = locked_error(ns, instance, v.holder, v.acquire_us, v.renew_us, v.dur_s);
+		rc = locked_error(ns, instance, NULL, v.holder, v.acquire_us, v.renew_us, v.dur_s);
 	cJSON_Delete(cur);
 	return rc;
 }

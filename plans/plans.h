@@ -195,6 +195,7 @@ typedef struct kd_revision {
 	cJSON *params;      /* the resolved set, template form */
 	cJSON *changed;     /* names of the parameters this revision changed (array) */
 	long rollback_of;   /* rollback: the revision whose package and parameters it restored */
+	cJSON *repairs;     /* `sync --repair` of this revision: [{time, commit, objects}]; NULL when none */
 	char *plan;
 	kd_plan_status *status;
 	kd_rev_object *objects;
@@ -242,8 +243,11 @@ typedef struct kd_plan_lock kd_plan_lock;
 typedef struct {
 	long lease_s;       /* 0: 30 */
 	const char *command; /* for the holder identity "host/pid/command" */
+	/* The Lease's name; NULL: "kudoc.<instance>", the instance lock. Another name is another
+	 * lock with the same rules (`sync` holds "kudoc-sync.<instance>" while it runs). */
+	const char *lease_name;
 } kd_plan_lock_options;
-#define KD_PLAN_LOCK_OPTIONS_INIT {0, NULL}
+#define KD_PLAN_LOCK_OPTIONS_INIT {0, NULL, NULL}
 
 /* Takes the lock. KD_ELOCKED when another live holder has it (the message names the holder and
  * since when, and how long until it expires). A Lease whose holder stopped renewing, or whose
@@ -360,7 +364,12 @@ typedef struct {
 	 * again at a new commit). */
 	const char *const *pspecs;
 	size_t npspecs;
-	const cJSON *source;    /* install/upgrade: where the package came from (recorded) */
+	const cJSON *source;    /* install/upgrade (and update when given: sync): where the package
+	                         * came from (recorded) */
+	/* update/upgrade: names of earlier user values to forget before resolving (sync: the values
+	 * the recorded -P git: files gave, so a key taken out of such a file returns to its default) */
+	const char *const *forget;
+	size_t nforget;
 	const char *plan;       /* trigger: the plan */
 	long revision;          /* rollback: the target (0: the previous good one) */
 	long timeout_ms;        /* the plan; 0: 10 minutes */
@@ -565,5 +574,62 @@ typedef struct {
  * kd_op_upgrade before their first write. */
 int kd_op_preview_new(kd_op_preview *out, const kd_pkg *pkg, const kd_op_options *o);
 void kd_op_preview_clear(kd_op_preview *pv);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sync (plans/sync.c): an instance kept in step with the git source its latest revision records.
+ * One run resolves the recorded URL, ref and path again and compares:
+ *   - a new commit with another operatorVersion: kd_op_upgrade with the package at that commit
+ *     and the recorded -P git: files read at it (an older version, or the same version with other
+ *     package files, only with `force`: KD_SYNC_PENDING otherwise);
+ *   - a new commit with the installed package whose -P git: files changed: kd_op_update (the
+ *     plan the changed values trigger; values a file no longer sets return to their defaults);
+ *   - a new commit with neither, or the same commit: no new revision; the live objects are
+ *     compared with the latest revision's (kd_plan_diff_run: server-side dry run, managed fields
+ *     left out) and differences are drift, re-applied (only the drifted objects) with `repair`,
+ *     which the revision's record keeps ("repairs").
+ * After a rollback (the latest revision is one), a git change is applied only with `force`
+ * (KD_SYNC_PENDING otherwise): the rollback pins the instance until someone moves it on.
+ * An instance whose latest revision did not come from git has no ref to follow: only its live
+ * objects are compared. */
+
+typedef enum {
+	KD_SYNC_IN_SYNC = 0, /* git has nothing new for the instance and the live objects match */
+	KD_SYNC_APPLIED,     /* an upgrade or update ran to COMPLETE, or drift was repaired */
+	KD_SYNC_DRIFTED,     /* live objects differ from the revision (or its plan did not finish); not repaired */
+	KD_SYNC_PENDING,     /* git differs in a way sync applies only with `force` (see above) */
+} kd_sync_outcome;
+
+/* "in sync", "applied", "drifted", "pending". */
+const char *kd_sync_outcome_name(kd_sync_outcome o);
+
+typedef struct {
+	/* config, client_options, instance (required), namespace_, timeout_ms, history_max, atomic,
+	 * force_conflicts, interrupt, command, observer: as the lifecycle operations take them. The
+	 * package, parameters, source and force fields are sync's own and ignored here. */
+	kd_op_options op;
+	/* git credentials, known_hosts, the cache folder (git_url/ref/path come from the record) */
+	kd_source_options source;
+	bool repair; /* re-apply drifted objects; continue an unfinished latest revision */
+	bool force;  /* apply a downgrade, a changed package under the same version, a change after a rollback */
+} kd_sync_options;
+
+typedef struct {
+	kd_sync_outcome outcome;
+	const char *action;   /* static: "none", "upgrade", "update", "repair", "resume" */
+	long revision;        /* the instance's latest revision afterwards */
+	char *commit;         /* the commit the ref resolved to; NULL for a source that is not git */
+	char *summary;        /* one line, no newline: what sync found and did */
+	kd_plan_diff *drift;  /* the drifted objects (DRIFTED, or what a repair re-applied); NULL else */
+	long drift_revision;  /* the revision `drift` compares with */
+} kd_sync_result;
+
+void kd_sync_result_clear(kd_sync_result *r);
+/* Runs one sync of o->op.instance. Errors (nothing changed in the cluster before the first
+ * write): KD_ENOTFOUND (no such instance), KD_ELOCKED (another command holds it), the git
+ * source's errors (unknown ref, unreachable, credentials, host key, no operator.yaml), those of
+ * kd_op_upgrade/update, KD_ETIMEOUT, KD_ECANCELED; a FATAL_ERROR latest revision is KD_ERROR. */
+int kd_sync_once(kd_sync_result *res, const kd_sync_options *o);
+/* The name of the Lease a sync of `instance` holds: "kudoc-sync.<instance>". */
+void kd_sync_lease_name(kd_buf *out, const char *instance);
 
 #endif

@@ -136,6 +136,7 @@ void kd_revision_free(kd_revision *rev)
 	cJSON_Delete(rev->user_params);
 	cJSON_Delete(rev->params);
 	cJSON_Delete(rev->changed);
+	cJSON_Delete(rev->repairs);
 	free(rev->plan);
 	kd_plan_status_free(rev->status);
 	objects_free(rev);
@@ -205,6 +206,8 @@ cJSON *kd_revision_to_json(const kd_revision *rev)
 	cJSON_AddItemToObject(o, "changed", dup_or_new(rev->changed, true));
 	if (rev->rollback_of)
 		cJSON_AddNumberToObject(o, "rollbackOf", (double)rev->rollback_of);
+	if (cJSON_GetArraySize(rev->repairs) > 0)
+		cJSON_AddItemToObject(o, "repairs", cJSON_Duplicate(rev->repairs, 1));
 	add_str(o, "plan", rev->plan);
 	if (rev->status)
 		cJSON_AddItemToObject(o, "status", kd_plan_status_to_json(rev->status));
@@ -262,6 +265,8 @@ int kd_revision_from_json(kd_revision **out, const cJSON *json)
 	rev->params = dup_or_new(kd_json_get(pa, "resolved"), false);
 	rev->changed = dup_or_new(kd_json_get(json, "changed"), true);
 	rev->rollback_of = num(json, "rollbackOf");
+	const cJSON *rp = kd_json_get(json, "repairs");
+	rev->repairs = cJSON_IsArray(rp) ? cJSON_Duplicate(rp, 1) : NULL;
 	rev->plan = dup_str(json, "plan");
 	rev->digest = dup_str(json, "digest");
 	rev->package_parts = (size_t)num(json, "packageParts");

@@ -53,7 +53,7 @@ TEST(completion_bash_script_loads_and_completes)
 		{"kubectl-kudo ins", "install\n"},
 		{"kubectl-kudo u", "uninstall\nupdate\nupgrade\n"},
 		{"kubectl-kudo \"\"",
-			"completion\ndiff\nget\ninstall\npackage\nplan\nrepo\nrollback\nsearch\ntemplate\nuninstall\nupdate\nupgrade\nverify\nversion\n"},
+			"completion\ndiff\nget\ninstall\npackage\nplan\nrepo\nrollback\nsearch\nsync\ntemplate\nuninstall\nupdate\nupgrade\nverify\nversion\n"},
 		{"kubectl-kudo plan st", "status\n"},
 		{"kubectl-kudo plan \"\"", "history\nresume\nstatus\ntrigger\n"},
 		{"kubectl-kudo package list p", "params\nplans\n"},
@@ -65,6 +65,8 @@ TEST(completion_bash_script_loads_and_completes)
 		{"kubectl-kudo plan status --w", "--wait\n"},
 		{"kubectl-kudo install --ti", "--timeout\n"},
 		{"kubectl-kudo uninstall --fo", ""},
+		{"kubectl-kudo sync --instance x --re", "--repair\n"},
+		{"kubectl-kudo sync --git-k", "--git-known-hosts\n"},
 		{"kubectl-kudo get instances -A --all", "--all-namespaces\n"},
 		/* flag values: after a space, after "=" (bash splits there) and inside "--flag=x" */
 		{"kubectl-kudo get instances -o \"\"", "json\nyaml\n"},
