@@ -189,6 +189,19 @@ static int take_lease(kd_plan_lock **lock, sync_run *s)
 	return kd_plan_lock_acquire(lock, s->cfg, &co, s->ns, s->o->instance, &lo);
 }
 
+/* After a plan stopped (Ctrl-C, a timeout): how to go on. A repair's error says it itself. */
+static void resume_hint(int rc, const kd_sync_result *res, const sync_run *s)
+{
+	bool plan = strcmp(res->action, "upgrade") == 0 || strcmp(res->action, "update") == 0 ||
+		    strcmp(res->action, "resume") == 0;
+	if ((rc != KD_ECANCELED && rc != KD_ETIMEOUT) || !plan)
+		return;
+	char *msg = kd_strdup(kd_error_last() ? kd_error_last() : "stopped");
+	kd_error_set(KD_ERR_PLAN, "%s; to continue: kubectl kudo plan resume --instance %s -n %s", msg, s->o->instance,
+		s->ns);
+	free(msg);
+}
+
 static int run_once(sync_run *s)
 {
 	kd_plan_lock *lock = NULL;
@@ -204,8 +217,10 @@ static int run_once(sync_run *s)
 	bool ran = strcmp(res.action, "upgrade") == 0 || strcmp(res.action, "update") == 0 ||
 		   strcmp(res.action, "resume") == 0;
 	kd_cli__progress_finish(prog, rc == 0 && ran);
-	if (rc)
+	if (rc) {
+		resume_hint(rc, &res, s);
 		goto done;
+	}
 	if (res.drift) {
 		const char *term = getenv("TERM");
 		bool color = isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0 && !getenv("NO_COLOR");
@@ -271,11 +286,13 @@ static int run_loop(sync_run *s, long interval_ms)
 		}
 		kd_sync_result res = {0};
 		rc = kd_sync_once(&res, &s->so);
+		resume_hint(rc, &res, s);
 		utc_now(t, sizeof(t));
 		if (rc == 0)
 			put_line("%s %s", t, res.summary);
 		else if (rc != KD_ECANCELED || !kd_cli_interrupted)
-			put_line("%s failed: %s", t, kd_error_last() ? kd_error_last() : "sync failed");
+			put_line("%s %s: %s", t, rc == KD_ELOCKED ? "locked" : "failed",
+				kd_error_last() ? kd_error_last() : "sync failed");
 		kd_sync_result_clear(&res);
 		if (rc == KD_ECANCELED && kd_cli_interrupted)
 			break; /* a plan was interrupted: say how to resume */
@@ -349,14 +366,6 @@ static int run(const kd_cli_opts *o)
 	s.so.repair = o->repair;
 	s.so.force = o->force;
 	rc = interval_ms ? run_loop(&s, interval_ms) : run_once(&s);
-	const char *m = kd_error_last();
-	if ((rc == KD_ECANCELED || rc == KD_ETIMEOUT) && !(m && strncmp(m, "repair of instance", 18) == 0)) {
-		/* a plan was stopped (a repair's wait says what it left instead) */
-		char *msg = kd_strdup(m ? m : "stopped");
-		kd_error_set(KD_ERR_PLAN, "%s; to continue: kubectl kudo plan resume --instance %s -n %s (or sync again)", msg,
-			o->instance, s.ns);
-		free(msg);
-	}
 done:
 	kd_buf_free(&s.lease);
 	kd_kube_config_free(s.cfg);

@@ -615,7 +615,8 @@ typedef struct {
 
 typedef struct {
 	kd_sync_outcome outcome;
-	const char *action;   /* static: "none", "upgrade", "update", "repair", "resume" */
+	const char *action;   /* static: "none", "upgrade", "update", "repair", "resume"; set also
+	                       * when that step failed (kd_sync_once's error) */
 	long revision;        /* the instance's latest revision afterwards */
 	char *commit;         /* the commit the ref resolved to; NULL for a source that is not git */
 	char *summary;        /* one line, no newline: what sync found and did */

@@ -303,14 +303,19 @@ static size_t plan_index(const kd_exec_plan *p, const kd_obj_diff *it)
 	return at;
 }
 
-static int cmp_size(const void *a, const void *b)
+/* An object to re-apply: its index in the plan and in the diff. */
+typedef struct {
+	size_t plan, item;
+} apply_at;
+
+static int by_plan_order(const void *a, const void *b)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	size_t x = ((const apply_at *)a)->plan, y = ((const apply_at *)b)->plan;
 	return x < y ? -1 : x > y;
 }
 
 /* The repair as its record keeps it. */
-static cJSON *repair_entry(const kd_plan_diff *d, const char *commit)
+static cJSON *repair_entry(const kd_plan_diff *d, const bool *done, const char *commit)
 {
 	char t[64];
 	cJSON *e = cJSON_CreateObject();
@@ -322,7 +327,7 @@ static cJSON *repair_entry(const kd_plan_diff *d, const char *commit)
 	cJSON *objs = cJSON_AddArrayToObject(e, "objects");
 	for (size_t i = 0; i < d->nitems; i++) {
 		const kd_obj_diff *it = &d->items[i];
-		if (it->change == KD_OBJ_UNCHANGED)
+		if (it->change == KD_OBJ_UNCHANGED || !done[i])
 			continue;
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "change",
@@ -353,7 +358,8 @@ static int repair(sync_ctx *x, const kd_revision *last, kd_exec_plan *plan, cons
 	kd_revision *cur = NULL;
 	kd_kube_ref *applied = NULL, *gone = NULL;
 	size_t napplied = 0, ngone = 0, nidx = 0;
-	size_t *idx = kd_calloc(d->nitems ? d->nitems : 1, sizeof(*idx));
+	apply_at *idx = kd_calloc(d->nitems ? d->nitems : 1, sizeof(*idx));
+	bool *done = kd_calloc(d->nitems ? d->nitems : 1, sizeof(*done));
 	int rc;
 	kd_plan_lock_options lo = KD_PLAN_LOCK_OPTIONS_INIT;
 	lo.command = str_or(op->command, "sync");
@@ -386,18 +392,28 @@ static int repair(sync_ctx *x, const kd_revision *last, kd_exec_plan *plan, cons
 				kd_error_clear();
 				rc = 0;
 			}
+			if (rc) {
+				char *m = kd_strdup(str_or(kd_error_last(), "refused"));
+				kd_error_set(KD_ERR_PLAN, "repair of instance %s/%s: deleting %s %s%s%s: %s", x->ns, x->instance,
+					it->kind, it->namespace_, *it->namespace_ ? "/" : "", it->name, m);
+				free(m);
+				break;
+			}
+			done[i] = true;
 			gone = kd_realloc(gone, (ngone + 1) * sizeof(*gone));
 			gone[ngone++] = ref;
 		} else if (it->change == KD_OBJ_CHANGED || it->change == KD_OBJ_ADDED) {
 			size_t at = plan_index(plan, it);
-			if (at != SIZE_MAX)
-				idx[nidx++] = at;
+			if (at != SIZE_MAX) {
+				idx[nidx].plan = at;
+				idx[nidx++].item = i;
+			}
 		}
 	}
-	qsort(idx, nidx, sizeof(*idx), cmp_size);
+	qsort(idx, nidx, sizeof(*idx), by_plan_order);
 	for (size_t k = 0; k < nidx && !rc; k++) {
 		const char *tname = NULL;
-		const cJSON *obj = kd_exec_plan_object(plan, idx[k], NULL, &tname);
+		const cJSON *obj = kd_exec_plan_object(plan, idx[k].plan, NULL, &tname);
 		kd_kube_apply_options ao = KD_KUBE_APPLY_OPTIONS_INIT;
 		ao.force = true; /* repairing is taking the revision's fields back */
 		cJSON *got = NULL;
@@ -414,6 +430,7 @@ static int repair(sync_ctx *x, const kd_revision *last, kd_exec_plan *plan, cons
 				kd_json_get_str(md, "namespace"), kd_json_get_str(md, "name"), NULL};
 			applied = kd_realloc(applied, (napplied + 1) * sizeof(*applied));
 			applied[napplied++] = ref;
+			done[idx[k].item] = true;
 		}
 		cJSON_Delete(got);
 	}
@@ -421,7 +438,7 @@ static int repair(sync_ctx *x, const kd_revision *last, kd_exec_plan *plan, cons
 	if (napplied || ngone) {
 		if (!cur->repairs)
 			cur->repairs = cJSON_CreateArray();
-		cJSON_AddItemToArray(cur->repairs, repair_entry(d, x->res->commit));
+		cJSON_AddItemToArray(cur->repairs, repair_entry(d, done, x->res->commit));
 		char *keep = rc ? kd_strdup(str_or(kd_error_last(), "")) : NULL;
 		int src = kd_revision_save(rc_client, cur, false);
 		if (keep) {
@@ -445,10 +462,10 @@ static int repair(sync_ctx *x, const kd_revision *last, kd_exec_plan *plan, cons
 		wo.timeout_ms = timeout;
 		rc = kd_kube_wait(x->c, applied, napplied, &wo);
 	}
-	if (rc && rc != KD_ECANCELED) {
+	if (rc) {
 		char *m = kd_strdup(str_or(kd_error_last(), "failed"));
 		kd_error_set(KD_ERR_PLAN, "repair of instance %s/%s: the objects were re-applied (and recorded), but %s",
-			x->ns, x->instance, m);
+			x->ns, x->instance, rc == KD_ECANCELED ? "the wait for them was interrupted" : m);
 		free(m);
 	}
 done:
@@ -458,6 +475,7 @@ done:
 	free(applied);
 	free(gone);
 	free(idx);
+	free(done);
 	return rc;
 }
 
@@ -482,9 +500,9 @@ static int compare_live(sync_ctx *x)
 		op.instance = x->instance;
 		op.namespace_ = x->ns;
 		kd_op_result r = {0};
+		res->action = "resume";
 		rc = kd_op_resume(&r, &op);
 		if (rc == 0) {
-			res->action = "resume";
 			res->revision = r.revision;
 			part(x, "resumed: revision %ld, plan %s %s", r.revision, str_or(r.plan, last->plan),
 				kd_exec_state_name(r.state));
@@ -545,6 +563,7 @@ static int compare_live(sync_ctx *x)
 		kd_buf_free(&names);
 	} else {
 		kd_buf_free(&names);
+		res->action = "repair";
 		if ((rc = repair(x, last, plan, d)))
 			goto done;
 		kd_buf_clear(&names);
@@ -552,7 +571,6 @@ static int compare_live(sync_ctx *x)
 		part(x, "repaired: %zu object%s back to revision %ld (%s), recorded in revision %ld", drifted(d),
 			drifted(d) == 1 ? "" : "s", last->number, kd_buf_cstr(&names), last->number);
 		kd_buf_free(&names);
-		res->action = "repair";
 		if (!x->pending)
 			res->outcome = KD_SYNC_APPLIED;
 	}
@@ -674,17 +692,18 @@ static int follow_git(sync_ctx *x, bool *handled, kd_pkg *pkg, const kd_pkg_orig
 	op.force = x->o->force;
 	op.dry_run = false;
 	bool upgrade = !same_pkg;
+	x->res->action = upgrade ? "upgrade" : "update"; /* also when it fails: a plan may have run */
 	rc = upgrade ? kd_op_upgrade(&r, pkg, &op) : kd_op_update(&r, &op);
 	if (rc)
 		goto done;
 	if (r.noop) {
+		x->res->action = "none";
 		x->reload = true;
 		note(x, "commit %.12s changed %s but no parameter value (revision %ld stays)", now->commit,
 			nnew == 1 ? nt[0].name : "the parameter files", last->number);
 		goto done;
 	}
 	*handled = true;
-	x->res->action = upgrade ? "upgrade" : "update";
 	x->res->revision = r.revision;
 	x->res->outcome = KD_SYNC_APPLIED;
 	kd_revision *nr = NULL;

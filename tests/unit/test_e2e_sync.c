@@ -821,3 +821,48 @@ done:
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);
 }
+
+TEST(e2e_sync_interval_interrupted_during_a_plan_says_how_to_resume)
+{
+	char *ns = kd_e2e_ns("kd-syncint");
+	kd_kube_client *c = kd_e2e_client(ns);
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	app_repo r;
+	char c1[41], c2[41];
+	char *log = kd_e2e_tmp("sync-int.log");
+	int a = -1;
+	CHECK(c != NULL);
+	if (!repo_init(&r, "sync-int-repo", c1))
+		goto done;
+	RUN(0, NULL, ns, "install 'git+%s//app?ref=main' -P git:values.yaml --instance si", r.url);
+	a = spawn_loop(ns, "si", log);
+	log_wait w1 = {log, "in sync: revision 1"};
+	CHECK(kd_e2e_eventually(log_has, &w1, 60));
+	/* the new values make the pods never ready: the update's plan waits */
+	if (!repo_do(&r, c2, "put", "values.yaml", "greeting: from-git\\nstuck: true\\n"))
+		goto done;
+	log_wait w2 = {log, "revision 2: update of app 0.1.0 (plan deploy)"};
+	CHECK(kd_e2e_eventually(log_has, &w2, 60));
+	kill(a, SIGINT);
+	CHECK_INT(kd_e2e_wait(a, 30), 130);
+	a = -1;
+	const char *text = kd_gitfix_read(log);
+	CHECK(strstr(text, "interrupted") != NULL);
+	CHECK(strstr(text, "plan resume --instance si") != NULL);
+	holder_wait hw = {c, ns, "kudoc-sync.si", ""};
+	CHECK_STR(lease_holder(c, ns, hw.lease), "");
+	CHECK_STR(lease_holder(c, ns, "kudoc.si"), "");
+	/* the next sync reports the unfinished revision as drift and leaves it */
+	RUN(6, NULL, ns, "sync --instance si");
+	HAS(out, "drifted: revision 2 (plan deploy) has not finished (IN_PROGRESS): `plan resume` or `sync --repair` "
+		 "continues it");
+	CHECK_INT(nrevs(c, ns, "si"), 2);
+done:
+	if (a > 0)
+		kd_gitfix_kill(a);
+	free(log);
+	kd_kube_client_free(c);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
