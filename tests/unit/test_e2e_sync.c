@@ -251,7 +251,7 @@ static server start_httpd(const char *git_root)
 		kd_test_root(), kd_buf_cstr(&pf), git_root);
 	s.pid = kd_gitfix_spawn(kd_buf_cstr(&cmd), kd_buf_cstr(&log));
 	if (CHECK(kd_gitfix_wait_file(kd_buf_cstr(&pf))))
-		s.port = atoi(kd_gitfix_read(kd_buf_cstr(&pf)));
+		s.port = (int)strtol(kd_gitfix_read(kd_buf_cstr(&pf)), NULL, 10);
 	kd_buf_free(&cmd);
 	kd_buf_free(&log);
 	kd_buf_free(&pf);
@@ -864,5 +864,38 @@ done:
 	kd_kube_client_free(c);
 	kd_buf_free(&out);
 	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* An instance from a folder has no ref to follow: sync compares its live objects only. */
+TEST(e2e_sync_of_an_instance_not_from_git_compares_the_live_objects)
+{
+	char *ns = kd_e2e_ns("kd-syncdir");
+	kd_kube_client *c = kd_e2e_client(ns);
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, kc = KD_BUF_INIT, want = KD_BUF_INIT;
+	CHECK(c != NULL);
+	RUN(0, NULL, ns, "install tests/e2e/packages/app-0.1.0 --instance fd");
+	RUN(0, NULL, ns, "sync --instance fd");
+	HAS(out, "in sync: revision 1 (app 0.1.0, plan deploy); 4 objects match the live ones; its package is not from git "
+		 "(dir tests/e2e/packages/app-0.1.0): there is no ref to follow, only the live objects are compared\n");
+	const char *patch[] = {"-n", ns, "patch", "configmap", "fd-config", "--type=merge", "-p",
+		"{\"data\":{\"greeting\":\"by-hand\"}}", NULL};
+	CHECK_INT(kd_e2e_kubectl(&kc, patch), 0);
+	RUN(6, NULL, ns, "sync --instance fd");
+	HAS(out, "-  greeting: by-hand\n+  greeting: hello\n");
+	kd_buf_printf(&want, "drifted: 1 of 4 objects differ from revision 1: ConfigMap %s/fd-config (changed)", ns);
+	HAS(out, kd_buf_cstr(&want));
+	RUN(5, NULL, ns, "sync --instance fd --repair");
+	CHECK_STR(cm_value(c, ns, "fd-config", "greeting"), "hello");
+	RUN(0, NULL, ns, "sync --instance fd");
+	/* no instance at all: one error */
+	RUN(1, NULL, ns, "sync --instance nosuch");
+	ONE_ERROR(err, "instance ");
+	HAS(err, "/nosuch does not exist");
+	kd_kube_client_free(c);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_buf_free(&kc);
+	kd_buf_free(&want);
 	kd_e2e_ns_drop(ns);
 }
