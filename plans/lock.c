@@ -1,8 +1,9 @@
 /* The instance lock: a coordination.k8s.io/v1 Lease that a command holds while it changes an
  * instance, renewed by a thread (and, under another name, the Lease a `sync` holds). Another
- * command fails at once naming the holder. Nothing can wedge an instance: a holder that stops renewing loses the Lease after its duration, and a
- * holder that was a process of this host which no longer runs loses it at once. Every write is
- * guarded by the Lease's resourceVersion, so two takers never both win. */
+ * command fails at once naming the holder. Nothing can wedge an instance: a holder that stops
+ * renewing loses the Lease after its duration, and a holder that was a process of this host
+ * which no longer runs loses it at once. Every write is guarded by the Lease's
+ * resourceVersion, so two takers never both win. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
