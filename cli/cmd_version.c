@@ -9,7 +9,8 @@ int kd_cmd_version(int argc, char **argv)
 	if (rc)
 		return kd_cli_fail(rc);
 	if (o.help) {
-		printf("Usage: kubectl-kudo version\n\nPrints kudoc's version and the package API it reads.\n");
+		printf("Usage: kubectl-kudo version [-o json]\n\nPrints kudoc's version and the package API it reads.\n\n"
+		       "Example:\n  kubectl kudo version\n");
 	} else if (o.output && o.output[0] == 'j') {
 		printf("{\"version\":\"%s\",\"packageAPI\":\"kudo.dev/v1beta1\"}\n", KD_VERSION);
 	} else {
