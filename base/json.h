@@ -25,6 +25,10 @@
 /* A node its creator keeps: when a template detaches it from its data (set or unset replacing a
  * member), the engine lets go of it instead of freeing it. Copies do not inherit the mark. */
 #define KD_JSON_PINNED (1 << 16)
+/* On an empty array: a Go nil slice, which prints "[]" but encodes to JSON as null (what KUDO
+ * gives templates for an array parameter without a default; regexFindAll's nothing). Kept by
+ * copies. The templates engine calls it KD_SP_NIL. */
+#define KD_JSON_NIL (1 << 17)
 
 static inline bool kd_json_is_int(const cJSON *v)
 {
@@ -75,5 +79,9 @@ void kd_json_describe(kd_buf *b, const cJSON *v, bool with_kind);
  * fmt's %v prints for a float64 ("3", "0.5", "1e+06", "1.234567e+06", "+Inf", "NaN").
  * Writes into buf (at least 32 bytes) and returns it. */
 char *kd_json_fmt_float(char *buf, size_t size, double v);
+/* The same for strconv.FormatFloat(f, 'g', -1, 32): v rounded to a float32, its shortest
+ * digits ("5.7" for 5.7, "3.1415927" for pi, "+Inf" past float32's range). sigs.k8s.io/yaml
+ * formats a YAML float that lands in a Go string field so. */
+char *kd_json_fmt_float32(char *buf, size_t size, double v);
 
 #endif

@@ -86,6 +86,30 @@ static entry *find(const kd_params *p, const char *name)
 	return name ? kd_strmap_get(&p->byname, name, strlen(name)) : NULL;
 }
 
+/* Whether `v` is what no_value gives for `d`. */
+static bool is_no_value(const kd_pkg_param *d, const cJSON *v)
+{
+	if (d->type == KD_PARAM_ARRAY)
+		return cJSON_IsArray(v) && !v->child && (v->type & KD_JSON_NIL);
+	if (d->type == KD_PARAM_MAP)
+		return cJSON_IsNull(v);
+	return cJSON_IsString(v) && !v->valuestring[0];
+}
+
+/* What KUDO's templates see for a parameter without a value: its ParamsMap unwraps the stored
+ * default, which is YAML "null" for array and map parameters (convert.WrapParamValue marshals
+ * the nil default) and absent for the others. So an array is a nil []interface{} (printed
+ * "[]", toJson "null"), a map nil, anything else the empty string. */
+static cJSON *no_value(const kd_pkg_param *d)
+{
+	if (d->type == KD_PARAM_ARRAY) {
+		cJSON *a = cJSON_CreateArray();
+		a->type |= KD_JSON_NIL;
+		return a;
+	}
+	return d->type == KD_PARAM_MAP ? cJSON_CreateNull() : cJSON_CreateString("");
+}
+
 /* ---- Go's strconv (base/strconv.c), as far as parameter values need it ---- */
 
 static bool go_parse_int(const char *s)
@@ -109,11 +133,6 @@ static bool go_parse_bool(const char *s)
 /* ---- values ---- */
 
 
-static const char *kind_word(const cJSON *v)
-{
-	return cJSON_IsString(v) ? "string" : cJSON_IsNumber(v) ? "number" : cJSON_IsBool(v) ? "boolean" : "";
-}
-
 /* Go's %v of a YAML scalar. */
 static cJSON *scalar_text(const cJSON *v)
 {
@@ -130,19 +149,44 @@ static bool is_scalar(const cJSON *v)
 	return cJSON_IsString(v) || cJSON_IsNumber(v) || cJSON_IsBool(v);
 }
 
+/* The kind of a value for messages, never the value itself: values may be secrets. */
+static const char *kind_of(const cJSON *v)
+{
+	return cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number" : cJSON_IsBool(v) ? "a boolean" :
+		cJSON_IsArray(v) ? "a list" : cJSON_IsObject(v) ? "a map" : "null";
+}
+
+/* Why the YAML of an array or map value does not parse, without quoting it (an anchor's or
+ * tag's name is part of the value): the position in the value and libyaml's problem. */
+static void yaml_problem(kd_buf *why)
+{
+	const char *e = kd_error_last();
+	const char *p = e && strncmp(e, "value:", 6) == 0 ? e + 6 : NULL;
+	long line = p ? strtol(p, (char **)&p, 10) : 0, col = 0;
+	if (p && *p == ':')
+		col = strtol(p + 1, (char **)&p, 10);
+	if (p && strncmp(p, ": ", 2) == 0)
+		p += 2;
+	else
+		p = NULL;
+	kd_buf_puts(why, "not valid YAML");
+	if (line > 0)
+		kd_buf_printf(why, " at line %ld, column %ld of the value", line, col);
+	if (p && !strpbrk(p, "'\"`"))
+		kd_buf_printf(why, ": %s", p);
+}
+
 /* Converts `v` to the template form for parameter `d`. On a type problem returns NULL with the
- * reason in `why` ("\"abc\" is not an integer"). */
+ * reason in `why` ("a string that is not an integer"), which names kinds, not the value. */
 static cJSON *convert(kd_buf *why, const kd_pkg_param *d, const cJSON *v)
 {
-	kd_buf got = KD_BUF_INIT;
 	cJSON *r = NULL;
-	kd_json_describe(&got, v, false);
 	switch (d->type) {
 	case KD_PARAM_STRING:
 		if (is_scalar(v))
 			r = scalar_text(v);
 		else
-			kd_buf_printf(why, "got %s, expected a string", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s, expected a string", kind_of(v));
 		break;
 	case KD_PARAM_INTEGER:
 		if (cJSON_IsString(v) ? go_parse_int(v->valuestring)
@@ -150,28 +194,25 @@ static cJSON *convert(kd_buf *why, const kd_pkg_param *d, const cJSON *v)
 					  fabs(v->valuedouble) < 9.3e18)
 			r = scalar_text(v);
 		else if (is_scalar(v))
-			kd_buf_printf(why, "%s%s%s is not an integer", cJSON_IsString(v) ? "" : kind_word(v),
-				cJSON_IsString(v) ? "" : " ", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s that is not an integer", kind_of(v));
 		else
-			kd_buf_printf(why, "got %s, expected an integer", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s, expected an integer", kind_of(v));
 		break;
 	case KD_PARAM_NUMBER:
 		if (cJSON_IsString(v) ? go_parse_float(v->valuestring) : cJSON_IsNumber(v))
 			r = scalar_text(v);
 		else if (is_scalar(v))
-			kd_buf_printf(why, "%s%s%s is not a number", cJSON_IsString(v) ? "" : kind_word(v),
-				cJSON_IsString(v) ? "" : " ", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s that is not a number", kind_of(v));
 		else
-			kd_buf_printf(why, "got %s, expected a number", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s, expected a number", kind_of(v));
 		break;
 	case KD_PARAM_BOOLEAN:
 		if (cJSON_IsString(v) ? go_parse_bool(v->valuestring) : cJSON_IsBool(v))
 			r = scalar_text(v);
 		else if (is_scalar(v))
-			kd_buf_printf(why, "%s%s%s is not a boolean (true or false)", cJSON_IsString(v) ? "" : kind_word(v),
-				cJSON_IsString(v) ? "" : " ", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s that is not a boolean (true or false)", kind_of(v));
 		else
-			kd_buf_printf(why, "got %s, expected true or false", kd_buf_cstr(&got));
+			kd_buf_printf(why, "got %s, expected true or false", kind_of(v));
 		break;
 	case KD_PARAM_ARRAY:
 	case KD_PARAM_MAP: {
@@ -181,9 +222,10 @@ static cJSON *convert(kd_buf *why, const kd_pkg_param *d, const cJSON *v)
 		const cJSON *s = v;
 		if (cJSON_IsString(v)) {
 			if (kd_yaml_parse_one(&parsed, NULL, "value", v->valuestring, strlen(v->valuestring))) {
-				const char *e = kd_error_last();
-				kd_buf_printf(why, "%s is not %s (%s)", kd_buf_cstr(&got), what,
-					e ? e : "not valid YAML");
+				kd_buf_printf(why, "got a string that is not %s (", what);
+				yaml_problem(why);
+				kd_buf_putc(why, ')');
+				kd_error_clear();
 				break;
 			}
 			s = parsed;
@@ -192,16 +234,14 @@ static cJSON *convert(kd_buf *why, const kd_pkg_param *d, const cJSON *v)
 			r = parsed ? parsed : cJSON_Duplicate(s, 1);
 			parsed = NULL;
 		} else if (s != v) {
-			kd_buf_printf(why, "%s is not %s", kd_buf_cstr(&got), what);
+			kd_buf_printf(why, "got a string holding %s, expected %s", kind_of(s), what);
 		} else {
-			kd_buf_printf(why, "got %s%s%s, expected %s", is_scalar(v) ? kind_word(v) : "",
-				is_scalar(v) ? " " : "", kd_buf_cstr(&got), what);
+			kd_buf_printf(why, "got %s, expected %s", kind_of(v), what);
 		}
 		cJSON_Delete(parsed);
 		break;
 	}
 	}
-	kd_buf_free(&got);
 	return r;
 }
 
@@ -248,7 +288,8 @@ static void enum_list(kd_buf *b, const kd_pkg_param *d)
 }
 
 /* Checks `v` for parameter `e` and stores it, or records a problem prefixed with `where`
- * ("-p x=1", "vals.yaml:3:4", "params.yaml:9:14: the default of"). */
+ * ("-p replicas", "vals.yaml:3:4", "params.yaml:9:14: the default of"). No message quotes the
+ * value: it may be a secret. */
 static void set_value(kd_params *p, entry *e, const cJSON *v, kd_param_source src, const char *where,
 	const char *what)
 {
@@ -260,8 +301,7 @@ static void set_value(kd_params *p, entry *e, const cJSON *v, kd_param_source sr
 			kd_param_type_name(d->type), kd_buf_cstr(&why));
 	} else if (!in_enum(d, val)) {
 		kd_buf_clear(&why);
-		kd_json_describe(&why, v, false);
-		kd_buf_puts(&why, " is not one of: ");
+		kd_buf_puts(&why, "the value is not one of: ");
 		enum_list(&why, d);
 		problem(p, "%s: %sparameter \"%s\": %s", where, what, d->name.str, kd_buf_cstr(&why));
 		cJSON_Delete(val);
@@ -298,6 +338,21 @@ static size_t distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* A name as messages show it: control characters escaped, so a name cannot drive the
+ * terminal; long names cut. */
+static void put_escaped(kd_buf *b, const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *c = (const unsigned char *)s; *c && n < MAX_ECHO; c++, n++) {
+		if (*c < 0x20 || *c == 0x7f)
+			kd_buf_printf(b, "\\x%02x", *c);
+		else
+			kd_buf_putc(b, (char)*c);
+	}
+	if (strlen(s) > MAX_ECHO)
+		kd_buf_puts(b, "...");
+}
+
 static void unknown(kd_params *p, const char *where, const char *name)
 {
 	const char *best = NULL;
@@ -309,10 +364,13 @@ static void unknown(kd_params *p, const char *where, const char *name)
 			best = p->v[i].def->name.str;
 		}
 	}
+	kd_buf shown = KD_BUF_INIT;
+	put_escaped(&shown, name);
 	if (best)
-		problem(p, "%s: unknown parameter \"%s\" (did you mean \"%s\"?)", where, name, best);
+		problem(p, "%s: unknown parameter \"%s\" (did you mean \"%s\"?)", where, kd_buf_cstr(&shown), best);
 	else
-		problem(p, "%s: unknown parameter \"%s\"", where, name);
+		problem(p, "%s: unknown parameter \"%s\"", where, kd_buf_cstr(&shown));
+	kd_buf_free(&shown);
 }
 
 int kd_params_new(kd_params **out, const kd_pkg *pkg)
@@ -349,7 +407,8 @@ void kd_params_add_previous(kd_params *p, const cJSON *previous)
 	cJSON_ArrayForEach(v, previous)
 	{
 		entry *e = find(p, v->string);
-		if (!e || cJSON_IsNull(v))
+		/* null, or what kd_params_to_template gave for no value: not given before */
+		if (!e || cJSON_IsNull(v) || (!e->def->default_value && is_no_value(e->def, v)))
 			continue;
 		kd_buf_clear(&where);
 		kd_buf_printf(&where, "previous value of \"%s\"", v->string);
@@ -426,14 +485,16 @@ void kd_params_add_file(kd_params *p, const char *path)
 
 int kd_params_parse_flag(char **name_out, char **value_out, const char *arg)
 {
+	/* The messages never quote the argument: without its '=', the whole of it may be a value
+	 * (a token pasted without its name). */
 	const char *eq = strchr(arg, '=');
 	*name_out = *value_out = NULL;
 	if (!eq) {
-		kd_error_set(KD_ERR_USAGE, "-p %s: expected NAME=VALUE", arg);
+		kd_error_set(KD_ERR_USAGE, "a -p argument has no '=': expected -p NAME=VALUE");
 		return KD_EUSAGE;
 	}
 	if (eq == arg) {
-		kd_error_set(KD_ERR_USAGE, "-p %s: the parameter name is empty", arg);
+		kd_error_set(KD_ERR_USAGE, "a -p argument has an empty parameter name: expected -p NAME=VALUE");
 		return KD_EUSAGE;
 	}
 	*name_out = kd_strndup(arg, (size_t)(eq - arg));
@@ -449,10 +510,9 @@ void kd_params_add_flag(kd_params *p, const char *arg)
 		problem(p, "%s", kd_error_last());
 		return;
 	}
-	if (strlen(arg) > MAX_ECHO)
-		kd_buf_printf(&where, "-p %.*s...", MAX_ECHO, arg);
-	else
-		kd_buf_printf(&where, "-p %s", arg);
+	/* the flag and the parameter's name, never the value */
+	kd_buf_puts(&where, "-p ");
+	put_escaped(&where, name);
 	entry *e = find(p, name);
 	if (!e) {
 		unknown(p, kd_buf_cstr(&where), name);
@@ -470,7 +530,7 @@ int kd_params_finish(kd_params *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const kd_pkg_param *d = p->v[i].def;
-		if (!d->required || p->v[i].value)
+		if (!kd_pkg_param_needs_value(d) || p->v[i].value)
 			continue;
 		if (d->pos.line)
 			problem_at(p, p->pkg->params_file, d->pos.line, d->pos.col,
@@ -542,7 +602,7 @@ int kd_params_to_template(cJSON **out, const kd_params *p)
 	cJSON *o = cJSON_CreateObject();
 	for (size_t i = 0; i < p->n; i++)
 		cJSON_AddItemToObject(o, p->v[i].def->name.str,
-			p->v[i].value ? cJSON_Duplicate(p->v[i].value, 1) : cJSON_CreateNull());
+			p->v[i].value ? cJSON_Duplicate(p->v[i].value, 1) : no_value(p->v[i].def));
 	*out = o;
 	return 0;
 }
@@ -550,11 +610,13 @@ int kd_params_to_template(cJSON **out, const kd_params *p)
 static bool differs(const entry *e, const cJSON *old)
 {
 	const cJSON *o = kd_json_get(old, e->def->name.str);
-	if (o && cJSON_IsNull(o))
+	/* "no value" and the form templates get for it (kd_params_to_template) are the same */
+	if (o && (cJSON_IsNull(o) || is_no_value(e->def, o)))
 		o = NULL;
-	if (!o || !e->value)
-		return o != NULL || e->value != NULL;
-	return !kd_json_equal(o, e->value);
+	const cJSON *v = e->value && !is_no_value(e->def, e->value) ? e->value : NULL;
+	if (!o || !v)
+		return o != v;
+	return !kd_json_equal(o, v);
 }
 
 int kd_params_changed(cJSON **out, const kd_params *p, const cJSON *old)

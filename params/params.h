@@ -31,7 +31,7 @@
 typedef struct kd_params kd_params;
 
 typedef enum {
-	KD_PARAM_SRC_NONE = 0, /* no value: optional without default (templates see null) */
+	KD_PARAM_SRC_NONE = 0, /* no value: optional, or an array or map without default */
 	KD_PARAM_SRC_DEFAULT,
 	KD_PARAM_SRC_PREVIOUS,
 	KD_PARAM_SRC_FILE,
@@ -83,7 +83,9 @@ const cJSON *kd_params_get(const kd_params *p, const char *name);
 kd_param_source kd_params_source(const kd_params *p, const char *name);
 
 /* Builds the `.Params` object for templates: every defined parameter, in definition order, its
- * value in template form or null when it has none (KUDO renders those as "<no value>"). */
+ * value in template form; one without a value as KUDO gives it: an array parameter as a nil
+ * list (an empty array marked KD_JSON_NIL: it prints "[]", toJson gives "null"), a map
+ * parameter as null, any other as "". */
 int kd_params_to_template(cJSON **out, const kd_params *p);
 
 /* Names (a new cJSON array of strings, definition order) of the parameters whose value in `p`

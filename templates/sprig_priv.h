@@ -23,7 +23,7 @@
 #define KD_SP_INT64 (1 << 13) /* with KD_JSON_INT: int64 (sprig's math results) */
 #define KD_SP_STRS (1 << 14)  /* array: []string; object: map[string]string */
 #define KD_SP_INTS (1 << 15)  /* array: []int */
-#define KD_SP_NIL (1 << 17)   /* array: a nil slice (toJson prints null; otherwise an empty list) */
+#define KD_SP_NIL KD_JSON_NIL /* array: a nil slice (toJson prints null; otherwise an empty list) */
 
 /* Every function has this signature (tpl_fn.h's kd_tpl__fn). */
 #define KD_SP_FN(name) int kd_tpl__spf_##name(cJSON **out, cJSON *const *args, int nargs, kd_tpl__call *call)

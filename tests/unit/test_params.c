@@ -72,9 +72,10 @@ TEST(params_parse_flag)
 	free(v);
 	CHECK_INT(kd_params_parse_flag(&n, &v, "=3"), KD_EUSAGE);
 	CHECK(n == NULL && v == NULL);
-	CHECK_STR(kd_error_last(), "-p =3: the parameter name is empty");
+	CHECK_STR(kd_error_last(), "a -p argument has an empty parameter name: expected -p NAME=VALUE");
 	CHECK_INT(kd_params_parse_flag(&n, &v, "novalue"), KD_EUSAGE);
-	CHECK_STR(kd_error_last(), "-p novalue: expected NAME=VALUE");
+	/* without its '=' the argument may be a bare value (a token): never quoted */
+	CHECK_STR(kd_error_last(), "a -p argument has no '=': expected -p NAME=VALUE");
 	CHECK(kd_error_last_class() == KD_ERR_USAGE);
 	CHECK_INT(kd_params_parse_flag(&n, &v, ""), KD_EUSAGE);
 }
@@ -90,7 +91,8 @@ TEST(params_defaults_in_template_form)
 	CHECK_INT(kd_params_to_template(&t, p), 0);
 	char *s = cJSON_PrintUnformatted(t);
 	CHECK_STR(s, "{\"replicas\":\"1\",\"ratio\":\"0.5\",\"enabled\":\"false\",\"size\":\"2\",\"list\":[\"a\",\"b\"],"
-		     "\"labels\":{\"app\":\"x\",\"num\":1},\"name\":\"first\",\"note\":null}");
+		     "\"labels\":{\"app\":\"x\",\"num\":1},\"name\":\"first\",\"note\":\"\"}");
+	/* an optional string without a value is "" in templates, as in KUDO (StringValue(nil)) */
 	free(s);
 	CHECK(kd_params_source(p, "replicas") == KD_PARAM_SRC_DEFAULT);
 	CHECK(kd_params_source(p, "note") == KD_PARAM_SRC_NONE);
@@ -249,9 +251,9 @@ TEST(params_problems_are_collected)
 	const char *e = kd_error_last();
 	CHECK(has(e, "bad.yaml:2:1: "));
 	CHECK(has(e, "-P /nonexistent/values.yaml: No such file or directory"));
-	CHECK(has(e, "-p replica=2: unknown parameter \"replica\" (did you mean \"replicas\"?)"));
-	CHECK(has(e, "-p x: expected NAME=VALUE"));
-	CHECK(has(e, "-p size=9: parameter \"size\": \"9\" is not one of: 1, 2, 3"));
+	CHECK(has(e, "-p replica: unknown parameter \"replica\" (did you mean \"replicas\"?)"));
+	CHECK(has(e, "a -p argument has no '=': expected -p NAME=VALUE"));
+	CHECK(has(e, "-p size: parameter \"size\": the value is not one of: 1, 2, 3"));
 	/* one line each */
 	int lines = 1;
 	for (const char *c = e; c && *c; c++)
@@ -412,6 +414,134 @@ TEST(params_package_without_params)
 	o.flags = fl;
 	o.nflags = 1;
 	CHECK_INT(kd_params_resolve(&p, pkg, &o), KD_EINVALID);
-	CHECK_STR(kd_error_last(), "-p x=1: unknown parameter \"x\"");
+	CHECK_STR(kd_error_last(), "-p x: unknown parameter \"x\"");
+	kd_pkg_free(pkg);
+}
+
+/* KUDO's package conversion marshals a nil array/map default to YAML "null", which counts as a
+ * default: `required` (true unless said otherwise) never fires for them. Templates see a nil
+ * list (prints "[]", toJson "null") and nil. Other types without a default stay required. */
+TEST(params_array_and_map_without_default_are_not_required)
+{
+	static const char pa[] = "parameters:\n"
+				 "  - name: arr\n"
+				 "    type: array\n"
+				 "  - name: m\n"
+				 "    type: map\n"
+				 "  - name: num\n"
+				 "    type: integer\n";
+	kd_pkg *pkg = load(op_yaml, pa);
+	kd_params *p = NULL;
+	kd_params_options o = KD_PARAMS_OPTIONS_INIT;
+	const char *fl[] = {"num=3"};
+	cJSON *t = NULL;
+	if (!pkg)
+		return;
+	CHECK(!kd_pkg_param_needs_value(kd_pkg_find_param(pkg, "arr")));
+	CHECK(!kd_pkg_param_needs_value(kd_pkg_find_param(pkg, "m")));
+	CHECK(kd_pkg_param_needs_value(kd_pkg_find_param(pkg, "num")));
+	/* only the integer is missing */
+	CHECK_INT(kd_params_resolve(&p, pkg, NULL), KD_EINVALID);
+	CHECK(has(kd_error_last(), "parameter \"num\" is required"));
+	CHECK(!has(kd_error_last(), "\"arr\"") && !has(kd_error_last(), "\"m\""));
+	o.flags = fl;
+	o.nflags = 1;
+	CHECK_INT(kd_params_resolve(&p, pkg, &o), 0);
+	CHECK(kd_params_get(p, "arr") == NULL && kd_params_source(p, "arr") == KD_PARAM_SRC_NONE);
+	CHECK_INT(kd_params_to_template(&t, p), 0);
+	const cJSON *arr = kd_json_get(t, "arr");
+	CHECK(cJSON_IsArray(arr) && cJSON_GetArraySize(arr) == 0 && (arr->type & KD_JSON_NIL));
+	CHECK(cJSON_IsNull(kd_json_get(t, "m")));
+	/* what templates got counts as no value: nothing changed */
+	cJSON *changed = NULL;
+	CHECK_INT(kd_params_changed(&changed, p, t), 0);
+	CHECK_INT(cJSON_GetArraySize(changed), 0);
+	cJSON_Delete(changed);
+	/* and given back as the previous revision's values, they stay "no value" */
+	kd_params *again = NULL;
+	o.previous = t;
+	CHECK_INT(kd_params_resolve(&again, pkg, &o), 0);
+	CHECK(kd_params_source(again, "arr") == KD_PARAM_SRC_NONE);
+	kd_params_free(again);
+	cJSON_Delete(t);
+	kd_params_free(p);
+	kd_pkg_free(pkg);
+}
+
+/* A parameter's value may be a secret: no message quotes it, whatever is wrong with it. */
+TEST(params_errors_never_quote_values)
+{
+	static const char pa[] = "parameters:\n"
+				 "  - name: imagePullSecret\n"
+				 "    default: x\n"
+				 "  - name: port\n"
+				 "    type: integer\n"
+				 "    default: 1\n"
+				 "  - name: flag\n"
+				 "    type: boolean\n"
+				 "    default: true\n"
+				 "  - name: tier\n"
+				 "    enum: [a, b]\n"
+				 "    default: a\n"
+				 "  - name: list\n"
+				 "    type: array\n"
+				 "    default: []\n"
+				 "  - name: cfg\n"
+				 "    type: map\n"
+				 "    default: {}\n";
+	const char *flags[] = {
+		"imagePullSecre=ghp_SECRET1",  /* a typo in the name */
+		"ghp_SECRET2",                 /* no name at all */
+		"=ghp_SECRET3",                /* an empty name */
+		"port=ghp_SECRET4",            /* not an integer */
+		"flag=ghp_SECRET5",            /* not a boolean */
+		"tier=ghp_SECRET6",            /* not in the enum */
+		"list=*ghp_SECRET7",           /* YAML: an alias to no anchor */
+		"cfg=[ghp_SECRET8]",           /* YAML, but not a map */
+		"list={ghp_SECRET9: 1}",       /* YAML, but not a list */
+	};
+	static const char vals[] = "port: ghp_SECRETa\n"
+				   "cfg: ghp_SECRETb\n"
+				   "tier: [ghp_SECRETc]\n"
+				   "imagePullSecrt: ghp_SECRETd\n";
+	kd_pkg *pkg = load(op_yaml, pa);
+	kd_params *p = NULL;
+	if (!pkg)
+		return;
+	CHECK_INT(kd_params_new(&p, pkg), 0);
+	kd_params_add_file_text(p, "vals.yaml", vals, strlen(vals));
+	for (size_t i = 0; i < KD_ARRAY_SIZE(flags); i++)
+		kd_params_add_flag(p, flags[i]);
+	CHECK_INT(kd_params_problem_count(p), 13);
+	CHECK_INT(kd_params_finish(p), KD_EINVALID);
+	const char *e = kd_error_last();
+	CHECK(!has(e, "SECRET"));
+	if (has(e, "SECRET"))
+		fprintf(stderr, "    the message was:\n%s\n", e);
+	/* ... and still says what and where */
+	CHECK(has(e, "-p imagePullSecre: unknown parameter \"imagePullSecre\" (did you mean \"imagePullSecret\"?)"));
+	CHECK(has(e, "-p port: parameter \"port\" is of type integer: got a string that is not an integer"));
+	CHECK(has(e, "-p tier: parameter \"tier\": the value is not one of: a, b"));
+	CHECK(has(e, "-p list: parameter \"list\" is of type array: got a string that is not a list (not valid YAML at line 1, column 1 of the value)"));
+	CHECK(has(e, "-p cfg: parameter \"cfg\" is of type map: got a string holding a list, expected a map"));
+	CHECK(has(e, "vals.yaml:1:7: parameter \"port\" is of type integer"));
+	CHECK(has(e, "vals.yaml:3:7: parameter \"tier\" is of type string: got a list, expected a string"));
+	kd_params_free(p);
+	kd_pkg_free(pkg);
+}
+
+/* Names from flags are shown with control characters escaped. */
+TEST(params_names_are_escaped_in_messages)
+{
+	kd_pkg *pkg = load(op_yaml, params_yaml);
+	kd_params *p = NULL;
+	if (!pkg)
+		return;
+	CHECK_INT(kd_params_new(&p, pkg), 0);
+	kd_params_add_flag(p, "\x1b]0;pwned\x07=1");
+	CHECK_INT(kd_params_finish(p), KD_EINVALID);
+	CHECK(!has(kd_error_last(), "\x1b"));
+	CHECK(has(kd_error_last(), "-p \\x1b]0;pwned\\x07: unknown parameter \"\\x1b]0;pwned\\x07\""));
+	kd_params_free(p);
 	kd_pkg_free(pkg);
 }
