@@ -296,7 +296,19 @@ bool kd_json_equal(const cJSON *a, const cJSON *b)
 	return eq;
 }
 
+static char *fmt_float(char *buf, size_t size, double v, bool f32);
+
 char *kd_json_fmt_float(char *buf, size_t size, double v)
+{
+	return fmt_float(buf, size, v, false);
+}
+
+char *kd_json_fmt_float32(char *buf, size_t size, double v)
+{
+	return fmt_float(buf, size, (double)(float)v, true);
+}
+
+static char *fmt_float(char *buf, size_t size, double v, bool f32)
 {
 	char tmp[64], digits[32];
 	int exp10 = 0, nd = 0, prec;
@@ -308,10 +320,11 @@ char *kd_json_fmt_float(char *buf, size_t size, double v)
 		snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
 		return buf;
 	}
-	/* The shortest %e precision that reads back as the same double: Go's shortest digits. */
+	/* The shortest %e precision that reads back as the same double (float): Go's shortest
+	 * digits. */
 	for (prec = 0; prec < 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*e", prec, v);
-		if (strtod(tmp, NULL) == v)
+		if (f32 ? strtof(tmp, NULL) == (float)v : strtod(tmp, NULL) == v)
 			break;
 	}
 	const char *p = tmp;

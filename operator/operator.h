@@ -159,7 +159,7 @@ typedef struct {
 	 * or a string holding YAML for them); NULL when absent or null. */
 	cJSON *default_value;
 	kd_pkg_pos default_pos;
-	bool required;            /* true unless `required: false` */
+	bool required;            /* true unless `required: false`; see kd_pkg_param_needs_value */
 	bool immutable, advanced;
 	/* The `enum` list (owned by the package), NULL when absent. */
 	cJSON *enum_values;
@@ -168,7 +168,7 @@ typedef struct {
 
 typedef struct {
 	kd_pkg_str name, display_name, description;
-	int priority;
+	int priority; /* `prio` in params.yaml, as KUDO names it */
 	kd_pkg_pos pos;
 } kd_pkg_group;
 
@@ -247,6 +247,11 @@ const kd_pkg_plan *kd_pkg_find_plan(const kd_pkg *pkg, const char *name);
 const kd_pkg_template *kd_pkg_find_template(const kd_pkg *pkg, const char *name);
 const kd_pkg_file *kd_pkg_find_file(const kd_pkg *pkg, const char *path);
 
+/* Whether an install must give the parameter a value: it is required and has no default.
+ * Array and map parameters never must: KUDO stores their missing default as YAML null
+ * (convert.WrapParamValue), which counts as a default, so `required` never fires for them. */
+bool kd_pkg_param_needs_value(const kd_pkg_param *p);
+
 /* Names as written in packages: "Apply", "serial" ("" for DEFAULT), "integer", ... */
 const char *kd_pkg_task_kind_name(kd_pkg_task_kind kind);
 const char *kd_pkg_strategy_name(kd_pkg_strategy s);
@@ -256,9 +261,11 @@ const char *kd_param_type_name(kd_param_type t);
  * KD_ELIMIT when `out` is full).
  *
  * params: a table NAME TYPE DEFAULT REQUIRED DESCRIPTION sorted by name, as KUDO's CLI sorts
- * it; DEFAULT of array/map parameters is printed as compact JSON, a missing default as empty;
- * DESCRIPTION is its first line. Flags: KD_PKG_LIST_NAMES prints only the names (one a line),
- * KD_PKG_LIST_REQUIRED keeps only parameters that must be given (required, no default). */
+ * it; DEFAULT of array/map parameters is printed as compact JSON, "null" when missing (what
+ * KUDO stores for it), a missing default of other types as empty; REQUIRED is the `required`
+ * field; DESCRIPTION is its first line. Cells show control characters escaped, as do the plan
+ * tree and the task table. Flags: KD_PKG_LIST_NAMES prints only the names (one a line),
+ * KD_PKG_LIST_REQUIRED keeps only parameters that must be given (kd_pkg_param_needs_value). */
 #define KD_PKG_LIST_NAMES 1u
 #define KD_PKG_LIST_REQUIRED 2u
 int kd_pkg_list_params(kd_buf *out, const kd_pkg *pkg, unsigned flags);

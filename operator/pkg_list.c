@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../base/json.h"
+#include <stdint.h>
 #include "operator.h"
 
 typedef struct {
@@ -11,8 +12,48 @@ typedef struct {
 	size_t rows, cols, cap;
 } table;
 
+/* A cell or tree label as the terminal should see it: control characters (C0, DEL, C1, which
+ * ESC, OSC and CSI sequences start with) and bidirectional overrides escaped as Go's %q writes
+ * them ("\x1b", "\u009b", "\u202e"), bytes that are not UTF-8 as "\xff". Takes `s`. */
+static char *escaped(char *s)
+{
+	bool clean = true;
+	for (const unsigned char *c = (const unsigned char *)s; *c && clean; c++)
+		clean = *c >= 0x20 && *c < 0x7f;
+	if (clean)
+		return s;
+	kd_buf b = KD_BUF_INIT;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int k = kd_utf8_decode(s + i, n - i, &cp);
+		if (k <= 0)
+			break;
+		if (cp == 0xFFFD && k == 1 && (unsigned char)s[i] >= 0x80)
+			kd_buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
+		else if (cp == '\t')
+			kd_buf_puts(&b, "\\t");
+		else if (cp == '\n')
+			kd_buf_puts(&b, "\\n");
+		else if (cp == '\r')
+			kd_buf_puts(&b, "\\r");
+		else if (cp < 0x20 || cp == 0x7f)
+			kd_buf_printf(&b, "\\x%02x", (unsigned)cp);
+		else if ((cp >= 0x80 && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+			cp == 0x200e || cp == 0x200f || cp == 0x061c)
+			kd_buf_printf(&b, "\\u%04x", (unsigned)cp);
+		else
+			kd_buf_put(&b, s + i, (size_t)k);
+		i += (size_t)k;
+	}
+	free(s);
+	return kd_buf_detach(&b);
+}
+
 static void table_add(table *t, char **row)
 {
+	for (size_t c = 0; c < t->cols; c++)
+		row[c] = escaped(row[c]);
 	if (t->rows == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->cells = kd_realloc(t->cells, t->cap * t->cols * sizeof(char *));
@@ -123,7 +164,7 @@ int kd_pkg_list_params(kd_buf *out, const kd_pkg *pkg, unsigned flags)
 	int rc;
 	for (size_t i = 0; i < pkg->nparams; i++) {
 		const kd_pkg_param *p = &pkg->params[i];
-		if ((flags & KD_PKG_LIST_REQUIRED) && !(p->required && !p->default_value))
+		if ((flags & KD_PKG_LIST_REQUIRED) && !kd_pkg_param_needs_value(p))
 			continue;
 		ps[n++] = p;
 	}
@@ -144,8 +185,12 @@ int kd_pkg_list_params(kd_buf *out, const kd_pkg *pkg, unsigned flags)
 			table_add(&t, row);
 			continue;
 		}
+		/* An array or map without default has the default KUDO stores for it, YAML null (and so
+		 * needs no value, whatever REQUIRED says: kd_pkg_param_needs_value). REQUIRED is the
+		 * field, as KUDO's table shows it. */
+		bool implicit = !p->default_value && (p->type == KD_PARAM_ARRAY || p->type == KD_PARAM_MAP);
 		char *row[5] = {kd_strdup(p->name.str), kd_strdup(kd_param_type_name(p->type)),
-			value_text(p->default_value), kd_strdup(p->required ? "true" : "false"),
+			implicit ? kd_strdup("null") : value_text(p->default_value), kd_strdup(p->required ? "true" : "false"),
 			first_line(p->description.str)};
 		table_add(&t, row);
 	}
@@ -161,10 +206,14 @@ static int branch(kd_buf *out, kd_buf *indent, bool last, const char *fmt, ...)
 static int branch(kd_buf *out, kd_buf *indent, bool last, const char *fmt, ...)
 {
 	va_list ap;
+	kd_buf label = KD_BUF_INIT;
 	int rc = kd_buf_printf(out, "%s%s ", kd_buf_cstr(indent), last ? "└──" : "├──");
 	va_start(ap, fmt);
-	rc = rc ? rc : kd_buf_vprintf(out, fmt, ap);
+	kd_buf_vprintf(&label, fmt, ap);
 	va_end(ap);
+	char *l = escaped(kd_buf_detach(&label));
+	rc = rc ? rc : kd_buf_puts(out, l);
+	free(l);
 	return rc ? rc : kd_buf_putc(out, '\n');
 }
 

@@ -2,6 +2,7 @@
  * sigs.k8s.io/yaml: unknown keys are ignored, a known key with a value of the wrong type is an
  * error at the value's position. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 #include "../base/yaml.h"
 #include "pkg_internal.h"
 
-/* Where values come from: the display name of the file and its position table. */
+/* Where values come from: the display name of the file, its text and its position table. */
 typedef struct {
 	const char *file;
 	const kd_yaml_pos *pos;
+	const char *text;
+	size_t len;
 } dec;
 
 static kd_pkg_pos pos_of(const dec *d, const cJSON *n)
@@ -54,30 +57,134 @@ static int type_err(const dec *d, const cJSON *v, const char *key, const char *w
 	return KD_ERROR;
 }
 
-/* The member for Go struct field `key`. KUDO decodes with encoding/json, which matches object
- * keys to fields case-insensitively and lets the last matching key win. */
+/* The member for Go struct field `key`. KUDO's sigs.k8s.io/yaml turns the YAML into JSON with
+ * the keys of a map sorted (encoding/json marshals a Go map so), and encoding/json then matches
+ * keys to fields case-insensitively, each match overwriting the one before: of the keys that
+ * match, the greatest in byte order wins ("name" over "Name" over "NAME"). */
 static const cJSON *field(const cJSON *obj, const char *key)
 {
 	const cJSON *it, *found = NULL;
 	cJSON_ArrayForEach(it, obj)
 	{
-		if (it->string && strcasecmp(it->string, key) == 0)
+		if (it->string && strcasecmp(it->string, key) == 0 && (!found || strcmp(it->string, found->string) > 0))
 			found = it;
 	}
 	return found;
 }
 
-/* Optional string member. */
-static int get_str(const dec *d, const cJSON *obj, const char *key, kd_pkg_str *out)
+/* The plain scalar text a node was parsed from (at most `size` - 1 bytes), or "" when the
+ * position is unknown. libyaml's columns count characters. */
+static void source_text(char *out, size_t size, const dec *d, const cJSON *v)
+{
+	kd_pkg_pos p = pos_of(d, v);
+	size_t i = 0, o = 0;
+	out[0] = '\0';
+	if (!d->text || p.line <= 0 || p.col <= 0)
+		return;
+	for (int line = 1; line < p.line && i < d->len; i++)
+		if (d->text[i] == '\n')
+			line++;
+	for (int col = 1; col < p.col && i < d->len && d->text[i] != '\n'; col++) {
+		uint32_t cp;
+		int k = kd_utf8_decode(d->text + i, d->len - i, &cp);
+		i += k > 0 ? (size_t)k : 1;
+	}
+	while (i < d->len && o + 1 < size && !strchr(" \t\r\n,]}#", d->text[i]))
+		out[o++] = d->text[i++];
+	out[o] = '\0';
+}
+
+/* Whether YAML 1.1 as yaml.v2 resolves it reads `s` as an integer (strconv.ParseInt or
+ * ParseUint with base 0, after removing '_'), and its decimal digits into `dec_out`. */
+static bool yaml_int(char *dec_out, size_t size, const char *s)
+{
+	char t[80];
+	size_t n = 0;
+	for (; *s && n + 1 < sizeof t; s++)
+		if (*s != '_')
+			t[n++] = *s;
+	t[n] = '\0';
+	if (*s || n == 0)
+		return false;
+	const char *p = t;
+	bool neg = *p == '-';
+	if (*p == '+' || *p == '-')
+		p++;
+	int base = 10;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16, p += 2;
+	else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+		base = 8, p += 2;
+	else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
+		base = 2, p += 2;
+	else if (p[0] == '0' && p[1])
+		base = 8, p += 1;
+	if (!*p)
+		return false;
+	uint64_t acc = 0;
+	for (; *p; p++) {
+		int dgt = kd_hex_digit((unsigned char)*p);
+		if (dgt < 0 || dgt >= base || acc > (UINT64_MAX - (uint64_t)dgt) / (uint64_t)base)
+			return false;
+		acc = acc * (uint64_t)base + (uint64_t)dgt;
+	}
+	if (neg && acc > (uint64_t)INT64_MAX + 1)
+		return false; /* below int64, and ParseUint refuses a sign */
+	if (neg && acc)
+		snprintf(dec_out, size, "-%llu", (unsigned long long)acc);
+	else
+		snprintf(dec_out, size, "%llu", (unsigned long long)acc);
+	return true;
+}
+
+/* A YAML number or boolean that lands in a Go string field, as sigs.k8s.io/yaml converts it:
+ * integers in decimal (strconv.FormatInt/FormatUint), floats with strconv.FormatFloat(f, 'g',
+ * -1, 32) ("5.7", "0.1" for 0.10, "1e+06"), booleans "true"/"false". */
+static char *scalar_string(const dec *d, const cJSON *v)
+{
+	char src[80], num[80];
+	if (cJSON_IsBool(v))
+		return kd_strdup(cJSON_IsTrue(v) ? "true" : "false");
+	source_text(src, sizeof src, d, v);
+	if (src[0] && yaml_int(num, sizeof num, src))
+		return kd_strdup(num);
+	if (!src[0] && v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9.2e18) {
+		/* no source text (an alias): an integral value is most likely an integer */
+		snprintf(num, sizeof num, "%lld", (long long)v->valuedouble);
+		return kd_strdup(num);
+	}
+	return kd_strdup(kd_json_fmt_float32(num, sizeof num, v->valuedouble));
+}
+
+/* Optional string member. `coerce`: a number or boolean becomes its text, as sigs.k8s.io/yaml
+ * does for a field it can see is a string (not for the fields of the structs TaskSpec embeds:
+ * it looks those up as the embedded struct, so KUDO refuses a number there). */
+static int str_member(const dec *d, const cJSON *obj, const char *key, kd_pkg_str *out, bool coerce)
 {
 	const cJSON *v = field(obj, key);
 	if (!v || cJSON_IsNull(v))
 		return 0;
+	if (coerce && (cJSON_IsNumber(v) || cJSON_IsBool(v))) {
+		out->str = scalar_string(d, v);
+		out->pos = pos_of(d, v);
+		return 0;
+	}
 	if (!cJSON_IsString(v))
 		return type_err(d, v, key, "a string");
 	out->str = kd_strdup(v->valuestring);
 	out->pos = pos_of(d, v);
 	return 0;
+}
+
+static int get_str(const dec *d, const cJSON *obj, const char *key, kd_pkg_str *out)
+{
+	return str_member(d, obj, key, out, true);
+}
+
+/* A string field of a task's spec, where KUDO takes only strings. */
+static int get_spec_str(const dec *d, const cJSON *obj, const char *key, kd_pkg_str *out)
+{
+	return str_member(d, obj, key, out, false);
 }
 
 static int get_bool(const dec *d, const cJSON *obj, const char *key, bool *out)
@@ -128,8 +235,8 @@ static int get_map(const dec *d, const cJSON *obj, const char *key, const cJSON 
 	return 0;
 }
 
-/* A list of strings, e.g. `resources: [a.yaml, b.yaml]`. */
-static int get_str_list(const dec *d, const cJSON *obj, const char *key, kd_pkg_str **out, size_t *n)
+/* A list of strings, e.g. `resources: [a.yaml, b.yaml]`; `coerce` as for str_member. */
+static int get_str_list(const dec *d, const cJSON *obj, const char *key, kd_pkg_str **out, size_t *n, bool coerce)
 {
 	const cJSON *l = NULL, *it;
 	if (get_list(d, obj, key, &l))
@@ -140,13 +247,14 @@ static int get_str_list(const dec *d, const cJSON *obj, const char *key, kd_pkg_
 	*out = kd_calloc(cnt, sizeof(**out));
 	cJSON_ArrayForEach(it, l)
 	{
-		if (!cJSON_IsString(it)) {
+		bool scalar = coerce && (cJSON_IsNumber(it) || cJSON_IsBool(it));
+		if (!cJSON_IsString(it) && !scalar) {
 			char what[64];
 			snprintf(what, sizeof what, "%s[%zu]", key, i);
 			*n = i;
 			return type_err(d, it, what, "a string");
 		}
-		(*out)[i].str = kd_strdup(it->valuestring);
+		(*out)[i].str = scalar ? scalar_string(d, it) : kd_strdup(it->valuestring);
 		(*out)[i].pos = pos_of(d, it);
 		i++;
 		*n = i;
@@ -263,6 +371,11 @@ const char *kd_pkg_strategy_name(kd_pkg_strategy s)
 
 static const char *const type_names[] = {"string", "integer", "number", "boolean", "array", "map"};
 
+bool kd_pkg_param_needs_value(const kd_pkg_param *p)
+{
+	return p && p->required && !p->default_value && p->type != KD_PARAM_ARRAY && p->type != KD_PARAM_MAP;
+}
+
 const char *kd_param_type_name(kd_param_type t)
 {
 	return (unsigned)t < KD_ARRAY_SIZE(type_names) ? type_names[t] : "?";
@@ -295,13 +408,13 @@ static int decode_task(const dec *d, const cJSON *it, kd_pkg_task *t)
 		return KD_ERROR;
 	if (!spec)
 		return 0;
-	if (get_str_list(d, spec, "resources", &t->resources, &t->nresources) ||
-		get_str(d, spec, "parameter", &t->parameter) || get_str(d, spec, "pod", &t->pod) ||
-		get_list(d, spec, "pipe", &pipes) || get_str(d, spec, "package", &t->package) ||
-		get_str(d, spec, "appVersion", &t->app_version) ||
-		get_str(d, spec, "operatorVersion", &t->operator_version) ||
-		get_str(d, spec, "instanceName", &t->instance_name) ||
-		get_str(d, spec, "parameterFile", &t->parameter_file) || get_bool(d, spec, "done", &t->done) ||
+	if (get_str_list(d, spec, "resources", &t->resources, &t->nresources, false) ||
+		get_spec_str(d, spec, "parameter", &t->parameter) || get_spec_str(d, spec, "pod", &t->pod) ||
+		get_list(d, spec, "pipe", &pipes) || get_spec_str(d, spec, "package", &t->package) ||
+		get_spec_str(d, spec, "appVersion", &t->app_version) ||
+		get_spec_str(d, spec, "operatorVersion", &t->operator_version) ||
+		get_spec_str(d, spec, "instanceName", &t->instance_name) ||
+		get_spec_str(d, spec, "parameterFile", &t->parameter_file) || get_bool(d, spec, "done", &t->done) ||
 		get_bool(d, spec, "wantErr", &t->want_err) || get_bool(d, spec, "fatal", &t->fatal))
 		return KD_ERROR;
 	if (!pipes)
@@ -314,8 +427,8 @@ static int decode_task(const dec *d, const cJSON *it, kd_pkg_task *t)
 			return KD_ERROR;
 		t->npipes++;
 		pp->pos = pos_of(d, p);
-		if (get_str(d, p, "file", &pp->file) || get_str(d, p, "kind", &pp->kind) ||
-			get_str(d, p, "key", &pp->key))
+		if (get_spec_str(d, p, "file", &pp->file) || get_spec_str(d, p, "kind", &pp->kind) ||
+			get_spec_str(d, p, "key", &pp->key))
 			return KD_ERROR;
 		if (pp->kind.str && strcmp(pp->kind.str, "Secret") != 0 && strcmp(pp->kind.str, "ConfigMap") != 0)
 			return fail_at(d, pp->kind.pos, "pipe \"kind\" must be Secret or ConfigMap, got \"%s\"",
@@ -362,7 +475,7 @@ static int decode_plan(const dec *d, const cJSON *pv, kd_pkg_plan *pl)
 				return KD_ERROR;
 			f->nsteps++;
 			s->pos = pos_of(d, st);
-			if (get_str(d, st, "name", &s->name) || get_str_list(d, st, "tasks", &s->tasks, &s->ntasks) ||
+			if (get_str(d, st, "name", &s->name) || get_str_list(d, st, "tasks", &s->tasks, &s->ntasks, true) ||
 				get_health(d, st, &s->health))
 				return KD_ERROR;
 		}
@@ -546,7 +659,7 @@ static int decode_params(kd_pkg *pkg, const dec *d, const cJSON *doc)
 			pkg->ngroups++;
 			g->pos = pos_of(d, it);
 			if (get_str(d, it, "name", &g->name) || get_str(d, it, "displayName", &g->display_name) ||
-				get_str(d, it, "description", &g->description) || get_int(d, it, "priority", &g->priority))
+				get_str(d, it, "description", &g->description) || get_int(d, it, "prio", &g->priority))
 				return KD_ERROR;
 		}
 	}
@@ -601,6 +714,8 @@ int kd_pkg__decode(kd_pkg *pkg)
 		goto done;
 	d.file = f->display;
 	d.pos = pos;
+	d.text = f->data;
+	d.len = f->len;
 	if (decode_operator(pkg, &d, doc))
 		goto done;
 	cJSON_Delete(doc);
@@ -615,6 +730,8 @@ int kd_pkg__decode(kd_pkg *pkg)
 			goto done;
 		d.file = f->display;
 		d.pos = pos;
+		d.text = f->data;
+		d.len = f->len;
 		if (decode_params(pkg, &d, doc))
 			goto done;
 	}

@@ -459,7 +459,7 @@ static void check_params_and_templates(vctx *v)
 		kd_buf_free(&lc);
 		if (p->trigger.str && *p->trigger.str && !kd_pkg_find_plan(pkg, p->trigger.str))
 			err(v, pf, p->trigger.pos, "parameter \"%s\" triggers plan \"%s\", which is not defined", pn, p->trigger.str);
-		if (p->immutable && p->required && !p->default_value)
+		if (p->immutable && kd_pkg_param_needs_value(p))
 			err(v, pf, p->pos, "parameter \"%s\" is immutable and required but has no default", pn);
 		bool toggled = has_name(&v->toggles, pn);
 		if (!used[i] && !toggled)
@@ -495,7 +495,10 @@ static int collect_doc(const char *text, size_t len, int line, void *ud)
 	cJSON *obj = NULL;
 	if (kd_yaml_parse_one_at(&obj, NULL, "namespaceManifest (rendered)", text, len, line))
 		return KD_ERROR;
-	cJSON_AddItemToArray(ud, obj);
+	if (cJSON_IsNull(obj)) /* only comments */
+		cJSON_Delete(obj);
+	else
+		cJSON_AddItemToArray(ud, obj);
 	return 0;
 }
 
@@ -560,7 +563,7 @@ int kd_plan_default_params(cJSON **out, const kd_pkg *pkg)
 	/* A required parameter without a default gets a value of its type, so templates render. */
 	for (size_t i = 0; i < pkg->nparams; i++) {
 		const kd_pkg_param *d = &pkg->params[i];
-		if (!d->name.str || kd_params_get(p, d->name.str) || !d->required)
+		if (!d->name.str || kd_params_get(p, d->name.str) || !kd_pkg_param_needs_value(d))
 			continue;
 		const char *ph = "placeholder";
 		switch (d->type) {
