@@ -34,7 +34,11 @@ typedef enum {
 /* One document a template produced. */
 typedef struct {
 	char *template_name; /* relative to templates/ */
-	char *text;          /* the document as rendered, trailing blank lines removed */
+	/* The document as rendered (without its separator line when that holds only a comment,
+	 * blank lines before and white space after), or `object` printed as YAML when that text
+	 * would not read back as `object` (a block scalar at its end, whose final line break
+	 * KUDO's split removes; a "---" or "%" line of its own) */
+	char *text;
 	cJSON *object;       /* the parsed object */
 	char *phase, *step, *task;
 	int line;            /* where the document starts in the rendered file (1-based) */
@@ -59,15 +63,24 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 void kd_render_result_free(kd_render_result *res);
 
 /* Appends the result as `template` prints it: each document as "---\n# Source: templates/NAME\n"
- * followed by its text. */
+ * followed by its text. Read back as kubectl reads a stream, every way of printing gives exactly
+ * the result's objects. KD_ELIMIT when `out` is full. */
 int kd_render_result_print(kd_buf *out, const kd_render_result *res);
+/* `template -o yaml`: each object as YAML (yaml.v2's Marshal style) after the same header. */
+int kd_render_result_print_yaml(kd_buf *out, const kd_render_result *res);
+/* `template -o json`: the objects as the items of a kubectl-style {"apiVersion": "v1",
+ * "kind": "List", "items": [...]}, numbers as Go's encoding/json writes them. */
+int kd_render_result_print_json(kd_buf *out, const kd_render_result *res);
 
 /* The template data KUDO gives a template (.Name, .Namespace, .OperatorName, ...). New. */
 cJSON *kd_plan_template_data(const kd_pkg *pkg, const char *instance, const char *namespace,
 	const char *plan, const char *phase, const char *step, const cJSON *params, const cJSON *pipes);
 
-/* Splits a rendered file into documents as KUDO does (on "\n---"), calling cb for each
- * non-empty one with its text, length and 1-based start line. Stops at a non-zero return. */
+/* Splits a rendered file into documents exactly as KUDO's renderer.YamlToObject does
+ * (strings.Split on "\n---"), calling cb for each piece that is not blank (strings.TrimSpace)
+ * with the piece as it is (after the first, it begins with the rest of its separator's line),
+ * its length and its 1-based first line. A piece holding only comments decodes to null and is
+ * skipped by KUDO too. Stops at a non-zero return. */
 typedef int (*kd_doc_cb)(const char *text, size_t len, int line, void *ud);
 int kd_plan_split_documents(const char *text, size_t len, kd_doc_cb cb, void *ud);
 

@@ -1,6 +1,7 @@
 /* Rendering a plan offline: which templates a plan applies, with which template data, and the
  * objects they produce. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,82 +83,136 @@ int kd_plans__pipes(cJSON **out, const kd_pkg *pkg, const char *instance, const 
 	return 0;
 }
 
-/* Advances (*pos, *line) to `to`, counting the lines of the text passed over (kd_text_pos on
- * just that piece keeps the whole split linear). */
-static void advance(const char *text, size_t *pos, int *line, size_t to)
+/* Go's unicode.IsSpace, which strings.TrimSpace uses. */
+static bool go_space(uint32_t c)
 {
-	int l;
-	kd_text_pos(text + *pos, to - *pos, to - *pos, &l, NULL);
-	*line += l - 1;
-	*pos = to;
+	switch (c) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0: case 0x1680:
+	case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+		return true;
+	default:
+		return c >= 0x2000 && c <= 0x200A;
+	}
+}
+
+/* strings.TrimSpace(s) == "" */
+static bool go_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+		int k = kd_utf8_decode(s + i, n - i, &c);
+		if (!go_space(c) || k <= 0)
+			return false; /* an invalid byte decodes as U+FFFD, which is not a space */
+		i += (size_t)k;
+	}
+	return true;
 }
 
 int kd_plan_split_documents(const char *text, size_t len, kd_doc_cb cb, void *ud)
 {
-	/* KUDO splits on "\n---". Each piece after the first starts with the rest of the
-	 * separator's line; we drop it (and a leading "---" line of the first piece), then leading
-	 * blank lines, so the document text and its start line are what a reader sees. */
-	size_t pos = 0, start = 0;
+	/* KUDO's renderer.YamlToObject: strings.Split(text, "\n---"), then every piece that is not
+	 * blank after strings.TrimSpace is decoded as it is. A piece after the first begins with
+	 * the rest of its separator's line, on that line. */
+	size_t start = 0;
 	int line = 1;
-	bool first = true;
-	while (start <= len) {
-		const char *sep = NULL;
-		for (size_t i = start; i + 3 < len; i++) {
-			if (text[i] == '\n' && text[i + 1] == '-' && text[i + 2] == '-' && text[i + 3] == '-') {
-				sep = text + i;
+	for (;;) {
+		size_t end = len;
+		for (const char *nl = memchr(text + start, '\n', len - start); nl;
+			nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - text))) {
+			size_t i = (size_t)(nl - text);
+			if (len - i >= 4 && nl[1] == '-' && nl[2] == '-' && nl[3] == '-') {
+				end = i;
 				break;
 			}
 		}
-		size_t end = sep ? (size_t)(sep - text) : len;
-		size_t s = start;
-		if (!first || (len - start >= 3 && strncmp(text + start, "---", 3) == 0)) {
-			while (s < end && text[s] != '\n')
-				s++;
-			if (s < end)
-				s++;
-		}
-		for (;;) { /* blank lines */
-			size_t j = s;
-			while (j < end && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
-				j++;
-			if (j < end && text[j] == '\n')
-				s = j + 1;
-			else
-				break;
-		}
-		/* Empty, or only comments and white space: dropped. */
-		bool content = false;
-		for (size_t i = s; i < end && !content;) {
-			size_t j = i;
-			while (j < end && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
-				j++;
-			if (j < end && text[j] != '\n' && text[j] != '#')
-				content = true;
-			while (j < end && text[j] != '\n')
-				j++;
-			i = j + 1;
-		}
-		if (content) {
-			size_t e = end;
-			while (e > s && isspace((unsigned char)text[e - 1]))
-				e--;
-			advance(text, &pos, &line, s);
-			int rc = cb(text + s, e - s, line, ud);
+		if (!go_blank(text + start, end - start)) {
+			int rc = cb(text + start, end - start, line, ud);
 			if (rc)
 				return rc;
 		}
-		if (!sep)
+		if (end == len)
 			break;
-		start = end + 1; /* at the "---" */
-		first = false;
+		for (const char *nl = memchr(text + start, '\n', end + 1 - start); nl;
+			nl = memchr(nl + 1, '\n', end - (size_t)(nl - text)))
+			line++;
+		start = end + 4;
 	}
 	return 0;
+}
+
+/* The length of the line at s (without its '\n'). */
+static size_t line_len(const char *s, size_t n)
+{
+	const char *nl = memchr(s, '\n', n);
+	return nl ? (size_t)(nl - s) : n;
+}
+
+/* A line holding only white space, or white space and a comment. */
+static bool insignificant(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+		i++;
+	return i == n || s[i] == '#';
+}
+
+/* Whether the line s[0..n) ends in a block scalar header ("|", ">-", "|2+", ... after a space
+ * or at the line's start, then only white space or a comment). Errs towards yes. */
+static bool block_header(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((s[i] != '|' && s[i] != '>') || (i > 0 && s[i - 1] != ' ' && s[i - 1] != '\t'))
+			continue;
+		size_t j = i + 1;
+		while (j < n && j < i + 3 && (s[j] == '+' || s[j] == '-' || (s[j] >= '1' && s[j] <= '9')))
+			j++;
+		if (insignificant(s + j, n - j) && (j == n || s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+			return true;
+	}
+	return false;
+}
+
+static bool white(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+static size_t indent_of(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	return i;
+}
+
+/* Whether the last node of the document text s[0..n) may be a block scalar, whose value a
+ * line break after the text would change: there is a block scalar header, and no line after
+ * the last one is indented as little as the header's line (which would end the scalar). */
+static bool may_end_in_block_scalar(const char *s, size_t n)
+{
+	size_t hdr_indent = 0;
+	bool open = false;
+	for (size_t i = 0; i < n;) {
+		size_t l = line_len(s + i, n - i);
+		if (block_header(s + i, l)) {
+			open = true;
+			hdr_indent = indent_of(s + i, l);
+		} else if (open && !white(s + i, l) && indent_of(s + i, l) <= hdr_indent) {
+			open = false; /* content or a comment this little indented ends the scalar */
+		}
+		i += l + 1;
+	}
+	return open;
 }
 
 typedef struct {
 	kd_render_result *res;
 	const char *tname;
 	const char *display;
+	const char *rendered; /* the whole rendered file, to tell its first piece */
 	const char *phase, *step, *task;
 	kd_render_action action;
 	size_t phase_index, step_index, task_index;
@@ -205,34 +260,159 @@ static int check_names(const cJSON *o, const char *display, const char *text, si
 	return 0;
 }
 
+static int wrong_type(const char *display, int line, const char *what, const cJSON *v, const char *want)
+{
+	kd_buf got = KD_BUF_INIT;
+	/* Numbers and booleans are shown: "y" or "1.10" read as YAML 1.1 is the usual surprise. */
+	kd_json_describe(&got, v, true);
+	kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered object: %s must be %s, got %s%s", what, want,
+		cJSON_IsString(v) ? "a string" : kd_buf_cstr(&got),
+		cJSON_IsBool(v) || cJSON_IsNumber(v) ? " (YAML reads it so unquoted: quote it)" : "");
+	kd_buf_free(&got);
+	return KD_ERROR;
+}
+
+/* A string member that must be there. */
+static int required_str(const char **out, const cJSON *o, const char *key, const char *display, int line,
+	const char *what)
+{
+	const cJSON *v = kd_json_get(o, key);
+	*out = NULL;
+	if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
+		return wrong_type(display, line, what, v, "a string");
+	if (v && cJSON_IsString(v))
+		*out = v->valuestring;
+	return 0;
+}
+
+/* JSON, and so the API server, has no infinity or NaN: KUDO fails to encode such an object
+ * ("json: unsupported value: +Inf"). Walks without recursion, as values may nest deeply. */
+static const cJSON *non_finite(const cJSON *o)
+{
+	const cJSON **stack = NULL;
+	size_t n = 0, cap = 0;
+	const cJSON *found = NULL;
+	for (const cJSON *it = o->child; it || n;) {
+		if (!it) {
+			it = stack[--n];
+			continue;
+		}
+		if (cJSON_IsNumber(it) && !isfinite(it->valuedouble)) {
+			found = it;
+			break;
+		}
+		if ((cJSON_IsArray(it) || cJSON_IsObject(it)) && it->child) {
+			if (it->next) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 16;
+					stack = kd_realloc(stack, cap * sizeof(*stack));
+				}
+				stack[n++] = it->next;
+			}
+			it = it->child;
+		} else {
+			it = it->next;
+		}
+	}
+	free(stack);
+	return found;
+}
+
 static int check_object(const cJSON *o, const char *display, int line)
 {
 	if (!cJSON_IsObject(o))
 		return kd_error_set_at(KD_ERR_PLAN, display, line, 0,
 			"rendered document is not a Kubernetes object (a mapping with apiVersion, kind and metadata)");
-	const char *av = kd_json_get_str(o, "apiVersion"), *kind = kd_json_get_str(o, "kind");
+	const char *av, *kind, *name, *gen, *ns;
+	if (required_str(&av, o, "apiVersion", display, line, "apiVersion") ||
+		required_str(&kind, o, "kind", display, line, "kind"))
+		return KD_ERROR;
 	if (!av || !*av)
 		return kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered object has no apiVersion");
 	if (!kind || !*kind)
 		return kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered object has no kind");
 	const cJSON *md = kd_json_get(o, "metadata");
-	const char *name = kd_json_get_str(md, "name"), *gen = kd_json_get_str(md, "generateName");
+	if (md && !cJSON_IsNull(md) && !cJSON_IsObject(md))
+		return wrong_type(display, line, "metadata", md, "a map");
+	if (required_str(&name, md, "name", display, line, "metadata.name") ||
+		required_str(&gen, md, "generateName", display, line, "metadata.generateName") ||
+		required_str(&ns, md, "namespace", display, line, "metadata.namespace"))
+		return KD_ERROR;
 	if ((!name || !*name) && (!gen || !*gen))
 		return kd_error_set_at(KD_ERR_PLAN, display, line, 0, "rendered %s has no metadata.name", kind);
+	const cJSON *bad = non_finite(o);
+	if (bad)
+		return kd_error_set_at(KD_ERR_PLAN, display, line, 0,
+			"rendered %s holds %s (YAML .inf or .nan), which JSON and so the API server cannot carry", kind,
+			isnan(bad->valuedouble) ? "NaN" : "an infinite number");
 	return 0;
+}
+
+/* The text `template` prints for a document: the piece as rendered, without the rest of its
+ * separator's line (or a leading "---" line) when that holds only a comment, without blank lines
+ * before and white space after. When that text would read back as something other than `obj`
+ * (a block scalar at its end gains a line break, a "---" or "%" line would split it), the
+ * object printed as YAML instead. Sets *line_io to the text's first line. */
+static char *display_text(const char *text, size_t len, bool first_piece, int *line_io, const cJSON *obj)
+{
+	size_t s = 0, l = line_len(text, len);
+	int line = *line_io;
+	bool sep_rest = !first_piece || (len >= 3 && memcmp(text, "---", 3) == 0);
+	size_t skip = first_piece ? 3 : 0;
+	if (sep_rest && l >= skip && insignificant(text + skip, l - skip) && l < len) {
+		s = l + 1;
+		line++;
+	}
+	while (s < len) {
+		l = line_len(text + s, len - s);
+		if (!white(text + s, l) || s + l >= len)
+			break;
+		s += l + 1;
+		line++;
+	}
+	size_t e = len;
+	while (e > s && isspace((unsigned char)text[e - 1]))
+		e--;
+	const char *t = text + s;
+	size_t tl = e - s;
+	bool verbatim = !(tl >= 3 && memcmp(t, "---", 3) == 0) && !(tl && t[0] == '%') && !memchr(t, '\0', tl);
+	if (verbatim && may_end_in_block_scalar(t, tl)) {
+		cJSON *again = NULL;
+		char *buf = kd_malloc(tl + 2);
+		memcpy(buf, t, tl);
+		buf[tl] = '\n';
+		buf[tl + 1] = '\0';
+		verbatim = kd_yaml_parse_one(&again, NULL, "document", buf, tl + 1) == 0 && kd_json_equal(again, obj);
+		kd_json_delete(again);
+		free(buf);
+		kd_error_clear();
+	}
+	*line_io = line;
+	if (verbatim)
+		return kd_strndup(t, tl);
+	kd_buf b = KD_BUF_INIT;
+	kd_yaml_emit(&b, obj);
+	while (b.len && b.ptr[b.len - 1] == '\n')
+		kd_buf_truncate(&b, b.len - 1);
+	return kd_buf_detach(&b);
 }
 
 static int on_doc(const char *text, size_t len, int line, void *ud)
 {
 	doc_ctx *c = ud;
 	cJSON *obj = NULL;
+	/* Parsed exactly as KUDO decodes the piece: a block scalar at its end keeps or lacks its
+	 * final line break as the piece does. */
 	if (kd_yaml_parse_one_at(&obj, NULL, c->display, text, len, line))
 		return KD_ERROR;
-	if (cJSON_IsNull(obj)) {
+	if (cJSON_IsNull(obj)) { /* only comments, or "~": KUDO skips it too */
 		kd_json_delete(obj);
 		return 0;
 	}
-	if (check_object(obj, c->display, line) || check_names(obj, c->display, text, len, line)) {
+	int tline = line;
+	char *shown = cJSON_IsObject(obj) ? display_text(text, len, text == c->rendered, &tline, obj) : NULL;
+	if (check_object(obj, c->display, tline) || check_names(obj, c->display, text, len, line)) {
+		free(shown);
 		kd_json_delete(obj);
 		return KD_ERROR;
 	}
@@ -242,12 +422,12 @@ static int on_doc(const char *text, size_t len, int line, void *ud)
 		r->docs = kd_realloc(r->docs, (r->ndocs ? 2 * r->ndocs : 4) * sizeof(*r->docs));
 	kd_rendered *d = &r->docs[r->ndocs++];
 	d->template_name = kd_strdup(c->tname);
-	d->text = kd_strndup(text, len);
+	d->text = shown;
 	d->object = obj;
 	d->phase = kd_strdup(c->phase);
 	d->step = kd_strdup(c->step);
 	d->task = kd_strdup(c->task);
-	d->line = line;
+	d->line = tline;
 	d->action = c->action;
 	d->phase_index = c->phase_index;
 	d->step_index = c->step_index;
@@ -363,6 +543,7 @@ static int render_resource(doc_ctx *dc, tpl_cache *cache, const kd_pkg *pkg, con
 		kd_buf_printf(&display, "%s (rendered)", t->file->display);
 		dc->tname = name;
 		dc->display = kd_buf_cstr(&display);
+		dc->rendered = kd_buf_cstr(&out);
 		rc = kd_plan_split_documents(kd_buf_cstr(&out), out.len, on_doc, dc);
 		kd_buf_free(&display);
 	}
@@ -413,10 +594,12 @@ int kd_plans__toggle_value(bool *on, const kd_pkg *pkg, const kd_pkg_task *t, co
 		*on = cJSON_IsTrue(v);
 		return 0;
 	}
-	/* KUDO's Toggle task reads the value with strconv.ParseBool */
+	/* the value itself is not shown: it may be a secret */
 	if (!cJSON_IsString(v) || kd_go_parse_bool(v->valuestring, on))
-		return kd_error_set(KD_ERR_PARAMS, "Toggle task \"%s\": parameter \"%s\" is \"%s\", which is not a boolean",
-			t->name.str ? t->name.str : "", pn, cJSON_IsString(v) ? v->valuestring : "(not a string)"),
+		return kd_error_set(KD_ERR_PARAMS,
+			       "Toggle task \"%s\": the value of parameter \"%s\" is %s (Go's strconv.ParseBool: true, false, 1, 0, t, f, ...)",
+			       t->name.str ? t->name.str : "", pn,
+			       !cJSON_IsString(v) ? "not a string" : v->valuestring[0] ? "not a boolean" : "empty, not a boolean"),
 		       KD_EINVALID;
 	return 0;
 }
@@ -484,8 +667,8 @@ int kd_plan_render(kd_render_result **out, const kd_pkg *pkg, const kd_render_op
 					del = true;
 				if (!apply && !(del && opts && opts->with_deletes))
 					continue;
-				doc_ctx dc = {res, NULL, NULL, ph->name.str ? ph->name.str : "", st->name.str ? st->name.str : "",
-					tn, apply ? KD_RENDER_APPLY : KD_RENDER_DELETE, h, s, k};
+				doc_ctx dc = {res, NULL, NULL, NULL, ph->name.str ? ph->name.str : "",
+					st->name.str ? st->name.str : "", tn, apply ? KD_RENDER_APPLY : KD_RENDER_DELETE, h, s, k};
 				cJSON *data = task_data(pkg, res->instance, res->namespace, plan_name, ph->name.str, st->name.str,
 					params, pipes);
 				for (size_t r = 0; r < t->nresources && rc == 0; r++)
@@ -525,11 +708,4 @@ void kd_render_result_free(kd_render_result *res)
 	free(res->namespace);
 	free(res->plan);
 	free(res);
-}
-
-int kd_render_result_print(kd_buf *out, const kd_render_result *res)
-{
-	for (size_t i = 0; i < res->ndocs && !out->err; i++)
-		kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
-	return kd_buf_check(out, "the rendered output");
 }
