@@ -7,8 +7,11 @@
 #include "../params/params.h"
 #include "../plans/plans.h"
 
-/* `template`: the rendered documents into `out`. */
+/* `template`: the rendered documents into `out`, in the -o format. */
 int kd_cli__template_run(kd_buf *out, const kd_cli_opts *o);
+/* `template` up to the render: the usage checks, the package, its parameters and the objects
+ * (*out, free with kd_render_result_free). */
+int kd_cli__template_render(kd_render_result **out, const kd_cli_opts *o);
 /* `package verify`: the report into `out`; *errors_out gets the number of errors. */
 int kd_cli__verify_run(kd_buf *out, size_t *errors_out, const char *package);
 

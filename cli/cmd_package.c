@@ -108,6 +108,7 @@ int kd_cli__verify_run(kd_buf *out, size_t *errors_out, const char *package)
 			kd_buf_printf(out, "operator %s %s is valid: 0 errors, %zu warning%s\n", name, ver, res->nwarnings,
 				res->nwarnings == 1 ? "" : "s");
 		*errors_out = res->nerrors;
+		rc = kd_buf_check(out, "the report");
 	}
 	kd_verify_result_free(res);
 	kd_pkg_free(pkg);
@@ -140,10 +141,8 @@ int kd_cmd_package(int argc, char **argv)
 			rc = kd_cli_usage("package verify needs exactly one PACKAGE argument");
 			goto done;
 		}
-		if ((rc = kd_cli__verify_run(&out, &nerr, o.args[1])) == 0) {
-			fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+		if ((rc = kd_cli__verify_run(&out, &nerr, o.args[1])) == 0 && (rc = kd_cli_write(stdout, &out)) == 0)
 			exit_code = nerr ? KD_EXIT_FAILURE : KD_EXIT_OK;
-		}
 	} else if (strcmp(sub, "list") == 0) {
 		if (o.nargs != 3) {
 			rc = kd_cli_usage("usage: package list params|plans|tasks PACKAGE");
@@ -163,10 +162,13 @@ int kd_cmd_package(int argc, char **argv)
 		else
 			rc = kd_pkg_list_tasks(&out, pkg);
 		if (rc == 0)
-			fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+			rc = kd_cli_write(stdout, &out);
 	} else if (strcmp(sub, "create") == 0) {
 		rc = kd_cli__package_create_run(&out, &o);
-		fwrite(out.ptr ? out.ptr : "", 1, out.len, rc ? stderr : stdout);
+		if (rc)
+			fwrite(out.ptr ? out.ptr : "", 1, out.len, stderr);
+		else
+			rc = kd_cli_write(stdout, &out);
 	} else {
 		rc = kd_cli_usage("package: unknown subcommand \"%s\" (want verify, list or create)", sub);
 	}

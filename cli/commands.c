@@ -40,7 +40,7 @@ static const kd_cli_command commands[] = {
 		"continue the latest revision at its first step not COMPLETE"},
 	{"get", NULL, CONN " all-namespaces output", "list what kudoc installed"},
 	{"get instances", NULL, CONN " all-namespaces output", "the instances kudoc installed"},
-	{"template", "package", "instance namespace p P plan " SOURCE, "render the objects a plan would apply, offline"},
+	{"template", "package", "instance namespace p P plan output " SOURCE, "render the objects a plan would apply, offline"},
 	{"package", NULL, "", "check a package, or list its parameters, plans or tasks"},
 	{"package verify", "package", "", "check a package the way KUDO does"},
 	{"package list", NULL, "", "list a package's parameters, plans or tasks"},

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	kd_kube_global_init(); /* before any thread: libcurl's global state */
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK;
+		return kd_cli_close_stdout(argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK);
 	}
 	const char *cmd = argv[1];
 	static const struct {
@@ -69,19 +69,23 @@ int main(int argc, char **argv)
 	};
 	for (size_t i = 0; i < KD_ARRAY_SIZE(cmds); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
-			return cmds[i].fn(argc - 2, argv + 2);
+			return kd_cli_close_stdout(cmds[i].fn(argc - 2, argv + 2));
+	int rc;
 	if (strcmp(cmd, "template") == 0)
-		return kd_cmd_template(argc - 2, argv + 2);
-	if (strcmp(cmd, "package") == 0)
-		return kd_cmd_package(argc - 2, argv + 2);
-	if (strcmp(cmd, "verify") == 0)
-		return kd_cmd_verify(argc - 2, argv + 2);
-	if (strcmp(cmd, "repo") == 0)
-		return kd_cmd_repo(argc - 2, argv + 2);
-	if (strcmp(cmd, "search") == 0)
-		return kd_cmd_search(argc - 2, argv + 2);
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
-		return kd_cmd_version(argc - 2, argv + 2);
-	fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);
-	return KD_EXIT_USAGE;
+		rc = kd_cmd_template(argc - 2, argv + 2);
+	else if (strcmp(cmd, "package") == 0)
+		rc = kd_cmd_package(argc - 2, argv + 2);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = kd_cmd_verify(argc - 2, argv + 2);
+	else if (strcmp(cmd, "repo") == 0)
+		rc = kd_cmd_repo(argc - 2, argv + 2);
+	else if (strcmp(cmd, "search") == 0)
+		rc = kd_cmd_search(argc - 2, argv + 2);
+	else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+		rc = kd_cmd_version(argc - 2, argv + 2);
+	else {
+		fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);
+		rc = KD_EXIT_USAGE;
+	}
+	return kd_cli_close_stdout(rc);
 }

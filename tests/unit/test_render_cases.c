@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "../../base/base.h"
+#include "../../base/json.h"
+#include "../../base/yaml.h"
 #include "../../cli/cli_internal.h"
 #include "test.h"
 
@@ -80,28 +82,23 @@ static void describe_diff(kd_buf *why, const char *got, const char *want)
 		(int)strcspn(gl, "\n"), gl, (int)strcspn(wl, "\n"), wl);
 }
 
-static void run_render_case(const char *name, const char *dir)
+/* The command line of a case: PACKAGE [-P params.yaml] ARGS...; the strings point into
+ * *pkg_path and *args, which the caller frees. */
+static int case_argv(char **argv, char **pkg_path, char **args, const char *dir)
 {
-	kd_buf why = KD_BUF_INIT, out = KD_BUF_INIT;
-	char *args = read_opt(dir, "args");
-	char *expected = read_opt(dir, "expected.yaml");
-	char *expected_err = read_opt(dir, "expected_error.txt");
-	char *argv[256];
 	int argc = 0;
-	char cwd[4096];
-	bool ok = true;
-
-	char *pkg_path = read_opt(dir, "package.path");
-	if (pkg_path)
-		pkg_path[strcspn(pkg_path, "\n")] = '\0';
-	argv[argc++] = pkg_path ? pkg_path : "package";
+	*args = read_opt(dir, "args");
+	*pkg_path = read_opt(dir, "package.path");
+	if (*pkg_path)
+		(*pkg_path)[strcspn(*pkg_path, "\n")] = '\0';
+	argv[argc++] = *pkg_path ? *pkg_path : "package";
 	char pp[4608];
 	snprintf(pp, sizeof pp, "%s/params.yaml", dir);
 	if (access(pp, F_OK) == 0) {
 		argv[argc++] = "-P";
 		argv[argc++] = "params.yaml";
 	}
-	for (char *line = args; line && *line && argc < 250;) {
+	for (char *line = *args; line && *line && argc < 250;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
@@ -109,12 +106,25 @@ static void run_render_case(const char *name, const char *dir)
 			argv[argc++] = line;
 		line = nl ? nl + 1 : NULL;
 	}
+	return argc;
+}
+
+static void run_render_case(const char *name, const char *dir)
+{
+	kd_buf why = KD_BUF_INIT, out = KD_BUF_INIT;
+	char *args = NULL, *pkg_path = NULL;
+	char *expected = read_opt(dir, "expected.yaml");
+	char *expected_err = read_opt(dir, "expected_error.txt");
+	char *argv[256];
+	char cwd[4096];
+	bool ok = true;
+	int argc = case_argv(argv, &pkg_path, &args, dir);
 	if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
 		kd_test_case_result(name, false, "cannot enter the case folder");
 		goto done;
 	}
 	kd_cli_opts o;
-	int rc = kd_cli_parse(&o, argc, argv, "instance namespace p P plan");
+	int rc = kd_cli_parse(&o, argc, argv, "instance namespace p P plan output");
 	kd_error_clear();
 	if (rc == 0)
 		rc = kd_cli__template_run(&out, &o);
@@ -182,6 +192,132 @@ TEST(render_cases)
 	}
 	free(cases);
 	CHECK(n > 0);
+}
+
+/* Splits a printed stream as kubectl's YAML reader does (a line of "---" and white space
+ * separates documents) and parses each document; documents that are empty or null (only
+ * comments) are dropped, as kubectl drops them. A JSON List's items come out one by one. */
+static cJSON *read_back(kd_buf *why, const char *text)
+{
+	cJSON *objs = cJSON_CreateArray();
+	const char *doc = text, *p = text;
+	for (;;) {
+		const char *eol = strchr(p, '\n');
+		size_t l = eol ? (size_t)(eol - p) : strlen(p);
+		bool sep = l >= 3 && strncmp(p, "---", 3) == 0 && strspn(p + 3, " \t\r") >= l - 3;
+		if (sep || !eol) {
+			const char *end = sep ? p : p + l;
+			cJSON *all = NULL;
+			if (kd_yaml_parse_all(&all, NULL, "printed", doc, (size_t)(end - doc))) {
+				kd_buf_printf(why, "  the printed stream does not parse: %s\n", kd_error_last());
+				cJSON_Delete(all);
+				cJSON_Delete(objs);
+				return NULL;
+			}
+			/* kubectl decodes the first document of a piece; there is never a second */
+			cJSON *first = cJSON_GetArraySize(all) ? cJSON_DetachItemFromArray(all, 0) : NULL;
+			if (cJSON_GetArraySize(all))
+				kd_buf_puts(why, "  a printed document holds a second YAML document\n");
+			cJSON_Delete(all);
+			const char *kind = kd_json_get_str(first, "kind");
+			if (kind && strcmp(kind, "List") == 0 && cJSON_IsArray(kd_json_get(first, "items"))) {
+				cJSON *items = cJSON_DetachItemFromObject(first, "items"), *it;
+				while ((it = cJSON_DetachItemFromArray(items, 0)) != NULL)
+					cJSON_AddItemToArray(objs, it);
+				cJSON_Delete(items);
+				cJSON_Delete(first);
+			} else if (first && !cJSON_IsNull(first)) {
+				cJSON_AddItemToArray(objs, first);
+			} else {
+				cJSON_Delete(first);
+			}
+			doc = eol ? eol + 1 : p + l;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return objs;
+}
+
+/* Whatever the output format, the printed stream read back as kubectl reads it gives exactly
+ * the objects of the render (so exactly what kudoc applies). */
+static void run_read_back_case(const char *name, const char *dir)
+{
+	static const char *const formats[] = {NULL, "yaml", "json"};
+	kd_buf why = KD_BUF_INIT;
+	char *args = NULL, *pkg_path = NULL;
+	char *argv[256];
+	char cwd[4096];
+	bool ok = true;
+	int argc = case_argv(argv, &pkg_path, &args, dir);
+	kd_render_result *res = NULL;
+	kd_cli_opts o;
+	if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0) {
+		kd_test_case_result(name, false, "cannot enter the case folder");
+		goto done;
+	}
+	int rc = kd_cli_parse(&o, argc, argv, "instance namespace p P plan output");
+	if (rc == 0)
+		rc = kd_cli__template_render(&res, &o);
+	kd_cli_opts_free(&o);
+	if (chdir(cwd) != 0)
+		ok = false;
+	if (rc != 0) {
+		kd_buf_printf(&why, "  does not render: %s\n", kd_error_last() ? kd_error_last() : "");
+		ok = false;
+	}
+	for (size_t f = 0; res && f < KD_ARRAY_SIZE(formats); f++) {
+		kd_buf printed = KD_BUF_INIT;
+		const char *fname = formats[f] ? formats[f] : "text";
+		rc = !formats[f] ? kd_render_result_print(&printed, res)
+		     : f == 1  ? kd_render_result_print_yaml(&printed, res)
+			       : kd_render_result_print_json(&printed, res);
+		cJSON *back = rc == 0 ? read_back(&why, kd_buf_cstr(&printed)) : NULL;
+		if (!back || (size_t)cJSON_GetArraySize(back) != res->ndocs) {
+			ok = false;
+			kd_buf_printf(&why, "  -o %s: %d objects read back, the render has %zu\n", fname,
+				back ? cJSON_GetArraySize(back) : -1, res->ndocs);
+		}
+		for (size_t i = 0; back && i < res->ndocs && i < (size_t)cJSON_GetArraySize(back); i++) {
+			if (!kd_json_equal(cJSON_GetArrayItem(back, (int)i), res->docs[i].object)) {
+				ok = false;
+				char *g = cJSON_PrintUnformatted(cJSON_GetArrayItem(back, (int)i));
+				char *w = cJSON_PrintUnformatted(res->docs[i].object);
+				kd_buf_printf(&why, "  -o %s: object %zu (templates/%s) reads back as\n    %.300s\n  not\n    %.300s\n", fname,
+					i + 1, res->docs[i].template_name, g ? g : "?", w ? w : "?");
+				free(g);
+				free(w);
+			}
+		}
+		cJSON_Delete(back);
+		kd_buf_free(&printed);
+	}
+	kd_test_case_result(name, ok, kd_buf_cstr(&why));
+done:
+	kd_render_result_free(res);
+	free(pkg_path);
+	free(args);
+	kd_buf_free(&why);
+}
+
+TEST(render_output_reads_back)
+{
+	size_t n = 0, ran = 0;
+	char **cases = list_cases("tests/render", &n);
+	for (size_t i = 0; i < n; i++) {
+		char dir[4096], name[512], exp[4608];
+		snprintf(dir, sizeof dir, "%s/tests/render/%s", kd_test_root(), cases[i]);
+		snprintf(exp, sizeof exp, "%s/expected.yaml", dir);
+		if (access(exp, F_OK) == 0) { /* the cases that render */
+			snprintf(name, sizeof name, "read-back/%s", cases[i]);
+			run_read_back_case(name, dir);
+			ran++;
+		}
+		free(cases[i]);
+	}
+	free(cases);
+	CHECK(ran > 5);
 }
 
 static void run_verify_case(const char *name, const char *dir)
