@@ -212,15 +212,7 @@ int kd_cli_usage(const char *fmt, ...)
 	return KD_EUSAGE;
 }
 
-int kd_cli_write(FILE *f, const kd_buf *b)
-{
-	/* fflush too: the error of a full disk or a closed pipe shows when the buffer is written */
-	if ((b->len && fwrite(b->ptr, 1, b->len, f) != b->len) || fflush(f) != 0 || ferror(f))
-		return kd_error_set_os(errno ? errno : EIO, "writing the output");
-	return 0;
-}
-
-int kd_cli_close_stdout(int exit_code)
+int kd_cli__close_stdout(int exit_code)
 {
 	errno = 0;
 	if (fclose(stdout) != 0 && exit_code == KD_EXIT_OK) {
@@ -228,50 +220,4 @@ int kd_cli_close_stdout(int exit_code)
 		return KD_EXIT_FAILURE;
 	}
 	return exit_code;
-}
-
-/* DNS-1123 label: 1 to 63 of [a-z0-9-], starting and ending with a letter or digit. */
-static const char *label_problem(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0)
-		return "it is empty";
-	if (n > 63)
-		return "it is longer than 63 characters";
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return c >= 'A' && c <= 'Z' ? "it has an upper-case letter" : "it has a character other than a-z, 0-9 and '-'";
-	}
-	if (s[0] == '-' || s[n - 1] == '-')
-		return "it starts or ends with '-'";
-	return NULL;
-}
-
-int kd_cli_check_label(const char *flag, const char *what, const char *value)
-{
-	const char *why = label_problem(value ? value : "");
-	if (!why)
-		return 0;
-	kd_buf shown = KD_BUF_INIT;
-	for (const unsigned char *c = (const unsigned char *)(value ? value : ""); *c && shown.len < 80; c++) {
-		if (*c < 0x20 || *c >= 0x7f || *c == '"' || *c == '\\')
-			kd_buf_printf(&shown, "\\x%02x", *c);
-		else
-			kd_buf_putc(&shown, (char)*c);
-	}
-	kd_cli_usage("%s \"%s\"%s: %s; %s must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', "
-		"starting and ending with a letter or digit)", flag, kd_buf_cstr(&shown), strlen(value ? value : "") > 80 ? "..." : "",
-		why, what);
-	kd_buf_free(&shown);
-	return KD_EUSAGE;
-}
-
-int kd_cli_check_names(const kd_cli_opts *o)
-{
-	if (o->namespace && kd_cli_check_label("-n", "a namespace", o->namespace))
-		return KD_EUSAGE;
-	if (o->instance && kd_cli_check_label("--instance", "an instance name", o->instance))
-		return KD_EUSAGE;
-	return 0;
 }

@@ -83,20 +83,6 @@ int kd_cli_fail(int rc);
 /* Ctrl-C and SIGTERM set this (the commands that change a cluster install the handler). */
 extern volatile sig_atomic_t kd_cli_interrupted;
 
-/* Writes `b` to `f` and flushes it; a failed write (a full disk, a closed pipe) is an error
- * ("writing the output: <reason>"). */
-int kd_cli_write(FILE *f, const kd_buf *b);
-/* main's last step: closes stdout and turns a failure to do so into exit code 1 with a message,
- * unless exit_code already says failure. Returns the exit code to use. */
-int kd_cli_close_stdout(int exit_code);
-
-/* Usage errors (KD_EUSAGE) unless -n and --instance, when given, are DNS-1123 labels; the
- * message names the flag and shows the value escaped. Every command that takes them checks
- * before it does anything else, so neither reaches a manifest. */
-int kd_cli_check_names(const kd_cli_opts *o);
-/* The same check for one value; `flag` and `what` ("an instance name") name it. */
-int kd_cli_check_label(const char *flag, const char *what, const char *value);
-
 int kd_cmd_template(int argc, char **argv);
 int kd_cmd_install(int argc, char **argv);
 int kd_cmd_update(int argc, char **argv);

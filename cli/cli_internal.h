@@ -36,8 +36,15 @@ int kd_cli__check_output(const kd_cli_opts *o);
 int kd_cli__print_data(const kd_cli_opts *o, const cJSON *v);
 /* Writes to stdout and flushes, turning a failed write into an error. */
 int kd_cli__write_stdout(const char *data, size_t len);
-/* --instance and -n are DNS-1123 labels (usage errors otherwise). */
+/* --instance and -n are DNS-1123 labels (usage errors otherwise, naming the flag, what is
+ * wrong and the value with control characters escaped): every command checks before it reads
+ * a package, so neither reaches a manifest (a YAML injection through -n otherwise). */
 int kd_cli__check_names(const kd_cli_opts *o);
+/* The same check for one value; `flag` and `what` ("an instance name") name it. */
+int kd_cli__check_label(const char *flag, const char *what, const char *value);
+/* main's last step: closes stdout; a failure to (a full disk) becomes exit code 1 with a
+ * message, unless exit_code already says failure. Returns the exit code to use. */
+int kd_cli__close_stdout(int exit_code);
 
 /* ---- lifecycle commands (cmd_lifecycle.c) ---- */
 typedef enum { OP_INSTALL, OP_UPDATE, OP_UPGRADE, OP_ROLLBACK, OP_UNINSTALL, OP_TRIGGER, OP_RESUME } kd_cli_op;

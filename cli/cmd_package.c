@@ -141,7 +141,7 @@ int kd_cmd_package(int argc, char **argv)
 			rc = kd_cli_usage("package verify needs exactly one PACKAGE argument");
 			goto done;
 		}
-		if ((rc = kd_cli__verify_run(&out, &nerr, o.args[1])) == 0 && (rc = kd_cli_write(stdout, &out)) == 0)
+		if ((rc = kd_cli__verify_run(&out, &nerr, o.args[1])) == 0 && (rc = kd_cli__write_stdout(out.ptr ? out.ptr : "", out.len)) == 0)
 			exit_code = nerr ? KD_EXIT_FAILURE : KD_EXIT_OK;
 	} else if (strcmp(sub, "list") == 0) {
 		if (o.nargs != 3) {
@@ -162,13 +162,13 @@ int kd_cmd_package(int argc, char **argv)
 		else
 			rc = kd_pkg_list_tasks(&out, pkg);
 		if (rc == 0)
-			rc = kd_cli_write(stdout, &out);
+			rc = kd_cli__write_stdout(out.ptr ? out.ptr : "", out.len);
 	} else if (strcmp(sub, "create") == 0) {
 		rc = kd_cli__package_create_run(&out, &o);
 		if (rc)
 			fwrite(out.ptr ? out.ptr : "", 1, out.len, stderr);
 		else
-			rc = kd_cli_write(stdout, &out);
+			rc = kd_cli__write_stdout(out.ptr ? out.ptr : "", out.len);
 	} else {
 		rc = kd_cli_usage("package: unknown subcommand \"%s\" (want verify, list or create)", sub);
 	}

@@ -38,17 +38,9 @@ typedef enum { OUT_TEXT, OUT_YAML, OUT_JSON } out_format;
  * PACKAGE argument and --git are kd_cli__load_source's). */
 static int check_usage(out_format *fmt, const kd_cli_opts *o)
 {
-	*fmt = OUT_TEXT;
-	if (o->output) {
-		if (strcmp(o->output, "yaml") == 0)
-			*fmt = OUT_YAML;
-		else if (strcmp(o->output, "json") == 0)
-			*fmt = OUT_JSON;
-		else
-			return kd_cli_usage("-o: unknown output format (want yaml or json)");
-	}
-	if (kd_cli_check_names(o))
+	if (kd_cli__check_output(o) || kd_cli__check_names(o))
 		return KD_EUSAGE;
+	*fmt = !o->output ? OUT_TEXT : strcmp(o->output, "json") == 0 ? OUT_JSON : OUT_YAML;
 	for (size_t i = 0; i < o->npflags; i++) {
 		char *name = NULL, *value = NULL;
 		int rc = kd_params_parse_flag(&name, &value, o->pflags[i]);
@@ -76,7 +68,7 @@ static int check_package_usage(const kd_pkg *pkg, const kd_cli_opts *o)
 	if (!o->instance) {
 		kd_buf def = KD_BUF_INIT;
 		kd_buf_printf(&def, "%s-instance", pkg->name.str ? pkg->name.str : "operator");
-		int rc = kd_cli_check_label("the default instance name", "an instance name (give --instance NAME)",
+		int rc = kd_cli__check_label("the default instance name (give --instance NAME)", "an instance name",
 			kd_buf_cstr(&def));
 		kd_buf_free(&def);
 		return rc;
@@ -148,7 +140,7 @@ int kd_cmd_template(int argc, char **argv)
 		fputs(help, stdout);
 		fputs(kd_cli__source_help, stdout);
 	} else if (rc == 0 && (rc = kd_cli__template_run(&out, &o)) == 0) {
-		rc = kd_cli_write(stdout, &out);
+		rc = kd_cli__write_stdout(out.ptr ? out.ptr : "", out.len);
 	}
 	kd_buf_free(&out);
 	kd_cli_opts_free(&o);

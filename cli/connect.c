@@ -124,15 +124,34 @@ int kd_cli__write_stdout(const char *data, size_t len)
 	return 0;
 }
 
+/* kube/names.c's DNS-1123 label rule. An instance name becomes label values and Secret and
+ * Lease names: the namespace rule fits all of them. The message shows the value escaped. */
+int kd_cli__check_label(const char *flag, const char *what, const char *value)
+{
+	char why[768];
+	if (kd_kube_check_namespace(why, sizeof(why), value ? value : "") == 0)
+		return 0;
+	/* kube's message speaks of a namespace: "namespace \"X\" is not valid: ...; a namespace must
+	 * be ..."; for another value, say what it is */
+	static const char head[] = "namespace", tail[] = "; a namespace must";
+	kd_buf b = KD_BUF_INIT;
+	const char *w = why, *must = strstr(why, tail);
+	if (strcmp(what, "a namespace") != 0 && strncmp(why, head, strlen(head)) == 0 && must) {
+		const char *noun = strchr(what, ' ') + 1; /* "an instance name" -> "instance name" */
+		kd_buf_printf(&b, "%s%.*s; %s must%s", noun, (int)(must - (why + strlen(head))), why + strlen(head), what,
+			must + strlen(tail));
+		w = kd_buf_cstr(&b);
+	}
+	kd_cli_usage("%s: %s", flag, w);
+	kd_buf_free(&b);
+	return KD_EUSAGE;
+}
+
 int kd_cli__check_names(const kd_cli_opts *o)
 {
-	char why[512];
-	/* An instance name becomes label values and Secret and Lease names: the namespace rule
-	 * (DNS-1123 label) fits all of them. */
-	if (o->instance && kd_kube_check_namespace(why, sizeof(why), o->instance) != 0)
-		return kd_cli_usage("--instance: an instance name must be a DNS-1123 label (lower-case letters, digits and "
-				    "'-', starting and ending with a letter or digit, at most 63 characters)");
-	if (o->namespace && kd_kube_check_namespace(why, sizeof(why), o->namespace) != 0)
-		return kd_cli_usage("-n/--namespace: %s", why);
+	if (o->instance && kd_cli__check_label("--instance", "an instance name", o->instance))
+		return KD_EUSAGE;
+	if (o->namespace && kd_cli__check_label("-n/--namespace", "a namespace", o->namespace))
+		return KD_EUSAGE;
 	return 0;
 }

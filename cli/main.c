@@ -4,6 +4,7 @@
 #include "../base/base.h"
 #include "../kube/kube.h"
 #include "cli.h"
+#include "cli_internal.h"
 
 static const char usage[] =
 	"kubectl-kudo: install and run KUDO operator packages on Kubernetes\n"
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	kd_kube_global_init(); /* before any thread: libcurl's global state */
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
-		return kd_cli_close_stdout(argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK);
+		return kd_cli__close_stdout(argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK);
 	}
 	const char *cmd = argv[1];
 	static const struct {
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 	};
 	for (size_t i = 0; i < KD_ARRAY_SIZE(cmds); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
-			return kd_cli_close_stdout(cmds[i].fn(argc - 2, argv + 2));
+			return kd_cli__close_stdout(cmds[i].fn(argc - 2, argv + 2));
 	int rc;
 	if (strcmp(cmd, "template") == 0)
 		rc = kd_cmd_template(argc - 2, argv + 2);
@@ -87,5 +88,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kubectl-kudo: unknown command \"%s\"\n\n%s", cmd, usage);
 		rc = KD_EXIT_USAGE;
 	}
-	return kd_cli_close_stdout(rc);
+	return kd_cli__close_stdout(rc);
 }
