@@ -218,6 +218,18 @@ static int load_dir(kd_pkg **out, const char *src, const kd_pkg_load_options *op
 
 /* ---- archive ---- */
 
+/* libarchive's message, with the system's reason when it has one ("Failed to open 'x.tgz':
+ * Permission denied"). */
+static int archive_fail(struct archive *a, const char *name, const char *fallback)
+{
+	const char *m = archive_error_string(a);
+	int en = archive_errno(a);
+	/* libarchive reports format problems as EILSEQ and its own misuse as EINVAL: no reason to add */
+	if (en > 0 && en != EILSEQ && en != EINVAL && (!m || !strstr(m, strerror(en))))
+		return kd_error_set(KD_ERR_PACKAGE, "%s: %s: %s", name, m ? m : fallback, strerror(en));
+	return kd_error_set(KD_ERR_PACKAGE, "%s: %s", name, m ? m : fallback);
+}
+
 static int read_entry(collector *c, struct archive *a, struct archive_entry *e, const char *path,
 	const char *display)
 {
@@ -233,7 +245,7 @@ static int read_entry(collector *c, struct archive *a, struct archive_entry *e, 
 		la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
 		if (n < 0) {
 			kd_buf_free(&b);
-			return kd_error_set(KD_ERR_PACKAGE, "%s: %s", display, archive_error_string(a));
+			return archive_fail(a, display, "cannot read the entry");
 		}
 		if (n == 0)
 			break;
@@ -260,6 +272,8 @@ static int strip_top_folder(kd_pkg *pkg)
 		const char *p = pkg->files[i].path, *s = strchr(p, '/');
 		if (!s || strcmp(s + 1, "operator.yaml") != 0)
 			continue;
+		if (top && (size_t)(s - p) == toplen && strncmp(p, top, toplen) == 0)
+			return kd_error_set(KD_ERR_PACKAGE, "%s: holds %s twice", pkg->source, p);
 		if (top)
 			return kd_error_set(KD_ERR_PACKAGE, "%s: holds more than one package (%.*s/ and %.*s/)",
 				pkg->source, (int)toplen, top, (int)(s - p), p);
@@ -302,7 +316,7 @@ static int load_archive(kd_pkg **out, const char *name, const char *filename, co
 	archive_read_support_format_tar(a);
 	r = filename ? archive_read_open_filename(a, filename, 65536) : archive_read_open_memory(a, data, len);
 	if (r != ARCHIVE_OK) {
-		rc = kd_error_set(KD_ERR_PACKAGE, "%s: %s", name, archive_error_string(a));
+		rc = archive_fail(a, name, "cannot open the archive");
 		goto done;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
@@ -340,8 +354,7 @@ static int load_archive(kd_pkg **out, const char *name, const char *filename, co
 			goto done;
 	}
 	if (r != ARCHIVE_EOF) {
-		rc = kd_error_set(KD_ERR_PACKAGE, "%s: %s", name,
-			archive_error_string(a) ? archive_error_string(a) : "not a readable tar archive");
+		rc = archive_fail(a, name, "not a readable tar archive");
 		goto done;
 	}
 	rc = strip_top_folder(c.pkg);

@@ -2,6 +2,7 @@
  * memory; the model's fields and positions; the package list output. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +286,20 @@ TEST(operator_tgz_layout_errors)
 	CHECK(load_tgz(dup, 2, &err, NULL) != 0);
 	CHECK(has(err, "holds operator.yaml twice"));
 	free(err);
+
+	/* the same in a top folder: one package whose operator.yaml comes twice, not two packages */
+	ent dup_top[] = {{'f', "pkg/operator.yaml", mini_op}, {'f', "pkg/operator.yaml", mini_op}};
+	CHECK(load_tgz(dup_top, 2, &err, NULL) != 0);
+	CHECK(has(err, "holds pkg/operator.yaml twice"));
+	CHECK(!has(err, "more than one package"));
+	free(err);
+
+	/* an archive that cannot be read gives the system's reason (reading /proc/self/mem at
+	 * offset 0 fails with EIO; permissions would not stop root) */
+	kd_pkg *unread = NULL;
+	CHECK(kd_pkg_load(&unread, "/proc/self/mem", NULL) != 0);
+	CHECK(has(kd_error_last(), "/proc/self/mem: "));
+	CHECK(has(kd_error_last(), strerror(EIO)));
 
 	/* not an archive at all */
 	char *dir = temp_dir();
