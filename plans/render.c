@@ -158,7 +158,7 @@ static bool insignificant(const char *s, size_t n)
 
 /* Whether the line s[0..n) ends in a block scalar header ("|", ">-", "|2+", ... after a space
  * or at the line's start, then only white space or a comment). Errs towards yes. */
-static bool block_header(const char *s, size_t n)
+static bool block_header(const char *s, size_t n, size_t *at)
 {
 	for (size_t i = 0; i < n; i++) {
 		if ((s[i] != '|' && s[i] != '>') || (i > 0 && s[i - 1] != ' ' && s[i - 1] != '\t'))
@@ -166,10 +166,28 @@ static bool block_header(const char *s, size_t n)
 		size_t j = i + 1;
 		while (j < n && j < i + 3 && (s[j] == '+' || s[j] == '-' || (s[j] >= '1' && s[j] <= '9')))
 			j++;
-		if (insignificant(s + j, n - j) && (j == n || s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+		/* libyaml takes a comment right after the indicators too ("|#x") */
+		if (insignificant(s + j, n - j) && (j == n || s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '#')) {
+			*at = i;
 			return true;
+		}
 	}
 	return false;
+}
+
+/* Whether the scalar of a header at s[at] has its parent on this line ("key: |", "- |"), so
+ * that a later line indented no more than this one ends it. A header alone on its line (or
+ * after a tag or anchor) belongs to a node of an earlier line, whose indentation we do not
+ * know. */
+static bool parent_on_line(const char *s, size_t at)
+{
+	size_t e = at;
+	while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+		e--;
+	if (e == 0)
+		return false;
+	char c = s[e - 1];
+	return c == ':' || ((c == '-' || c == '?') && (e == 1 || s[e - 2] == ' ' || s[e - 2] == '\t'));
 }
 
 static bool white(const char *s, size_t n)
@@ -193,17 +211,31 @@ static size_t indent_of(const char *s, size_t n)
  * the last one is indented as little as the header's line (which would end the scalar). */
 static bool may_end_in_block_scalar(const char *s, size_t n)
 {
-	size_t hdr_indent = 0;
+	size_t hdr_indent = 0, at;
 	bool open = false;
+	/* YAML breaks lines at \r, NEL, LS and PS too; lines counted at \n alone would be wrong:
+	 * let the caller check such text by parsing it again */
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\r' || ((unsigned char)s[i] == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] == 0x85) ||
+			((unsigned char)s[i] == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+				((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)))
+			return true;
 	for (size_t i = 0; i < n;) {
 		size_t l = line_len(s + i, n - i);
-		if (block_header(s + i, l)) {
-			open = true;
-			hdr_indent = indent_of(s + i, l);
-		} else if (open && !white(s + i, l) && indent_of(s + i, l) <= hdr_indent) {
-			open = false; /* content or a comment this little indented ends the scalar */
-		}
+		const char *line = s + i;
 		i += l + 1;
+		if (open) {
+			/* more indented than the header's line (or blank): the scalar's content, where a
+			 * "|" is text; anything else, a comment too, ends the scalar */
+			if (hdr_indent == (size_t)-1 || white(line, l) || indent_of(line, l) > hdr_indent)
+				continue;
+			open = false;
+		}
+		if (block_header(line, l, &at)) {
+			open = true;
+			/* without its parent on the line, nothing we can see ends the scalar */
+			hdr_indent = parent_on_line(line, at) ? indent_of(line, l) : (size_t)-1;
+		}
 	}
 	return open;
 }
@@ -392,7 +424,8 @@ static char *display_text(const char *text, size_t len, bool first_piece, int *l
 		return kd_strndup(t, tl);
 	kd_buf b = KD_BUF_INIT;
 	kd_yaml_emit(&b, obj);
-	while (b.len && b.ptr[b.len - 1] == '\n')
+	/* exactly the one line break the printer adds back: a |+ scalar at the end keeps the rest */
+	if (b.len && b.ptr[b.len - 1] == '\n')
 		kd_buf_truncate(&b, b.len - 1);
 	return kd_buf_detach(&b);
 }
