@@ -23,6 +23,7 @@
 #include "../../base/json.h"
 #include "../../base/yaml.h"
 #include "../../cli/cli_internal.h"
+#include "../../operator/operator.h"
 #include "test.h"
 
 static char *read_opt(const char *dir, const char *name)
@@ -364,4 +365,40 @@ TEST(verify_cases)
 	}
 	free(cases);
 	CHECK(n > 0);
+}
+
+/* -o json writes numbers as Go's encoding/json does, so a typed decoder (int32 replicas) reads
+ * them; strings escaped as JSON wants. */
+TEST(render_print_json_numbers_and_strings)
+{
+	static const char doc[] = "apiVersion: v1\nkind: X\nmetadata:\n  name: nums\n"
+				  "nums: [1000000, 1e21, 1.5e-7, 0.000001, 0.1, -0.0, 123.456, 5e-324, 1.7976931348623157e308, -2, 1e20]\n"
+				  "s: \"tab\\there \\\"q\\\" \\\\ \\u0001 \\u007f é\"\n";
+	kd_pkg_input_file f[] = {
+		{"operator.yaml",
+			"name: j\noperatorVersion: 0.1.0\ntasks:\n  - name: t\n    kind: Apply\n    spec:\n"
+			"      resources: [d.yaml]\nplans:\n  deploy:\n    phases:\n      - name: p\n        steps:\n"
+			"          - name: s\n            tasks: [t]\n",
+			0},
+		{"templates/d.yaml", doc, sizeof doc - 1},
+	};
+	f[0].len = strlen(f[0].data);
+	kd_pkg *pkg = NULL;
+	kd_render_result *res = NULL;
+	kd_buf out = KD_BUF_INIT;
+	if (!CHECK_INT(kd_pkg_load_files(&pkg, "mem", f, 2, NULL), 0))
+		return;
+	if (CHECK_INT(kd_plan_render(&res, pkg, NULL), 0) && CHECK_INT(kd_render_result_print_json(&out, res), 0)) {
+		const char *o = kd_buf_cstr(&out);
+		CHECK(strstr(o, "\"nums\": [\n                1000000,\n                1e+21,\n                1.5e-7,\n"
+				"                0.000001,\n                0.1,\n                -0,\n                123.456,\n"
+				"                5e-324,\n                1.7976931348623157e+308,\n                -2,\n"
+				"                100000000000000000000\n            ]") != NULL);
+		CHECK(strstr(o, "\"s\": \"tab\\there \\\"q\\\" \\\\ \\u0001 \\u007f é\"") != NULL);
+		if (!strstr(o, "1.5e-7"))
+			fprintf(stderr, "%s\n", o);
+	}
+	kd_buf_free(&out);
+	kd_render_result_free(res);
+	kd_pkg_free(pkg);
 }
