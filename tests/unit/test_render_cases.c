@@ -10,8 +10,14 @@
  *   tests/verify/<case>/package/ + expected.txt: the exact `package verify` report, and
  *   exit_code (optional, default 0 when the report has no errors)
  *
+ *   tests/render/<case>/kudo-differs.txt  when kudoc differs from KUDO on purpose: how and why
+ *                                     (tests/kudoref compares every case with KUDO itself)
+ *
  * Each case runs with the case folder as the working directory, so messages name
- * "package/templates/x.yaml". Adding a case needs no C code. */
+ * "package/templates/x.yaml". Every case that renders is also printed in the three -o formats
+ * and read back as kubectl reads a stream (render_output_reads_back). Adding a case needs no C
+ * code; cases must render the same every time (no random or time functions), as KUDO is their
+ * oracle. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
