@@ -131,19 +131,15 @@ int kd_cli__check_label(const char *flag, const char *what, const char *value)
 	char why[768];
 	if (kd_kube_check_namespace(why, sizeof(why), value ? value : "") == 0)
 		return 0;
-	/* kube's message speaks of a namespace: "namespace \"X\" is not valid: ...; a namespace must
-	 * be ..."; for another value, say what it is */
-	static const char head[] = "namespace", tail[] = "; a namespace must";
-	kd_buf b = KD_BUF_INIT;
-	const char *w = why, *must = strstr(why, tail);
-	if (strcmp(what, "a namespace") != 0 && strncmp(why, head, strlen(head)) == 0 && must) {
-		const char *noun = strchr(what, ' ') + 1; /* "an instance name" -> "instance name" */
-		kd_buf_printf(&b, "%s%.*s; %s must%s", noun, (int)(must - (why + strlen(head))), why + strlen(head), what,
-			must + strlen(tail));
-		w = kd_buf_cstr(&b);
-	}
-	kd_cli_usage("%s: %s", flag, w);
-	kd_buf_free(&b);
+	/* kube's message: namespace "SHOWN" is not valid: WHY; a namespace must be RULE. Said as
+	 * "FLAG: WHAT must be RULE; "SHOWN" is not valid: WHY". */
+	static const char head[] = "namespace ", tail[] = "; a namespace must ";
+	const char *must = strstr(why, tail);
+	if (strncmp(why, head, strlen(head)) == 0 && must)
+		kd_cli_usage("%s: %s must %s; %.*s", flag, what, must + strlen(tail), (int)(must - why - strlen(head)),
+			why + strlen(head));
+	else
+		kd_cli_usage("%s: %s", flag, why);
 	return KD_EUSAGE;
 }
 

@@ -148,16 +148,17 @@ TEST(cli_template_usage_errors_exit_2)
 	 * injection of hostile-inputs.md renders nothing */
 	RUN("template packages/spark -n \"$(printf 'evil\\n  labels: {pwn: \\042\\061\\042}\\nkind: Secret')\"", 2);
 	CHECK_STR(kd_buf_cstr(&out), "");
-	CHECK(strstr(kd_buf_cstr(&err), "--namespace \"evil\\x0a  labels: {pwn: \\x221\\x22}\\x0akind: Secret\": it has a "
-					 "character other than a-z, 0-9 and '-'; a namespace must be a DNS-1123 label") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "-n/--namespace: a namespace must be a DNS-1123 label") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "\"evil\\x0a  labels: {pwn: \\x221\\x22}\\x0akind: Secret\" is not valid") != NULL);
 	RUN("template packages/spark --instance ''", 2);
-	CHECK(strstr(kd_buf_cstr(&err), "--instance \"\": it is empty") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "--instance: an instance name must be a DNS-1123 label") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "\"\" is not valid: it is empty") != NULL);
 	RUN("template packages/spark --instance Spark", 2);
 	CHECK(strstr(kd_buf_cstr(&err), "upper-case") != NULL);
 	RUN("template packages/spark --instance=-x", 2);
 	RUN("template packages/spark -n a234567890123456789012345678901234567890123456789012345678901234", 2);
-	CHECK(strstr(kd_buf_cstr(&err), "longer than 63") != NULL);
-	RUN("template packages/spark --instance a23456789012345678901234567890123456789012345678901234567890123 -n x-1", 0);
+	CHECK(strstr(kd_buf_cstr(&err), "at most 63 are allowed") != NULL);
+	RUN("template packages/spark --instance a234567890123456789012345678901234567890123456789012345 -n x-1", 0);
 	kd_buf_free(&out);
 	kd_buf_free(&err);
 }
