@@ -32,15 +32,12 @@ static const char help[] =
 	"Whatever the format, kubectl reading the output (kubectl apply -f -) gets exactly the\n"
 	"objects kudoc applies.\n";
 
-typedef enum { OUT_TEXT, OUT_YAML, OUT_JSON } out_format;
-
 /* What can be wrong with the command line itself, checked before the package is read (the
  * PACKAGE argument and --git are kd_cli__load_source's). */
-static int check_usage(out_format *fmt, const kd_cli_opts *o)
+static int check_usage(const kd_cli_opts *o)
 {
 	if (kd_cli__check_output(o) || kd_cli__check_names(o))
 		return KD_EUSAGE;
-	*fmt = !o->output ? OUT_TEXT : strcmp(o->output, "json") == 0 ? OUT_JSON : OUT_YAML;
 	for (size_t i = 0; i < o->npflags; i++) {
 		char *name = NULL, *value = NULL;
 		int rc = kd_params_parse_flag(&name, &value, o->pflags[i]);
@@ -83,12 +80,11 @@ int kd_cli__template_render(kd_render_result **out, const kd_cli_opts *o)
 	cJSON *pmap = NULL;
 	kd_render_result *res = NULL;
 	kd_pkg_origin origin;
-	out_format fmt;
 	int rc;
 
 	*out = NULL;
 	memset(&origin, 0, sizeof origin);
-	if ((rc = check_usage(&fmt, o)) != 0)
+	if ((rc = check_usage(o)) != 0)
 		return rc;
 	if ((rc = kd_cli__load_source(&pkg, &origin, o, "template")) != 0)
 		goto done;
@@ -119,14 +115,11 @@ done:
 int kd_cli__template_run(kd_buf *out, const kd_cli_opts *o)
 {
 	kd_render_result *res = NULL;
-	out_format fmt;
-	int rc = kd_cli__template_render(&res, o);
-	if (rc == 0) {
-		check_usage(&fmt, o);
-		rc = fmt == OUT_JSON ? kd_render_result_print_json(out, res)
-		     : fmt == OUT_YAML ? kd_render_result_print_yaml(out, res)
-				       : kd_render_result_print(out, res);
-	}
+	int rc = kd_cli__template_render(&res, o); /* -o is checked there: absent, yaml or json */
+	if (rc == 0)
+		rc = !o->output			      ? kd_render_result_print(out, res)
+		     : strcmp(o->output, "json") == 0 ? kd_render_result_print_json(out, res)
+						      : kd_render_result_print_yaml(out, res);
 	kd_render_result_free(res);
 	return rc;
 }
