@@ -1,6 +1,8 @@
-/* End-to-end: what `template` prints, in each of its formats, read by the real kubectl
- * (`kubectl apply --dry-run=client -o json -f FILE`, testenv's kubectl against the test
- * cluster, which it asks for the kinds' mappings) gives exactly the objects kudoc applies. */
+/* End-to-end: what `template` prints, in each of its formats, read by the real kubectl gives
+ * exactly the objects kudoc applies. `kubectl create --dry-run=client -o json -f FILE`
+ * (testenv's kubectl, which asks the test cluster for the kinds' mappings) reads the stream as
+ * `kubectl apply -f` does and prints what it read; `apply --dry-run=client` would print, for an
+ * object that already exists (the CRDs other tests installed), the live object patched. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +56,34 @@ static void check_case(const char *name, const char *const *args, size_t nargs)
 		snprintf(file, sizeof file, "template-%s-%s.out", name, formats[f]);
 		char *path = kd_e2e_tmp(file);
 		kd_test_write_file(path, kd_buf_cstr(&printed), 0600);
-		const char *kargv[] = {"apply", "--dry-run=client", "-o", "json", "-f", path, NULL};
+		const char *kargv[] = {"create", "--dry-run=client", "-o", "json", "-f", path, NULL};
 		if (CHECK_INT(kd_e2e_kubectl(&out, kargv), 0)) {
-			cJSON *got = cJSON_Parse(kd_buf_cstr(&out));
-			cJSON *items = got;
-			const char *kind = kd_json_get_str(got, "kind");
-			if (kind && strcmp(kind, "List") == 0)
-				items = kd_json_get(got, "items");
-			size_t n = items == got ? 1 : (size_t)cJSON_GetArraySize(items);
+			/* one JSON object after the other (a List when kubectl makes one) */
+			cJSON *got = cJSON_CreateArray();
+			const char *p = kd_buf_cstr(&out), *end = NULL;
+			while (*p) {
+				cJSON *o = cJSON_ParseWithOpts(p, &end, false);
+				if (!CHECK(o != NULL))
+					break;
+				const char *kind = kd_json_get_str(o, "kind");
+				if (kind && strcmp(kind, "List") == 0) {
+					cJSON *items = cJSON_DetachItemFromObject(o, "items"), *it;
+					while ((it = cJSON_DetachItemFromArray(items, 0)) != NULL)
+						cJSON_AddItemToArray(got, it);
+					cJSON_Delete(items);
+					cJSON_Delete(o);
+				} else {
+					cJSON_AddItemToArray(got, o);
+				}
+				p = end;
+				while (*p == '\n' || *p == ' ')
+					p++;
+			}
+			size_t n = (size_t)cJSON_GetArraySize(got);
 			if (!CHECK_INT(n, res->ndocs))
 				fprintf(stderr, "    %s -o %s\n", name, formats[f]);
 			for (size_t i = 0; i < n && i < res->ndocs; i++) {
-				cJSON *g = items == got ? got : cJSON_GetArrayItem(items, (int)i);
+				cJSON *g = cJSON_GetArrayItem(got, (int)i);
 				drop_kubectl_additions(g, res->docs[i].object);
 				if (!CHECK(kd_json_equal(g, res->docs[i].object))) {
 					char *a = cJSON_PrintUnformatted(g), *b = cJSON_PrintUnformatted(res->docs[i].object);
