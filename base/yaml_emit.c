@@ -360,7 +360,9 @@ static bool key_less(const char *as, const char *bs)
 			res = bl;
 			goto done;
 		}
-		int64_t an = 0, bn = 0;
+		/* Go's int64 arithmetic, which wraps on overflow (C's signed overflow is undefined):
+		 * computed unsigned, compared as int64 */
+		uint64_t an = 0, bn = 0;
 		size_t ai, bi;
 		if (a[i] == '0' || b[i] == '0') {
 			for (size_t j = i; j-- > 0 && digit(a[j]);) {
@@ -371,11 +373,11 @@ static bool key_less(const char *as, const char *bs)
 			}
 		}
 		for (ai = i; ai < na && digit(a[ai]); ai++)
-			an = an * 10 + (int64_t)(a[ai] - '0');
+			an = an * 10 + (uint64_t)(a[ai] - '0');
 		for (bi = i; bi < nb && digit(b[bi]); bi++)
-			bn = bn * 10 + (int64_t)(b[bi] - '0');
+			bn = bn * 10 + (uint64_t)(b[bi] - '0');
 		if (an != bn)
-			res = an < bn;
+			res = (int64_t)an < (int64_t)bn;
 		else if (ai != bi)
 			res = ai < bi;
 		else
