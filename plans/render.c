@@ -389,7 +389,10 @@ static char *display_text(const char *text, size_t len, bool first_piece, int *l
 {
 	size_t s = 0, l = line_len(text, len);
 	int line = *line_io;
-	bool sep_rest = !first_piece || (len >= 3 && memcmp(text, "---", 3) == 0);
+	/* the file's own first line is a document start only as "---" and then white space or
+	 * nothing ("---#x" is content) */
+	bool sep_rest = !first_piece || (len >= 3 && memcmp(text, "---", 3) == 0 &&
+					       (len == 3 || strchr(" \t\r\n", text[3])));
 	size_t skip = first_piece ? 3 : 0;
 	if (sep_rest && l >= skip && insignificant(text + skip, l - skip) && l < len) {
 		s = l + 1;
