@@ -180,6 +180,21 @@ static int params_of(kd_params **out, const kd_pkg *pkg, const kd_op_options *o,
 	return 0;
 }
 
+/* The template-form parameters of a recorded revision, resolved again from its package and its
+ * user values (the record's "resolved" copy is for people to read: JSON cannot say that an
+ * array parameter without a default is Go's nil list, which templates print as []). */
+static int params_again(cJSON **out, const kd_pkg *pkg, const cJSON *user)
+{
+	kd_op_options none = {0};
+	kd_params *p = NULL;
+	*out = NULL;
+	int rc = params_of(&p, pkg, &none, user);
+	if (!rc)
+		rc = kd_params_to_template(out, p);
+	kd_params_free(p);
+	return rc;
+}
+
 static int resolve(cJSON **user, cJSON **resolved, const kd_pkg *pkg, const kd_op_options *o, const cJSON *previous)
 {
 	kd_params *p = NULL;
@@ -875,8 +890,8 @@ static int rollback_to(op_ctx *x, kd_op_result *res, const kd_revision *target_c
 	char *instance = kd_strdup(target->instance);
 	long number = target->number;
 	cJSON *source = cJSON_Duplicate(target->source, 1), *user = cJSON_Duplicate(target->user_params, 1),
-	      *params = cJSON_Duplicate(target->params, 1);
-	if ((rc = load_revs(x, instance)))
+	      *params = NULL;
+	if ((rc = params_again(&params, pkg, user)) || (rc = load_revs(x, instance)))
 		goto done;
 	rev = new_revision(x, pkg, instance, "rollback", "deploy");
 	rev->rollback_of = number;
@@ -888,13 +903,18 @@ static int rollback_to(op_ctx *x, kd_op_result *res, const kd_revision *target_c
 	if (last) {
 		/* what the rollback changes, against the revision it replaces */
 		cJSON *changed = cJSON_CreateArray();
+		/* compared as the records hold them (JSON has no nil list) */
+		char *text = cJSON_PrintUnformatted(rev->params);
+		cJSON *mine = cJSON_Parse(text);
+		free(text);
 		const cJSON *v;
-		cJSON_ArrayForEach(v, rev->params)
+		cJSON_ArrayForEach(v, mine)
 		{
 			const cJSON *old = kd_json_get(last->params, v->string);
 			if (!old || !kd_json_equal(old, v))
 				cJSON_AddItemToArray(changed, cJSON_CreateString(v->string));
 		}
+		cJSON_Delete(mine);
 		cJSON_Delete(rev->changed);
 		rev->changed = changed;
 	}
@@ -930,6 +950,11 @@ static int resume_latest(op_ctx *x, kd_op_result *res, kd_revision *rev, bool fa
 					st->phases[h].steps[s].h.state = KD_EXEC_PENDING;
 		}
 	}
+	/* the parameters it rendered with, exactly: resolved again from the package and user values */
+	cJSON_Delete(rev->params);
+	rev->params = NULL;
+	if ((rc = params_again(&rev->params, pkg, rev->user_params)))
+		goto done;
 	if ((rc = kd_exec_prepare(&plan, pkg, rev, x->c)) || (rc = prepare_children(x, pkg, rev)))
 		goto done;
 	if (x->o->dry_run) {
@@ -1053,7 +1078,7 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	kd_revision *rev = NULL;
 	kd_pkg *old_pkg = NULL;
 	kd_params *np = NULL;
-	cJSON *changed = NULL;
+	cJSON *changed = NULL, *old_params = NULL;
 	bool ran = false;
 	memset(res, 0, sizeof(*res));
 	if (!o->instance)
@@ -1074,6 +1099,19 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	kd_revision *last = latest(&x);
 	if ((rc = kd_revision_package(&old_pkg, x.c, last)))
 		goto done;
+	if (last->status && last->status->h.state == KD_EXEC_FATAL_ERROR && cJSON_GetArraySize(last->changed) > 0) {
+		/* KUDO keeps the values of a failed change; say so, as they may be why the next one fails */
+		kd_buf names = KD_BUF_INIT;
+		const cJSON *v;
+		cJSON_ArrayForEach(v, last->changed)
+		if (cJSON_IsString(v))
+			kd_buf_printf(&names, "%s%s", names.len ? ", " : "", v->valuestring);
+		say(&x, last,
+			"note: revision %ld ended in FATAL_ERROR; the values it changed (%s) stay set: give them again with -p, "
+			"or roll back",
+			last->number, kd_buf_cstr(&names));
+		kd_buf_free(&names);
+	}
 	const kd_pkg *pkg = upgrade ? new_pkg : old_pkg;
 	if (pv && upgrade && !o->force && kd_plans__semver_compare(pkg->operator_version.str, last->operator_version) == 0) {
 		upgrade = false; /* the installed version: what update would do */
@@ -1105,9 +1143,11 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	cJSON_Delete(previous);
 	if (rc)
 		goto done;
-	if ((rc = kd_params_check_immutable(np, last->params)))
+	if ((rc = params_again(&old_params, old_pkg, last->user_params)))
 		goto done;
-	if ((rc = kd_params_changed(&changed, np, last->params)))
+	if ((rc = kd_params_check_immutable(np, old_params)))
+		goto done;
+	if ((rc = kd_params_changed(&changed, np, old_params)))
 		goto done;
 	const char *plan = NULL;
 	if (upgrade) {
@@ -1155,6 +1195,7 @@ preview:
 	x.revs = NULL;
 	x.nrevs = 0;
 done:
+	cJSON_Delete(old_params);
 	cJSON_Delete(changed);
 	kd_params_free(np);
 	kd_revision_free(rev);
@@ -1273,7 +1314,8 @@ int kd_op_trigger(kd_op_result *res, const kd_op_options *o)
 	rev = new_revision(&x, pkg, o->instance, "trigger", o->plan);
 	rev->source = cJSON_Duplicate(last->source, 1);
 	rev->user_params = cJSON_Duplicate(last->user_params, 1);
-	rev->params = cJSON_Duplicate(last->params, 1);
+	if ((rc = params_again(&rev->params, pkg, rev->user_params)))
+		goto done;
 	rc = run_new(&x, res, rev, pkg, &ran);
 	if (rc && ran)
 		rc = atomic_recover(&x, res, rev, rc);
@@ -1343,7 +1385,10 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 		kd_revision *rev = new_revision(&x, pkg, o->instance, "cleanup", "cleanup");
 		rev->source = cJSON_Duplicate(last->source, 1);
 		rev->user_params = cJSON_Duplicate(last->user_params, 1);
-		rev->params = cJSON_Duplicate(last->params, 1);
+		if ((rc = params_again(&rev->params, pkg, rev->user_params))) {
+			kd_revision_free(rev);
+			goto done;
+		}
 		bool ran = false;
 		kd_op_result r2 = {0};
 		kd_op_options o2 = *o;

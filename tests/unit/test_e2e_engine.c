@@ -996,3 +996,40 @@ TEST(e2e_engine_health_hooks_decide_when_a_step_is_done)
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);
 }
+
+/* ---- packages in the style of KUDO's community operators --------------------------------------- */
+
+TEST(e2e_engine_community_style_packages_install_as_kudo_would)
+{
+	char *ns = kd_e2e_ns("kd-community");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	/* the classic first operator: no parameter given, defaults only */
+	KUDO(0, "install", kd_e2e_pkg("community/first-operator"), "-n", ns);
+	CHECK_JP(ns, "deployment/nginx-deployment", "{.status.readyReplicas}", "2");
+	/* a ZooKeeper-style package: a StatefulSet with volume claims, headless and client
+	 * Services, a policy/v1 PodDisruptionBudget, a validation Job after the main phase, an
+	 * array parameter without a default (not required, as in KUDO) */
+	KUDO(0, "install", kd_e2e_pkg("community/zk"), "-n", ns, "--instance", "zk", "-p", "NODE_COUNT=3");
+	CHECK_JP(ns, "statefulset/zk", "{.status.readyReplicas}", "3");
+	CHECK_JP(ns, "job/zk-validation", "{.status.succeeded}", "1");
+	CHECK_JP(ns, "pvc/zk-datadir-zk-0", "{.status.phase}", "Bound");
+	CHECK_CM(ns, "zk-bootstrap", "jvm", "");
+	/* a parameter whose trigger is a plan that refuses the change (the package's own rule); as
+	 * in KUDO the value stays set, so the way back is a rollback */
+	KUDO(1, "update", "--instance", "zk", "-n", ns, "-p", "DISK_SIZE=10Gi");
+	CHECK_CONTAINS(err, "step not-allowed/not-allowed failed");
+	KUDO(0, "rollback", "--instance", "zk", "-n", ns);
+	/* the Toggle turns the metrics Service on; only that parameter changed (an array parameter
+	 * without a default stays Go's nil list through the records) */
+	KUDO(0, "update", "--instance", "zk", "-n", ns, "-p", "METRICS_ENABLED=true");
+	CHECK(exists(ns, "v1", "Service", "zk-metrics"));
+	kd_revision *r = record(ns, "zk", 0);
+	if (CHECK(r)) {
+		CHECK_INT(cJSON_GetArraySize(r->changed), 1);
+		CHECK_STR(cJSON_GetArrayItem(r->changed, 0)->valuestring, "METRICS_ENABLED");
+	}
+	kd_revision_free(r);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
