@@ -1008,6 +1008,27 @@ static int no_instance(op_ctx *x, const char *instance)
 	return KD_ENOTFOUND;
 }
 
+/* What every operation on an existing instance starts with: a client and the instance's
+ * revisions, at least one. *last (when asked for) is the latest, borrowed from x. Close x
+ * with ctx_close, whatever this returned. */
+static int open_instance(op_ctx *x, const kd_op_options *o, kd_revision **last)
+{
+	if (last)
+		*last = NULL;
+	if (!o->instance) {
+		memset(x, 0, sizeof(*x));
+		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
+	}
+	int rc = ctx_open(x, o);
+	if (!rc)
+		rc = load_revs(x, o->instance);
+	if (!rc && !latest(x))
+		rc = no_instance(x, o->instance);
+	if (!rc && last)
+		*last = latest(x);
+	return rc;
+}
+
 static char *default_instance(const kd_pkg *pkg)
 {
 	kd_buf b = KD_BUF_INIT;
@@ -1081,17 +1102,9 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	cJSON *changed = NULL, *old_params = NULL;
 	bool ran = false;
 	memset(res, 0, sizeof(*res));
-	if (!o->instance)
-		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
-	int rc = ctx_open(&x, o);
+	int rc = open_instance(&x, o, NULL);
 	if (rc)
 		goto done;
-	if ((rc = load_revs(&x, o->instance)))
-		goto done;
-	if (!x.nrevs) {
-		rc = no_instance(&x, o->instance);
-		goto done;
-	}
 	if (pv)
 		pv->unfinished = !finished(latest(&x));
 	else if ((rc = resume_if_unfinished(&x, res, o->instance)))
@@ -1239,17 +1252,9 @@ int kd_op_rollback(kd_op_result *res, const kd_op_options *o)
 {
 	op_ctx x;
 	memset(res, 0, sizeof(*res));
-	if (!o->instance)
-		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
-	int rc = ctx_open(&x, o);
+	int rc = open_instance(&x, o, NULL);
 	if (rc)
 		goto done;
-	if ((rc = load_revs(&x, o->instance)))
-		goto done;
-	if (!x.nrevs) {
-		rc = no_instance(&x, o->instance);
-		goto done;
-	}
 	kd_revision *last = latest(&x), *target = NULL;
 	if (o->revision > 0) {
 		for (size_t i = 0; i < x.nrevs; i++)
@@ -1289,17 +1294,11 @@ int kd_op_trigger(kd_op_result *res, const kd_op_options *o)
 	kd_revision *rev = NULL;
 	bool ran = false;
 	memset(res, 0, sizeof(*res));
-	if (!o->instance || !o->plan)
-		return kd_error_set(KD_ERR_USAGE, "--instance and --name are required"), KD_EUSAGE;
-	int rc = ctx_open(&x, o);
+	if (!o->plan)
+		return kd_error_set(KD_ERR_USAGE, "--name is required"), KD_EUSAGE;
+	int rc = open_instance(&x, o, NULL);
 	if (rc)
 		goto done;
-	if ((rc = load_revs(&x, o->instance)))
-		goto done;
-	if (!x.nrevs) {
-		rc = no_instance(&x, o->instance);
-		goto done;
-	}
 	if ((rc = resume_if_unfinished(&x, res, o->instance)))
 		goto done;
 	kd_revision *last = latest(&x);
@@ -1329,19 +1328,11 @@ done:
 int kd_op_resume(kd_op_result *res, const kd_op_options *o)
 {
 	op_ctx x;
+	kd_revision *last = NULL;
 	memset(res, 0, sizeof(*res));
-	if (!o->instance)
-		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
-	int rc = ctx_open(&x, o);
+	int rc = open_instance(&x, o, &last);
 	if (rc)
 		goto done;
-	if ((rc = load_revs(&x, o->instance)))
-		goto done;
-	kd_revision *last = latest(&x);
-	if (!last) {
-		rc = no_instance(&x, o->instance);
-		goto done;
-	}
 	if (good(last)) {
 		result_set(res, last);
 		res->noop = true;
@@ -1361,19 +1352,11 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 	kd_plan_lock *lock = NULL;
 	kd_kube_ref *refs = NULL;
 	size_t nrefs = 0;
+	kd_revision *last = NULL;
 	memset(res, 0, sizeof(*res));
-	if (!o->instance)
-		return kd_error_set(KD_ERR_USAGE, "--instance is required"), KD_EUSAGE;
-	int rc = ctx_open(&x, o);
+	int rc = open_instance(&x, o, &last);
 	if (rc)
 		goto done;
-	if ((rc = load_revs(&x, o->instance)))
-		goto done;
-	kd_revision *last = latest(&x);
-	if (!last) {
-		rc = no_instance(&x, o->instance);
-		goto done;
-	}
 	if (o->dry_run) {
 		say(&x, last, "would uninstall %s/%s (%zu revisions)", x.ns, o->instance, x.nrevs);
 		goto done;
