@@ -46,7 +46,16 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	kd_base_init();
-	kd_kube_global_init(); /* before any thread: libcurl's global state */
+	/* libcurl's global state, before any thread, for every command but those that never talk to
+	 * a server: they neither load libcurl (see lazy/) nor pay for its and OpenSSL's set-up. */
+	static const char *const offline[] = {"template", "package", "version", "--version", "help", "-h", "--help",
+		"completion"};
+	bool needs_curl = argc >= 2;
+	for (size_t i = 0; needs_curl && i < KD_ARRAY_SIZE(offline); i++)
+		if (strcmp(argv[1], offline[i]) == 0)
+			needs_curl = false;
+	if (needs_curl)
+		kd_kube_global_init();
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? KD_EXIT_USAGE : KD_EXIT_OK;
