@@ -1,7 +1,7 @@
 // The one build of kudoc (zig 0.14.1, pinned in ./dev).
 //
 //   zig build                       zig-out/bin/kubectl-kudo (Debug, for development)
-//   zig build -Doptimize=ReleaseFast  the build ./dev build, ./dev demo and ./dev install make
+//   zig build -Doptimize=ReleaseSafe  the build ./dev build, ./dev demo and ./dev install make
 //   zig build dist --prefix P       P/bin/kubectl-kudo and P/share/kudoc/packages/ (./dev install)
 //   zig build test                  unit tests + data-driven cases (tests/unit, tests/render, ...)
 //   zig build -Dsanitize=true test  the same tests built by gcc with ASan + UBSan
