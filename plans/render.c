@@ -529,7 +529,12 @@ void kd_render_result_free(kd_render_result *res)
 
 int kd_render_result_print(kd_buf *out, const kd_render_result *res)
 {
-	for (size_t i = 0; i < res->ndocs && !out->err; i++)
-		kd_buf_printf(out, "---\n# Source: templates/%s\n%s\n", res->docs[i].template_name, res->docs[i].text);
+	/* the documents' text is copied, not formatted: vsnprintf's %s is ~36 instructions a byte,
+	 * an eighth of rendering a package with 400 KB of CRDs */
+	for (size_t i = 0; i < res->ndocs && !out->err; i++) {
+		kd_buf_printf(out, "---\n# Source: templates/%s\n", res->docs[i].template_name);
+		kd_buf_puts(out, res->docs[i].text);
+		kd_buf_putc(out, '\n');
+	}
 	return kd_buf_check(out, "the rendered output");
 }
