@@ -60,7 +60,9 @@ int main(int argc, char **argv)
 		/* The plan engine runs a thread per parallel step, which mostly waits on the server;
 		 * glibc would give each its own malloc arena (~0.45 MB each of memory freed but kept).
 		 * Two arenas keep the peak RSS of a 10-step install ~1 MB lower at no measurable cost. */
+#ifdef M_ARENA_MAX /* glibc */
 		mallopt(M_ARENA_MAX, 2);
+#endif
 	}
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
