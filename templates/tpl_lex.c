@@ -192,9 +192,26 @@ static lstate lex_comment(lexer *l)
 	return S_TEXT;
 }
 
+/* The first "{{" in s[0..n) (Go: strings.Index(text, leftDelim)). memchr jumps between the
+ * '{' bytes many at a time, where glibc's memmem steps through a two-byte needle byte by byte:
+ * long template text, a CRD's 200 KB, is mostly scanned for this. */
+static const char *find_left_delim(const char *s, size_t n)
+{
+	const char *end = s + n;
+	while (s < end) {
+		const char *p = memchr(s, '{', (size_t)(end - s));
+		if (!p || p + 1 >= end)
+			return NULL;
+		if (p[1] == '{')
+			return p;
+		s = p + 1;
+	}
+	return NULL;
+}
+
 static lstate lex_text(lexer *l)
 {
-	const char *d = l->pos < l->n ? memmem(l->s + l->pos, l->n - l->pos, "{{", 2) : NULL;
+	const char *d = l->pos < l->n ? find_left_delim(l->s + l->pos, l->n - l->pos) : NULL;
 	if (!d) {
 		l->pos = l->n;
 		if (l->pos > l->start)
