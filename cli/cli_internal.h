@@ -82,6 +82,11 @@ const char *kd_cli__flag_help(const char *name, const char **value);
 /* The i-th flag kd_cli_parse knows; false past the end. */
 bool kd_cli__flag_at(size_t i, const char **name, const char **shortf, const char **longf, bool *takes_value);
 /* The completion script for `shell` ("bash" or "zsh"; else a usage error). */
+/* Each changed object of d as a unified diff from "live KIND NS/NAME" to "TO_SIDE KIND NS/NAME",
+ * an object the change removes noted with `removed` (cmd_diff.c; diff and sync print drift so). */
+int kd_cli__print_obj_diffs(kd_buf *out, const kd_plan_diff *d, const char *to_side, const char *removed,
+	bool color);
+
 int kd_cli__completion_script(kd_buf *out, const char *shell);
 
 /* ---- progress (progress.c) ---- */

@@ -77,17 +77,6 @@ static void describe(kd_buf *b, const kd_op_preview *pv)
 	kd_buf_puts(b, ")");
 }
 
-static bool same_files(const kd_pkg *a, const kd_pkg *b)
-{
-	if (a->nfiles != b->nfiles)
-		return false;
-	for (size_t i = 0; i < a->nfiles; i++)
-		if (strcmp(a->files[i].path, b->files[i].path) != 0 || a->files[i].len != b->files[i].len ||
-			memcmp(a->files[i].data, b->files[i].data, a->files[i].len) != 0)
-			return false;
-	return true;
-}
-
 static void label(kd_buf *b, const char *side, const kd_obj_diff *it, const char *extra)
 {
 	kd_buf t = KD_BUF_INIT;
@@ -101,23 +90,20 @@ static void label(kd_buf *b, const char *side, const kd_obj_diff *it, const char
 	kd_buf_free(&t);
 }
 
-static int print_text(kd_buf *out, const kd_op_preview *pv, const kd_plan_diff *d, bool color)
+int kd_cli__print_obj_diffs(kd_buf *out, const kd_plan_diff *d, const char *to_side, const char *removed, bool color)
 {
 	int rc = 0;
-	describe(out, pv);
-	kd_buf_puts(out, ":\n");
 	for (size_t i = 0; i < d->nitems && !rc; i++) {
 		const kd_obj_diff *it = &d->items[i];
 		if (it->change == KD_OBJ_UNCHANGED)
 			continue;
-		kd_buf from = KD_BUF_INIT, to = KD_BUF_INIT;
+		kd_buf from = KD_BUF_INIT, to = KD_BUF_INIT, note = KD_BUF_INIT;
 		label(&from, "live", it, it->change == KD_OBJ_ADDED ? "absent" : NULL);
-		kd_buf note = KD_BUF_INIT;
 		if (it->change == KD_OBJ_REMOVED)
-			kd_buf_printf(&note, "removed%s%s", it->note ? ": " : "", it->note ? it->note : "");
+			kd_buf_printf(&note, "%s%s%s", removed, it->note ? ": " : "", it->note ? it->note : "");
 		else if (it->note)
 			kd_buf_puts(&note, it->note);
-		label(&to, "after", it, note.len ? kd_buf_cstr(&note) : NULL);
+		label(&to, to_side, it, note.len ? kd_buf_cstr(&note) : NULL);
 		kd_diff_options o = KD_DIFF_OPTIONS_INIT;
 		o.from_label = kd_buf_cstr(&from);
 		o.to_label = kd_buf_cstr(&to);
@@ -129,6 +115,14 @@ static int print_text(kd_buf *out, const kd_op_preview *pv, const kd_plan_diff *
 		kd_buf_free(&to);
 		kd_buf_free(&note);
 	}
+	return rc;
+}
+
+static int print_text(kd_buf *out, const kd_op_preview *pv, const kd_plan_diff *d, bool color)
+{
+	describe(out, pv);
+	kd_buf_puts(out, ":\n");
+	int rc = kd_cli__print_obj_diffs(out, d, "after", "removed", color);
 	kd_buf_printf(out, "%zu changed, %zu added, %zu removed, %zu unchanged\n", d->changed, d->added, d->removed,
 		d->unchanged);
 	return rc ? rc : kd_buf_check(out, "diff");
@@ -233,7 +227,7 @@ static int run(const kd_cli_opts *o)
 			"kubectl-kudo: note: revision %ld (plan %s) has not finished; %s would first resume it, and this "
 			"diff compares with the objects as they are now\n",
 			last->number, last->plan, pv.upgrade ? "upgrade" : "update");
-	if (pkg && !pv.upgrade && pv.installed && !same_files(pkg, pv.installed))
+	if (pkg && !pv.upgrade && pv.installed && !kd_pkg_same_files(pkg, pv.installed))
 		fprintf(stderr,
 			"kubectl-kudo: note: %s has the installed version %s, but its files differ from the installed "
 			"package's: update runs the installed package, and that is what this diff shows (--force shows "

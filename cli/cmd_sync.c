@@ -75,49 +75,14 @@ static const char sync_exit_help[] =
 
 /* ---- output ---- */
 
-static void label(kd_buf *b, const char *side, const kd_obj_diff *it, const char *extra)
-{
-	kd_buf t = KD_BUF_INIT;
-	kd_buf_printf(&t, "%s %s ", side, it->kind);
-	if (*it->namespace_)
-		kd_buf_printf(&t, "%s/", it->namespace_);
-	kd_buf_puts(&t, it->name);
-	if (extra)
-		kd_buf_printf(&t, " (%s)", extra);
-	kd_buf_put_printable(b, kd_buf_cstr(&t));
-	kd_buf_free(&t);
-}
-
 /* The drift as a unified diff per object, from the live object to what revision N applies. */
 static int print_drift(kd_buf *out, const kd_sync_result *r, const char *instance, const char *ns, bool color)
 {
 	const kd_plan_diff *d = r->drift;
-	int rc = 0;
 	kd_buf_printf(out, "drift of instance %s in namespace %s from revision %ld:\n", instance, ns, r->drift_revision);
 	kd_buf side = KD_BUF_INIT;
 	kd_buf_printf(&side, "revision %ld", r->drift_revision);
-	for (size_t i = 0; i < d->nitems && !rc; i++) {
-		const kd_obj_diff *it = &d->items[i];
-		if (it->change == KD_OBJ_UNCHANGED)
-			continue;
-		kd_buf from = KD_BUF_INIT, to = KD_BUF_INIT, note = KD_BUF_INIT;
-		label(&from, "live", it, it->change == KD_OBJ_ADDED ? "absent" : NULL);
-		if (it->change == KD_OBJ_REMOVED)
-			kd_buf_printf(&note, "not there%s%s", it->note ? ": " : "", it->note ? it->note : "");
-		else if (it->note)
-			kd_buf_puts(&note, it->note);
-		label(&to, kd_buf_cstr(&side), it, note.len ? kd_buf_cstr(&note) : NULL);
-		kd_diff_options o = KD_DIFF_OPTIONS_INIT;
-		o.from_label = kd_buf_cstr(&from);
-		o.to_label = kd_buf_cstr(&to);
-		o.color = color;
-		bool differ = false;
-		rc = kd_diff_unified(out, &differ, it->live_yaml, strlen(it->live_yaml), it->after_yaml,
-			strlen(it->after_yaml), &o);
-		kd_buf_free(&from);
-		kd_buf_free(&to);
-		kd_buf_free(&note);
-	}
+	int rc = kd_cli__print_obj_diffs(out, d, kd_buf_cstr(&side), "not there", color);
 	kd_buf_free(&side);
 	kd_buf_printf(out, "%zu changed, %zu missing, %zu to delete, %zu unchanged\n", d->changed, d->added, d->removed,
 		d->unchanged);

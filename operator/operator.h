@@ -239,6 +239,8 @@ int kd_pkg_load_archive(kd_pkg **out, const char *name, const void *data, size_t
 
 /* Frees the package and everything reached from it. NULL does nothing. */
 void kd_pkg_free(kd_pkg *pkg);
+/* Whether a and b hold the same files (paths and bytes, in the same order). */
+bool kd_pkg_same_files(const kd_pkg *a, const kd_pkg *b);
 
 /* Look-ups by name; results are borrowed from `pkg`, NULL when there is none. */
 const kd_pkg_param *kd_pkg_find_param(const kd_pkg *pkg, const char *name);

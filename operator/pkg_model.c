@@ -776,6 +776,17 @@ static void strs_free(kd_pkg_str *v, size_t n)
 	free(v);
 }
 
+bool kd_pkg_same_files(const kd_pkg *a, const kd_pkg *b)
+{
+	if (a->nfiles != b->nfiles)
+		return false;
+	for (size_t i = 0; i < a->nfiles; i++)
+		if (strcmp(a->files[i].path, b->files[i].path) != 0 || a->files[i].len != b->files[i].len ||
+			memcmp(a->files[i].data, b->files[i].data, a->files[i].len) != 0)
+			return false;
+	return true;
+}
+
 void kd_pkg_free(kd_pkg *pkg)
 {
 	if (!pkg)

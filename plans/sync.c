@@ -196,17 +196,6 @@ static bool same_texts(const kd_op_param_text *a, size_t na, const kd_op_param_t
 	return true;
 }
 
-static bool same_files(const kd_pkg *a, const kd_pkg *b)
-{
-	if (a->nfiles != b->nfiles)
-		return false;
-	for (size_t i = 0; i < a->nfiles; i++)
-		if (strcmp(a->files[i].path, b->files[i].path) != 0 || a->files[i].len != b->files[i].len ||
-			memcmp(a->files[i].data, b->files[i].data, a->files[i].len) != 0)
-			return false;
-	return true;
-}
-
 /* The earlier user values the old -P git: files gave (same value): what the files at the new
  * commit decide again, so that a key taken out of a file returns to its default. A value that
  * differs from the old file's came from a -p (or an update) and stays. */
@@ -629,7 +618,7 @@ static int follow_git(sync_ctx *x, bool *handled, kd_pkg *pkg, const kd_pkg_orig
 		old_known = false;
 	}
 	int cmp = kd_plans__semver_compare(pkg->operator_version.str, last->operator_version);
-	bool same_pkg = cmp == 0 && same_files(pkg, x->installed);
+	bool same_pkg = cmp == 0 && kd_pkg_same_files(pkg, x->installed);
 	bool params_changed = nnew && (!old_known || !same_texts(nt, nnew, ot, nold));
 	if (same_pkg && !params_changed) {
 		note(x, "commit %.12s has nothing new for the instance (revision %ld recorded %.12s)", now->commit,
