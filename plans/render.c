@@ -160,6 +160,9 @@ static bool insignificant(const char *s, size_t n)
  * or at the line's start, then only white space or a comment). Errs towards yes. */
 static bool block_header(const char *s, size_t n, size_t *at)
 {
+	/* most lines (a CRD's) hold neither indicator: memchr skips them many bytes at a time */
+	if (!memchr(s, '|', n) && !memchr(s, '>', n))
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		if ((s[i] != '|' && s[i] != '>') || (i > 0 && s[i - 1] != ' ' && s[i - 1] != '\t'))
 			continue;
@@ -206,6 +209,19 @@ static size_t indent_of(const char *s, size_t n)
 	return i;
 }
 
+/* Whether s[0..n) holds a NEL (C2 85), LS (E2 80 A8) or PS (E2 80 A9). */
+static bool other_line_break(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	for (const unsigned char *q = p; (q = memchr(q, 0xc2, (size_t)(end - q))) != NULL; q++)
+		if (q + 1 < end && q[1] == 0x85)
+			return true;
+	for (const unsigned char *q = p; (q = memchr(q, 0xe2, (size_t)(end - q))) != NULL; q++)
+		if (q + 2 < end && q[1] == 0x80 && (q[2] == 0xa8 || q[2] == 0xa9))
+			return true;
+	return false;
+}
+
 /* Whether the last node of the document text s[0..n) may be a block scalar, whose value a
  * line break after the text would change: there is a block scalar header, and no line after
  * the last one is indented as little as the header's line (which would end the scalar). */
@@ -215,11 +231,8 @@ static bool may_end_in_block_scalar(const char *s, size_t n)
 	bool open = false;
 	/* YAML breaks lines at \r, NEL, LS and PS too; lines counted at \n alone would be wrong:
 	 * let the caller check such text by parsing it again */
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '\r' || ((unsigned char)s[i] == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] == 0x85) ||
-			((unsigned char)s[i] == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-				((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)))
-			return true;
+	if (memchr(s, '\r', n) || other_line_break(s, n))
+		return true;
 	for (size_t i = 0; i < n;) {
 		size_t l = line_len(s + i, n - i);
 		const char *line = s + i;
