@@ -272,9 +272,7 @@ static int cmd_history(const kd_cli_opts *o)
 	if (!rc)
 		rc = kd_cli__write_stdout(out.ptr ? out.ptr : "", out.len);
 done:
-	for (size_t i = 0; i < n; i++)
-		kd_revision_free(v[i]);
-	free(v);
+	kd_revision_list_free(v, n);
 	kd_buf_free(&out);
 	kd_kube_client_free(c);
 	kd_kube_config_free(cfg);
@@ -363,9 +361,7 @@ static int cmd_get(int argc, char **argv)
 	if (!rc)
 		rc = kd_cli__write_stdout(out.ptr ? out.ptr : "", out.len);
 done:
-	for (size_t i = 0; i < n; i++)
-		kd_revision_free(v[i]);
-	free(v);
+	kd_revision_list_free(v, n);
 	kd_buf_free(&out);
 	kd_kube_client_free(c);
 	kd_kube_config_free(cfg);

@@ -51,9 +51,7 @@ static void say(op_ctx *x, const kd_revision *rev, const char *fmt, ...)
 
 static void revs_free(op_ctx *x)
 {
-	for (size_t i = 0; i < x->nrevs; i++)
-		kd_revision_free(x->revs[i]);
-	free(x->revs);
+	kd_revision_list_free(x->revs, x->nrevs);
 	x->revs = NULL;
 	x->nrevs = 0;
 }
@@ -1240,9 +1238,7 @@ int kd_op_preview_new(kd_op_preview *out, const kd_pkg *pkg, const kd_op_options
 
 void kd_op_preview_clear(kd_op_preview *pv)
 {
-	for (size_t i = 0; i < pv->nrevs; i++)
-		kd_revision_free(pv->revs[i]);
-	free(pv->revs);
+	kd_revision_list_free(pv->revs, pv->nrevs);
 	kd_revision_free(pv->next);
 	kd_pkg_free(pv->installed);
 	memset(pv, 0, sizeof(*pv));

@@ -225,6 +225,8 @@ typedef struct kd_revision {
 } kd_revision;
 
 void kd_revision_free(kd_revision *rev);
+/* Frees the n revisions of v and v itself (a list from kd_revision_list). */
+void kd_revision_list_free(kd_revision **v, size_t n);
 /* The record's JSON (without the package files). New. */
 cJSON *kd_revision_to_json(const kd_revision *rev);
 int kd_revision_from_json(kd_revision **out, const cJSON *json);

@@ -145,6 +145,13 @@ void kd_revision_free(kd_revision *rev)
 	free(rev);
 }
 
+void kd_revision_list_free(kd_revision **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		kd_revision_free(v[i]);
+	free(v);
+}
+
 void kd_revision_set_package(kd_revision *rev, const kd_pkg *pkg)
 {
 	files_free(rev);
@@ -509,9 +516,7 @@ static int list_records(kd_revision ***out, size_t *n, kd_kube_client *c, const 
 	}
 	cJSON_Delete(list);
 	if (rc) {
-		for (size_t i = 0; i < nv; i++)
-			kd_revision_free(v[i]);
-		free(v);
+		kd_revision_list_free(v, nv);
 		return rc;
 	}
 	if (nv)

@@ -77,9 +77,7 @@ static void note(sync_ctx *x, const char *fmt, ...)
 
 static void revs_free(sync_ctx *x)
 {
-	for (size_t i = 0; i < x->nrevs; i++)
-		kd_revision_free(x->revs[i]);
-	free(x->revs);
+	kd_revision_list_free(x->revs, x->nrevs);
 	x->revs = NULL;
 	x->nrevs = 0;
 	kd_pkg_free(x->installed);
