@@ -2,7 +2,8 @@
  * then kubectl-kudo through the real kubectl's plugin discovery with PREFIX/bin on PATH, the
  * way README tells users to run it: version, template of the package it ships (found in
  * PREFIX/share/kudoc/packages), an offline command loading none of the lazily loaded libraries,
- * and an install, get and uninstall against the test cluster (the lazily loaded libcurl). */
+ * a .tgz written and read (libarchive) and a git+file:// source (libgit2) rendered as the folder
+ * is, and an install, get and uninstall against the test cluster (the lazily loaded libcurl). */
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -203,6 +204,52 @@ TEST(e2e_install_prefix_kubectl_plugin)
 	CHECK(strstr(kd_buf_cstr(&err), "libgit2") == NULL);
 	CHECK(strstr(kd_buf_cstr(&err), "libarchive") == NULL);
 	CHECK(strstr(kd_buf_cstr(&err), "libssl") == NULL);
+
+	/* the other lazily loaded libraries, through the installed binary: libarchive writes and
+	 * reads a .tgz, libgit2 reads a git+file:// source; each renders as the folder does */
+	{
+		kd_buf folder = KD_BUF_INIT, script = KD_BUF_INIT, src = KD_BUF_INIT, tgz = KD_BUF_INIT;
+		char *work = kd_e2e_tmp("lazy-libs");
+		CHECK(mkdir(work, 0700) == 0);
+		kd_buf_clear(&path);
+		kd_buf_printf(&path, "%s/bin/kubectl-kudo", prefix);
+		/* the git source's cache in the scratch folder, not the user's */
+		kd_buf cache = KD_BUF_INIT;
+		kd_buf_printf(&cache, "XDG_CACHE_HOME=%s/cache", work);
+		const char *git_extra[] = {kd_buf_cstr(&kc), "LD_DEBUG=files", kd_buf_cstr(&cache), NULL};
+		char **env_git = env_for(bin, git_extra);
+		const char *tpl_dir[] = {"template", kd_e2e_pkg("app-0.1.0"), NULL};
+		CHECK_INT(run(&folder, &err, kd_buf_cstr(&path), tpl_dir, env, 60), 0);
+		CHECK(strstr(kd_buf_cstr(&folder), "kind: ConfigMap") != NULL);
+		const char *create[] = {"package", "create", kd_e2e_pkg("app-0.1.0"), "--destination", work, NULL};
+		CHECK_INT(run(&out, &err, kd_buf_cstr(&path), create, env, 60), 0);
+		kd_buf_printf(&script,
+			"set -e; cd '%s'; ls *.tgz; git init -q repo; cp -r '%s' repo/app; cd repo; git add -A;"
+			" git -c user.email=t@example.com -c user.name=t commit -qm app",
+			work, kd_e2e_pkg("app-0.1.0"));
+		const char *sh[] = {"-c", kd_buf_cstr(&script), NULL};
+		CHECK_INT(run(&out, &err, "/bin/sh", sh, env, 60), 0);
+		kd_buf_printf(&tgz, "%s/", work);
+		kd_buf_put(&tgz, out.ptr, out.len && out.ptr[out.len - 1] == '\n' ? out.len - 1 : out.len);
+		const char *tpl_tgz[] = {"template", kd_buf_cstr(&tgz), NULL};
+		CHECK_INT(run(&out, &err, kd_buf_cstr(&path), tpl_tgz, env_debug, 60), 0);
+		CHECK(strstr(kd_buf_cstr(&err), "libarchive.so") != NULL);
+		CHECK(strstr(kd_buf_cstr(&err), "libgit2") == NULL);
+		CHECK(out.len == folder.len && memcmp(kd_buf_cstr(&out), kd_buf_cstr(&folder), out.len) == 0);
+		kd_buf_printf(&src, "git+file://%s/repo//app", work);
+		const char *tpl_git[] = {"template", kd_buf_cstr(&src), NULL};
+		CHECK_INT(run(&out, &err, kd_buf_cstr(&path), tpl_git, env_git, 60), 0);
+		CHECK(strstr(kd_buf_cstr(&err), "libgit2.so") != NULL);
+		CHECK(out.len == folder.len && memcmp(kd_buf_cstr(&out), kd_buf_cstr(&folder), out.len) == 0);
+		kd_buf_clear(&path);
+		kd_buf_free(&folder);
+		kd_buf_free(&script);
+		kd_buf_free(&src);
+		kd_buf_free(&tgz);
+		kd_buf_free(&cache);
+		env_free(env_git);
+		free(work);
+	}
 
 	/* a cluster command: libcurl loaded at its first call, parallel steps, TLS to the cluster */
 	ns = kd_e2e_ns("e2e-installed");
