@@ -241,6 +241,36 @@ TEST(engine_revision_record_round_trip)
 	kd_pkg_free(pkg);
 }
 
+/* Record times are RFC 3339 with milliseconds, also before 1970 (the fraction counts up from the
+ * second before, it is not a negative number) and in years before 1000 (four digits). */
+TEST(engine_record_times_before_1970)
+{
+	char b[64];
+	kd_plans__fmt_time(b, sizeof b, -1500000);
+	CHECK_STR(b, "1969-12-31T23:59:58.500Z");
+	kd_plans__fmt_time(b, sizeof b, -1);
+	CHECK_STR(b, "1969-12-31T23:59:59.999Z");
+	kd_plans__fmt_time(b, sizeof b, 1704164645123000);
+	CHECK_STR(b, "2024-01-02T03:04:05.123Z");
+	int64_t us = 0;
+	CHECK_INT(kd_kube_time_parse(&us, "0012-03-04T05:06:07.890Z"), 0);
+	kd_plans__fmt_time(b, sizeof b, us);
+	CHECK_STR(b, "0012-03-04T05:06:07.890Z");
+	/* and a status read back from its record keeps its times */
+	cJSON *j = cJSON_Parse("{\"name\":\"deploy\",\"status\":\"COMPLETE\",\"started\":\"1012-01-02T03:04:05.123Z\","
+			       "\"finished\":\"1969-12-31T23:59:59.5Z\",\"phases\":[]}");
+	kd_plan_status *st = NULL;
+	CHECK_INT(kd_plan_status_from_json(&st, j), 0);
+	if (CHECK(st)) {
+		cJSON *back = kd_plan_status_to_json(st);
+		CHECK_STR(kd_json_get_str(back, "started"), "1012-01-02T03:04:05.123Z");
+		CHECK_STR(kd_json_get_str(back, "finished"), "1969-12-31T23:59:59.500Z");
+		cJSON_Delete(back);
+	}
+	kd_plan_status_free(st);
+	cJSON_Delete(j);
+}
+
 TEST(engine_gzip_round_trip_and_caps)
 {
 	kd_buf in = KD_BUF_INIT, gz = KD_BUF_INIT, out = KD_BUF_INIT;
