@@ -25,6 +25,9 @@ int kd_git__url_split(kd_git__url_parts *out, const char *url);
  * README.md). 0 with user and pass set (caller frees; pass is a secret) when a line matches,
  * KD_ENOTFOUND when none does, an error naming FILE:LINE for a bad line. */
 int kd_git__creds_lookup(char **user, char **pass, const char *file, const kd_git__url_parts *u);
+/* The same on the file's text (`file` names it in errors); what kd_git__creds_lookup runs. */
+int kd_git__creds_lookup_text(char **user, char **pass, const char *file, const char *text, size_t len,
+	const kd_git__url_parts *u);
 
 /* known_hosts: the verdict for `host`:`port` presenting the SSH key blob `key`. */
 typedef enum {
@@ -38,6 +41,9 @@ typedef enum {
  * "FILE:LINE" of a mismatching entry (or ""). A missing file is KD_KH_UNKNOWN. */
 int kd_git__known_hosts_check(kd_kh_verdict *verdict, char *where, size_t where_len, const char *file,
 	const char *host, int port, const unsigned char *key, size_t keylen);
+/* The same on the file's text (`file` names it in `where`); what kd_git__known_hosts_check runs. */
+int kd_git__known_hosts_check_text(kd_kh_verdict *verdict, char *where, size_t where_len, const char *file,
+	const char *text, size_t len, const char *host, int port, const unsigned char *key, size_t keylen);
 /* "SHA256:<base64 without padding>" as ssh-keygen -l prints, into out (>= 64 bytes). */
 void kd_git__fingerprint(char *out, size_t outlen, const unsigned char *key, size_t keylen);
 /* The key type named inside an SSH key blob ("ssh-ed25519"), into out; "" when unreadable. */

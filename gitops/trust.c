@@ -67,6 +67,16 @@ int kd_git__url_split(kd_git__url_parts *out, const char *url)
 
 /* ---- known_hosts --------------------------------------------------------------------------- */
 
+/* A NUL-terminated copy of all len bytes (a NUL inside ends the text for the line loops). */
+static char *copy_text(const char *text, size_t len)
+{
+	char *p = kd_malloc(len + 1);
+	if (len)
+		memcpy(p, text, len);
+	p[len] = '\0';
+	return p;
+}
+
 static bool b64_decode(kd_buf *out, const char *s, size_t n)
 {
 	return kd_base64_decode(out, s, n, NULL) == 0;
@@ -185,8 +195,19 @@ int kd_git__known_hosts_check(kd_kh_verdict *verdict, char *where, size_t where_
 		kd_error_clear();
 		return 0;
 	}
-	if (rc)
-		return rc;
+	if (!rc)
+		rc = kd_git__known_hosts_check_text(verdict, where, where_len, file, data, len, host, port, key, keylen);
+	free(data);
+	return rc;
+}
+
+int kd_git__known_hosts_check_text(kd_kh_verdict *verdict, char *where, size_t where_len, const char *file,
+	const char *text, size_t text_len, const char *host, int port, const unsigned char *key, size_t keylen)
+{
+	*verdict = KD_KH_UNKNOWN;
+	if (where_len)
+		where[0] = '\0';
+	char *data = copy_text(text, text_len); /* split in place below */
 	char name[300], lower[256];
 	size_t hl = strlen(host);
 	if (hl >= sizeof lower)
@@ -292,7 +313,20 @@ int kd_git__creds_lookup(char **user, char **pass, const char *file, const kd_gi
 		return kd_error_set(KD_ERR_GIT, "--git-credentials %s: no such file", file), KD_ENOTFOUND;
 	if (rc)
 		return rc;
+	rc = kd_git__creds_lookup_text(user, pass, file, data, len, u);
+	explicit_bzero(data, len);
+	free(data);
+	return rc;
+}
+
+int kd_git__creds_lookup_text(char **user, char **pass, const char *file, const char *text, size_t text_len,
+	const kd_git__url_parts *u)
+{
+	*user = *pass = NULL;
+	size_t len = text_len;
+	char *data = copy_text(text, text_len); /* split in place below, wiped at the end */
 	int lineno = 0;
+	int rc;
 	rc = KD_ENOTFOUND;
 	for (char *line = data; line && *line && rc == KD_ENOTFOUND;) {
 		char *nl = strchr(line, '\n');

@@ -25,6 +25,14 @@ void kd_plans__step_waiting_clear(kd_step_status *ss);
 int kd_plans__gzip(kd_buf *out, const void *data, size_t len);
 int kd_plans__gunzip(kd_buf *out, const void *data, size_t len, size_t max);
 
+/* The decoding half of reading revision records (record.c), apart from the cluster so that
+ * tests/fuzz/fuzz_record.c runs the same code on bytes: the kd_revision held by one revision
+ * Secret (its data.record: base64 of gzipped JSON), new in *out; and the package files of a
+ * record from the gzipped JSON its package Secrets hold together (already base64-decoded and
+ * joined), into rev->files (rev->files_loaded set on success). */
+int kd_plans__revision_of_secret(kd_revision **out, const cJSON *secret);
+int kd_plans__package_decode(kd_revision *rev, const void *gz, size_t len);
+
 /* Name of an instance's Lease and of its records. */
 void kd_plans__lease_name(kd_buf *out, const char *instance);
 

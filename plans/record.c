@@ -458,7 +458,7 @@ static int secret_payload(kd_buf *out, const cJSON *secret, const char *key)
 	return rc;
 }
 
-static int revision_of_secret(kd_revision **out, const cJSON *secret)
+int kd_plans__revision_of_secret(kd_revision **out, const cJSON *secret)
 {
 	kd_buf text = KD_BUF_INIT;
 	cJSON *json = NULL;
@@ -509,7 +509,7 @@ static int list_records(kd_revision ***out, size_t *n, kd_kube_client *c, const 
 	cJSON_ArrayForEach(it, kd_json_get(list, "items"))
 	{
 		kd_revision *rev = NULL;
-		if ((rc = revision_of_secret(&rev, it)))
+		if ((rc = kd_plans__revision_of_secret(&rev, it)))
 			break;
 		v = kd_realloc(v, (nv + 1) * sizeof(*v));
 		v[nv++] = rev;
@@ -584,16 +584,58 @@ int kd_revision_load(kd_revision **out, kd_kube_client *c, const char *ns, const
 	if (rc == KD_ENOTFOUND)
 		kd_error_set(KD_ERR_PLAN, "instance %s/%s has no revision %ld", ns, instance, number);
 	if (!rc)
-		rc = revision_of_secret(out, s);
+		rc = kd_plans__revision_of_secret(out, s);
 	cJSON_Delete(s);
 	kd_buf_free(&name);
 	return rc;
 }
 
+int kd_plans__package_decode(kd_revision *rev, const void *gz, size_t len)
+{
+	kd_buf text = KD_BUF_INIT;
+	cJSON *doc = NULL;
+	int rc = 0;
+	if ((rc = kd_plans__gunzip(&text, gz, len, RECORD_MAX)))
+		goto done;
+	doc = cJSON_ParseWithLength(text.ptr, text.len);
+	const cJSON *files = kd_json_get(doc, "files");
+	if (!cJSON_IsArray(files)) {
+		rc = kd_error_set(KD_ERR_PLAN, "revision %ld: the package record holds no files", rev->number);
+		goto done;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(files), i = 0;
+	files_free(rev);
+	rev->files = kd_calloc(n ? n : 1, sizeof(*rev->files));
+	rev->file_storage = kd_calloc(n ? 2 * n : 1, sizeof(char *));
+	const cJSON *f;
+	cJSON_ArrayForEach(f, files)
+	{
+		const char *path = kd_json_get_str(f, "path"), *data = kd_json_get_str(f, "data");
+		kd_buf raw = KD_BUF_INIT;
+		if (!path || !data || kd_base64_decode(&raw, data, strlen(data), NULL)) {
+			kd_buf_free(&raw);
+			rc = kd_error_set(KD_ERR_PLAN, "revision %ld: a damaged file in the package record", rev->number);
+			goto done;
+		}
+		size_t flen = raw.len;
+		char *bytes = raw.ptr ? kd_buf_detach(&raw) : kd_strdup("");
+		rev->file_storage[2 * i] = kd_strdup(path);
+		rev->file_storage[2 * i + 1] = bytes;
+		rev->files[i].path = rev->file_storage[2 * i];
+		rev->files[i].data = bytes;
+		rev->files[i].len = flen;
+		rev->nfiles = ++i;
+	}
+	rev->files_loaded = true;
+done:
+	cJSON_Delete(doc);
+	kd_buf_free(&text);
+	return rc;
+}
+
 int kd_revision_package(kd_pkg **out, kd_kube_client *c, kd_revision *rev)
 {
-	kd_buf gz = KD_BUF_INIT, name = KD_BUF_INIT, text = KD_BUF_INIT, src = KD_BUF_INIT;
-	cJSON *doc = NULL;
+	kd_buf gz = KD_BUF_INIT, name = KD_BUF_INIT, src = KD_BUF_INIT;
 	int rc = 0;
 	*out = NULL;
 	if (!rev->files_loaded) {
@@ -621,46 +663,14 @@ int kd_revision_package(kd_pkg **out, kd_kube_client *c, kd_revision *rev)
 				goto done;
 			}
 		}
-		if ((rc = kd_plans__gunzip(&text, gz.ptr, gz.len, RECORD_MAX)))
+		if ((rc = kd_plans__package_decode(rev, gz.ptr, gz.len)))
 			goto done;
-		doc = cJSON_ParseWithLength(text.ptr, text.len);
-		const cJSON *files = kd_json_get(doc, "files");
-		if (!cJSON_IsArray(files)) {
-			rc = kd_error_set(KD_ERR_PLAN, "revision %ld: the package record holds no files", rev->number);
-			goto done;
-		}
-		size_t n = (size_t)cJSON_GetArraySize(files), i = 0;
-		files_free(rev);
-		rev->files = kd_calloc(n ? n : 1, sizeof(*rev->files));
-		rev->file_storage = kd_calloc(n ? 2 * n : 1, sizeof(char *));
-		const cJSON *f;
-		cJSON_ArrayForEach(f, files)
-		{
-			const char *path = kd_json_get_str(f, "path"), *data = kd_json_get_str(f, "data");
-			kd_buf raw = KD_BUF_INIT;
-			if (!path || !data || kd_base64_decode(&raw, data, strlen(data), NULL)) {
-				kd_buf_free(&raw);
-				rc = kd_error_set(KD_ERR_PLAN, "revision %ld: a damaged file in the package record", rev->number);
-				goto done;
-			}
-			size_t len = raw.len;
-			char *bytes = raw.ptr ? kd_buf_detach(&raw) : kd_strdup("");
-			rev->file_storage[2 * i] = kd_strdup(path);
-			rev->file_storage[2 * i + 1] = bytes;
-			rev->files[i].path = rev->file_storage[2 * i];
-			rev->files[i].data = bytes;
-			rev->files[i].len = len;
-			rev->nfiles = ++i;
-		}
-		rev->files_loaded = true;
 	}
 	kd_buf_printf(&src, "revision %ld of %s/%s", rev->number, rev->namespace_, rev->instance);
 	rc = kd_pkg_load_files(out, kd_buf_cstr(&src), rev->files, rev->nfiles, NULL);
 done:
-	cJSON_Delete(doc);
 	kd_buf_free(&gz);
 	kd_buf_free(&name);
-	kd_buf_free(&text);
 	kd_buf_free(&src);
 	return rc;
 }

@@ -115,12 +115,19 @@ void kd_plan_status_free(kd_plan_status *st)
 
 void kd_plans__fmt_time(char *buf, size_t size, int64_t us)
 {
-	time_t t = (time_t)(us / 1000000);
+	/* Seconds rounded down, not toward zero: before 1970 the fraction still counts up from the
+	 * second before. The year has four digits, as RFC 3339 (and the parser) wants them. */
+	int64_t secs = us / 1000000, frac = us % 1000000;
+	if (frac < 0) {
+		secs--;
+		frac += 1000000;
+	}
+	time_t t = (time_t)secs;
 	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
 	gmtime_r(&t, &tm);
-	char b[32];
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%03dZ", b, (int)((us / 1000) % 1000));
+	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)tm.tm_year + 1900, tm.tm_mon + 1,
+		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac / 1000));
 }
 
 int64_t kd_plans__now_us(void)

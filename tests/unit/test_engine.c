@@ -241,6 +241,119 @@ TEST(engine_revision_record_round_trip)
 	kd_pkg_free(pkg);
 }
 
+/* The seed of tests/fuzz/fuzz_record.c is a record kd_revision_to_json writes: an upgrade with
+ * user values, a source, objects and a status part way through. The test holds the committed
+ * seed to what the encoder writes now (KUDOC_WRITE_FUZZ_SEEDS=1 rewrites it), and reads it the
+ * way the loaders read a Secret. */
+TEST(engine_record_fuzz_seed)
+{
+	kd_pkg *pkg = pkg_of(dummy_plans);
+	if (!CHECK(pkg))
+		return;
+	kd_revision *rev = rev_for(pkg, "deploy");
+	rev->number = 3;
+	rev->operation = kd_strdup("upgrade");
+	rev->operator_name = kd_strdup("d");
+	rev->operator_version = kd_strdup("1.0.0");
+	rev->app_version = kd_strdup("2.4.1");
+	rev->user_params = cJSON_Parse("{\"replicas\":\"3\",\"tags\":[\"a\",\"b\"]}");
+	cJSON_AddStringToObject(rev->params, "replicas", "3");
+	cJSON_AddItemToObject(rev->params, "tags", cJSON_Parse("[\"a\",\"b\"]"));
+	cJSON_AddItemToArray(rev->changed, cJSON_CreateString("replicas"));
+	rev->source = cJSON_Parse("{\"kind\":\"git\",\"source\":\"git+https://example.com/ops.git//d?ref=v1\","
+				  "\"url\":\"https://example.com/ops.git\",\"ref\":\"v1\","
+				  "\"commit\":\"0123456789abcdef0123456789abcdef01234567\",\"path\":\"d\"}");
+	rev->repairs = cJSON_Parse("[{\"time\":\"2024-01-02T03:04:05.000Z\",\"commit\":\"abc\",\"objects\":1}]");
+	rev->digest = kd_strdup("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	rev->created_us = 1704164645123000;
+	rev->package_parts = 1;
+	rev->nobjects = 2;
+	rev->objects = kd_calloc(2, sizeof(*rev->objects));
+	rev->objects[0] = (kd_rev_object){kd_strdup("v1"), kd_strdup("ConfigMap"), kd_strdup("ns"), kd_strdup("c"),
+		kd_strdup("c.yaml"), 0, 1, false, true};
+	rev->objects[1] = (kd_rev_object){kd_strdup("rbac.authorization.k8s.io/v1"), kd_strdup("ClusterRole"),
+		kd_strdup(""), kd_strdup("r"), kd_strdup("rbac.yaml"), 1, 0, true, false};
+	rev->status->h.state = KD_EXEC_IN_PROGRESS;
+	rev->status->h.started_us = 1704164645123000;
+	rev->status->phases[0].h.state = KD_EXEC_COMPLETE;
+	rev->status->phases[0].steps[1].h.state = KD_EXEC_ERROR;
+	rev->status->phases[0].steps[1].h.message = kd_strdup("admission webhook said no");
+	rev->status->phases[0].steps[1].attempts = 2;
+	cJSON *j = kd_revision_to_json(rev);
+	char *text = cJSON_PrintUnformatted(j);
+	kd_buf want = KD_BUF_INIT, path = KD_BUF_INIT;
+	kd_buf_printf(&want, "R%s", text);
+	kd_buf_printf(&path, "%s/tests/fuzz/corpus/record/revision", kd_test_root());
+	const char *w = getenv("KUDOC_WRITE_FUZZ_SEEDS");
+	if (w && *w) {
+		FILE *f = fopen(kd_buf_cstr(&path), "wb");
+		if (CHECK(f)) {
+			CHECK(fwrite(want.ptr, 1, want.len, f) == want.len);
+			fclose(f);
+		}
+	}
+	char *seed = NULL;
+	size_t n = 0;
+	if (CHECK_INT(kd_file_read(&seed, &n, kd_buf_cstr(&path), 1 << 20), 0))
+		CHECK_STR(seed, kd_buf_cstr(&want));
+	/* read as a Secret: base64 of the gzipped JSON in data.record */
+	kd_buf gz = KD_BUF_INIT, b64 = KD_BUF_INIT;
+	CHECK_INT(kd_plans__gzip(&gz, text, strlen(text)), 0);
+	CHECK_INT(kd_base64_encode(&b64, gz.ptr, gz.len), 0);
+	cJSON *secret = cJSON_CreateObject();
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(secret, "data"), "record", kd_buf_cstr(&b64));
+	kd_revision *back = NULL;
+	CHECK_INT(kd_plans__revision_of_secret(&back, secret), 0);
+	if (CHECK(back)) {
+		cJSON *j2 = kd_revision_to_json(back);
+		CHECK(kd_json_equal(j, j2));
+		cJSON_Delete(j2);
+		CHECK_INT(back->status->phases[0].steps[1].attempts, 2);
+		CHECK(back->objects[1].deleted);
+	}
+	kd_revision_free(back);
+	cJSON_Delete(secret);
+	kd_buf_free(&gz);
+	kd_buf_free(&b64);
+	free(seed);
+	kd_buf_free(&want);
+	kd_buf_free(&path);
+	free(text);
+	cJSON_Delete(j);
+	kd_revision_free(rev);
+	kd_pkg_free(pkg);
+}
+
+/* Record times are RFC 3339 with milliseconds, also before 1970 (the fraction counts up from the
+ * second before, it is not a negative number) and in years before 1000 (four digits). */
+TEST(engine_record_times_before_1970)
+{
+	char b[64];
+	kd_plans__fmt_time(b, sizeof b, -1500000);
+	CHECK_STR(b, "1969-12-31T23:59:58.500Z");
+	kd_plans__fmt_time(b, sizeof b, -1);
+	CHECK_STR(b, "1969-12-31T23:59:59.999Z");
+	kd_plans__fmt_time(b, sizeof b, 1704164645123000);
+	CHECK_STR(b, "2024-01-02T03:04:05.123Z");
+	int64_t us = 0;
+	CHECK_INT(kd_kube_time_parse(&us, "0012-03-04T05:06:07.890Z"), 0);
+	kd_plans__fmt_time(b, sizeof b, us);
+	CHECK_STR(b, "0012-03-04T05:06:07.890Z");
+	/* and a status read back from its record keeps its times */
+	cJSON *j = cJSON_Parse("{\"name\":\"deploy\",\"status\":\"COMPLETE\",\"started\":\"1012-01-02T03:04:05.123Z\","
+			       "\"finished\":\"1969-12-31T23:59:59.5Z\",\"phases\":[]}");
+	kd_plan_status *st = NULL;
+	CHECK_INT(kd_plan_status_from_json(&st, j), 0);
+	if (CHECK(st)) {
+		cJSON *back = kd_plan_status_to_json(st);
+		CHECK_STR(kd_json_get_str(back, "started"), "1012-01-02T03:04:05.123Z");
+		CHECK_STR(kd_json_get_str(back, "finished"), "1969-12-31T23:59:59.500Z");
+		cJSON_Delete(back);
+	}
+	kd_plan_status_free(st);
+	cJSON_Delete(j);
+}
+
 TEST(engine_gzip_round_trip_and_caps)
 {
 	kd_buf in = KD_BUF_INIT, gz = KD_BUF_INIT, out = KD_BUF_INIT;
