@@ -263,22 +263,33 @@ bool kd_json_equal(const cJSON *a, const cJSON *b)
 			eq = scalar_equal(p.a, p.b);
 			continue;
 		}
-		kd_strmap keys = KD_STRMAP_INIT;
+		/* Objects compare as Go decodes them: a key given twice holds its last value, so each
+		 * side's members are first reduced to the last of each key (maps `ka`, `kb`). */
+		kd_strmap ka = KD_STRMAP_INIT, kb = KD_STRMAP_INIT;
 		size_t na = 0, nb = 0;
-		for (const cJSON *x = p.a->child; x; x = x->next)
+		bool keyless = false; /* an object member without a key (cJSON allows building one) */
+		for (const cJSON *x = p.a->child; x; x = x->next) {
 			na++;
+			if (t == cJSON_Object && !(keyless |= !x->string))
+				kd_strmap_put(&ka, x->string, strlen(x->string), (void *)x);
+		}
 		for (const cJSON *y = p.b->child; y; y = y->next) {
 			nb++;
-			if (t == cJSON_Object && y->string)
-				kd_strmap_put(&keys, y->string, strlen(y->string), (void *)y);
+			if (t == cJSON_Object && !(keyless |= !y->string))
+				kd_strmap_put(&kb, y->string, strlen(y->string), (void *)y);
 		}
-		if (na != nb) {
+		if (keyless || (t == cJSON_Object ? ka.count != kb.count : na != nb)) {
 			eq = false;
 		} else {
 			const cJSON *y = p.b->child;
 			for (const cJSON *x = p.a->child; x && eq; x = x->next, y = y ? y->next : NULL) {
-				const cJSON *other = t == cJSON_Array ? y
-								   : (x->string ? kd_strmap_get(&keys, x->string, strlen(x->string)) : NULL);
+				const cJSON *other = y;
+				if (t == cJSON_Object) {
+					/* a member that a later member of its key replaces */
+					if (kd_strmap_get(&ka, x->string, strlen(x->string)) != x)
+						continue;
+					other = kd_strmap_get(&kb, x->string, strlen(x->string));
+				}
 				if (!other) {
 					eq = false;
 					break;
@@ -290,7 +301,8 @@ bool kd_json_equal(const cJSON *a, const cJSON *b)
 				st[n++] = (pair){x, other, p.depth + 1};
 			}
 		}
-		kd_strmap_free(&keys);
+		kd_strmap_free(&ka);
+		kd_strmap_free(&kb);
 	}
 	free(st);
 	return eq;

@@ -231,6 +231,39 @@ TEST(json_deep_values_copy_free_and_compare_without_recursion)
 	kd_json_delete(v);
 }
 
+/* Objects compare as Go decodes them: the last member of a key given twice is its value. */
+TEST(json_equal_objects_with_a_key_given_twice)
+{
+	struct {
+		const char *a, *b;
+		bool eq;
+	} cases[] = {
+		{"{\"k\":1,\"k\":2}", "{\"k\":1,\"k\":2}", true}, /* itself (its copy) */
+		{"{\"k\":1,\"k\":2}", "{\"k\":2}", true},
+		{"{\"k\":2}", "{\"k\":1,\"k\":2}", true},
+		{"{\"k\":1,\"k\":2}", "{\"k\":1}", false},
+		{"{\"a\":1,\"k\":1,\"k\":2}", "{\"k\":2,\"a\":1}", true},
+		{"{\"a\":1,\"k\":2}", "{\"k\":2,\"b\":1}", false},
+		{"{\"k\":1,\"k\":1}", "{\"k\":1,\"j\":1}", false},
+		{"[{\"x\":{\"y\":0,\"y\":[1]}}]", "[{\"x\":{\"y\":[1]}}]", true},
+	};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(cases); i++) {
+		cJSON *a = cJSON_Parse(cases[i].a), *b = cJSON_Parse(cases[i].b);
+		CHECK(a && b);
+		if (!CHECK(kd_json_equal(a, b) == cases[i].eq) || !CHECK(kd_json_equal(b, a) == cases[i].eq))
+			fprintf(stderr, "  %s vs %s\n", cases[i].a, cases[i].b);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+	/* a member without a key never equals anything but itself */
+	cJSON *a = cJSON_Parse("{\"k\":1}"), *b = cJSON_Parse("{\"k\":1}");
+	free(b->child->string);
+	b->child->string = NULL;
+	CHECK(!kd_json_equal(a, b) && !kd_json_equal(b, a) && kd_json_equal(b, b));
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 TEST(text_pos_counts_lines_and_bytes)
 {
 	const char *t = "ab\ncd\n\nxyz";
