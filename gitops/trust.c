@@ -1,4 +1,5 @@
 /* Trust and credentials: OpenSSH known_hosts files and git-credential-store files. */
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -16,6 +17,12 @@ int kd_git__url_split(kd_git__url_parts *out, const char *url)
 	if (!sep || (size_t)(sep - url) >= sizeof out->scheme)
 		return kd_error_set(KD_ERR_GIT, "not a URL"), KD_EINVALID;
 	memcpy(out->scheme, url, (size_t)(sep - url));
+	/* RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	for (const char *c = out->scheme; *c; c++)
+		if (!(isalpha((unsigned char)*c) || (c > out->scheme && (isdigit((unsigned char)*c) || strchr("+-.", *c)))))
+			return kd_error_set(KD_ERR_GIT, "not a URL (bad scheme)"), KD_EINVALID;
+	if (!out->scheme[0])
+		return kd_error_set(KD_ERR_GIT, "not a URL"), KD_EINVALID;
 	const char *auth = sep + 3;
 	const char *slash = strchr(auth, '/');
 	const char *end = slash ? slash : auth + strlen(auth);
@@ -27,11 +34,13 @@ int kd_git__url_split(kd_git__url_parts *out, const char *url)
 	const char *colon = NULL;
 	if (*host == '[') {
 		const char *rb = memchr(host, ']', (size_t)(end - host));
-		if (rb && rb + 1 < end && rb[1] == ':')
+		/* [v6] or [v6]:port, nothing else */
+		if (!rb || (rb + 1 < end && rb[1] != ':'))
+			return kd_error_set(KD_ERR_GIT, "not a URL (bad IPv6 host)"), KD_EINVALID;
+		if (rb + 1 < end)
 			colon = rb + 1;
-		if (rb)
-			host++; /* [v6] -> v6 */
-		size_t hl = (size_t)((rb ? rb : end) - host);
+		host++; /* [v6] -> v6 */
+		size_t hl = (size_t)(rb - host);
 		if (hl >= sizeof out->host)
 			return kd_error_set(KD_ERR_GIT, "host name too long"), KD_EINVALID;
 		memcpy(out->host, host, hl);

@@ -367,3 +367,24 @@ TEST(gitops_credentials_file)
 	CHECK(kd_error_last() && !strstr(kd_error_last(), "secretword"));
 	kd_buf_free(&f);
 }
+
+/* URLs the credential and known_hosts lookups take apart: a scheme as RFC 3986 spells one, an
+ * IPv6 host in brackets that close. "#https://..." was taken as the scheme "#https" (found by
+ * fuzz_credentials: the credentials file reads that line as a comment). */
+TEST(git_url_split_refuses_malformed_schemes_and_hosts)
+{
+	kd_git__url_parts u;
+	CHECK_INT(kd_git__url_split(&u, "git+ssh://h/r.git"), 0);
+	CHECK_STR(u.scheme, "git+ssh");
+	CHECK_INT(kd_git__url_split(&u, "https://[::1]:8443/r.git"), 0);
+	CHECK_STR(u.host, "::1");
+	CHECK_INT(u.port, 8443);
+	CHECK_INT(kd_git__url_split(&u, "https://[::1]/r.git"), 0);
+	CHECK_INT(u.port, 443);
+	const char *bad[] = {"#https://h/r.git", "://h/r.git", "1http://h/r", "ht tp://h/r", "https://[tt.j",
+		"https://[::1]x/r.git", "https://[::1/r.git"};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(bad); i++)
+		if (!CHECK_INT(kd_git__url_split(&u, bad[i]), KD_EINVALID))
+			fprintf(stderr, "  %s\n", bad[i]);
+	kd_error_clear();
+}
