@@ -46,6 +46,15 @@ static char *jsonpath(const char *ns, const char *what, const char *path)
 	return kd_buf_detach(&out);
 }
 
+/* Whether kubectl get of `what` fails (NotFound). */
+static bool gone(const char *ns, const char *what)
+{
+	char *v = jsonpath(ns, what, "{.metadata.name}");
+	bool yes = v == NULL;
+	free(v);
+	return yes;
+}
+
 #define CHECK_JP(ns, what, path, want)                      \
 	do {                                                    \
 		char *v_ = jsonpath(ns, what, path);                \
@@ -99,7 +108,40 @@ TEST(e2e_spark_batch_scheduler_needs_volcano)
 	CHECK(args && strstr(args, "-enable-batch-scheduler=true"));
 	CHECK(args && strstr(args, "-enable-webhook=true"));
 	free(args);
+	/* the webhook's certificate Job ran to completion before the operator started */
+	CHECK_JP(ns, "job/batch-init", "{.status.succeeded}", "1");
+	/* what the operator and its certificate script make at run time (testenv runs neither),
+	 * which uninstall's cleanup plan must delete: the certificates Secret and the webhook
+	 * configuration */
+	kd_buf made = KD_BUF_INIT, mwc = KD_BUF_INIT, crb = KD_BUF_INIT;
+	kd_buf_printf(&mwc, "mutatingwebhookconfiguration/%s-batch-webhook", ns);
+	kd_buf_printf(&crb, "%s-batch-operator", ns);
+	kd_buf_printf(&made,
+		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: batch-webhook-certs\n  namespace: %s\n"
+		"data:\n  ca-cert.pem: Y2E=\n---\n"
+		"apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n"
+		"  name: %s-batch-webhook\n",
+		ns, ns);
+	const char *apply_made[] = {"apply", "-f", "-", NULL};
+	CHECK_INT(kd_test_spark_kubectl(NULL, &err, kd_buf_cstr(&made), apply_made), 0);
+	CHECK_JP(ns, "secret/batch-webhook-certs", "{.metadata.name}", "batch-webhook-certs");
+	CHECK_JP(ns, kd_buf_cstr(&mwc), "{.metadata.name}", kd_buf_cstr(&mwc) + strlen("mutatingwebhookconfiguration/"));
+	kd_buf what = KD_BUF_INIT;
+	kd_buf_printf(&what, "clusterrolebinding/%s", kd_buf_cstr(&crb));
+	CHECK_JP(ns, kd_buf_cstr(&what), "{.metadata.name}", kd_buf_cstr(&crb));
 	run(0, &out, &err, un);
+	/* gone: what the cleanup plan deletes, and the cluster-scoped RBAC the instance applied */
+	CHECK(gone(ns, "secret/batch-webhook-certs"));
+	CHECK(gone(ns, kd_buf_cstr(&mwc)));
+	CHECK(gone(ns, kd_buf_cstr(&what)));
+	kd_buf_clear(&what);
+	kd_buf_printf(&what, "clusterrole/%s", kd_buf_cstr(&crb));
+	CHECK(gone(ns, kd_buf_cstr(&what)));
+	CHECK(gone(ns, "job/batch-init"));
+	kd_buf_free(&what);
+	kd_buf_free(&made);
+	kd_buf_free(&mwc);
+	kd_buf_free(&crb);
 	kubectl_file("delete", "tests/fixtures/volcano-crds.yaml");
 	kd_buf_free(&out);
 	kd_buf_free(&err);
