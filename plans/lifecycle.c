@@ -408,16 +408,19 @@ static int prune_history(op_ctx *x, const kd_revision *current)
 		return 0;
 	if (max < 1)
 		max = 1;
-	/* x->revs holds the revisions before `current`; current counts as one. */
+	/* x->revs holds the revisions before `current`, and current itself when it was resumed */
+	bool listed = false;
+	for (size_t i = 0; i < x->nrevs && !listed; i++)
+		listed = x->revs[i] == current || x->revs[i]->number == current->number;
 	size_t keep = (size_t)max;
-	size_t total = x->nrevs + 1;
+	size_t total = x->nrevs + (listed ? 0 : 1);
 	if (total <= keep)
 		return 0;
 	size_t drop = total - keep;
 	const kd_revision *lg = good(current) ? current : last_good(x, 0);
 	for (size_t i = 0; i < x->nrevs && drop > 0; i++) {
 		kd_revision *r = x->revs[i];
-		if (r == lg)
+		if (r == lg || r == current || r->number == current->number || (lg && r->number == lg->number))
 			continue;
 		int rc = kd_revision_delete(x->c, r);
 		if (rc)

@@ -615,6 +615,15 @@ static bool step_reached(void *arg)
 	return yes;
 }
 
+static bool rev2_waiting(void *arg)
+{
+	const char *ns = arg;
+	kd_revision *r = record(ns, "slow-instance", 0);
+	bool yes = r && r->number == 2 && step_state(r, "main", "wait") == KD_EXEC_IN_PROGRESS;
+	kd_revision_free(r);
+	return yes;
+}
+
 /* Every object of the slow package exists exactly once and the plan is COMPLETE. */
 static void check_slow_complete(const char *ns, int configmaps)
 {
@@ -674,6 +683,42 @@ TEST(e2e_engine_ctrl_c_stops_cleanly_and_says_how_to_resume)
 	/* the lock was released: resuming needs no wait for it to expire */
 	KUDO(0, "plan", "resume", "--instance", "slow-instance", "-n", ns);
 	check_slow_complete(ns, 3);
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* A resumed revision is already in the instance's list: --history-max counts it once, so
+ * resuming revision 2 with --history-max 2 keeps revision 1 (it was counted twice, and
+ * revision 1 deleted). */
+TEST(e2e_engine_resume_counts_its_revision_once_for_history_max)
+{
+	char *ns = kd_e2e_ns("kd-hist");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("hist.log");
+	KUDO(0, "install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=1s");
+	const char *argv[] = {"update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=10s", NULL};
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	/* revision 2 waits for its Deployment */
+	CHECK(kd_e2e_eventually(rev2_waiting, ns, 30));
+	kill(pid, SIGINT);
+	CHECK_INT(kd_e2e_wait(pid, 10), 130);
+	KUDO(0, "plan", "resume", "--instance", "slow-instance", "-n", ns, "--history-max", "2");
+	kd_revision *r1 = record(ns, "slow-instance", 1), *r2 = record(ns, "slow-instance", 2);
+	CHECK(r1 != NULL);
+	if (CHECK(r2 != NULL))
+		CHECK_INT(plan_state(r2), KD_EXEC_COMPLETE);
+	kd_revision_free(r1);
+	kd_revision_free(r2);
+	/* the next revision makes three: the oldest goes */
+	KUDO(0, "update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=1s", "--history-max", "2");
+	r1 = record(ns, "slow-instance", 1);
+	CHECK(r1 == NULL);
+	kd_revision_free(r1);
+	r2 = record(ns, "slow-instance", 2);
+	CHECK(r2 != NULL);
+	kd_revision_free(r2);
 	free(log);
 	kd_buf_free(&out);
 	kd_buf_free(&err);
