@@ -319,6 +319,12 @@ static int delete_ours(op_ctx *x, const kd_rev_object *o, const char *instance, 
 	*kept_out = ours && kept;
 	if (!ours || kept)
 		return 0;
+	if (x->o->dry_run) {
+		/* what would be deleted: on the list, not deleted */
+		*refs = kd_realloc(*refs, (*n + 1) * sizeof(**refs));
+		(*refs)[(*n)++] = ref;
+		return 0;
+	}
 	kd_kube_delete_options d = KD_KUBE_DELETE_OPTIONS_INIT;
 	d.propagation_policy = "Background";
 	rc = kd_kube_delete(x->c, &ref, &d);
@@ -1356,13 +1362,12 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 	int rc = open_instance(&x, o, &last);
 	if (rc)
 		goto done;
-	if (o->dry_run) {
-		say(&x, last, "would uninstall %s/%s (%zu revisions)", x.ns, o->instance, x.nrevs);
-		goto done;
-	}
 	if ((rc = kd_revision_package(&pkg, x.c, last)))
 		goto done;
-	if (kd_pkg_find_plan(pkg, "cleanup")) {
+	if (o->dry_run) {
+		say(&x, last, "would uninstall %s/%s (%zu revisions)%s", x.ns, o->instance, x.nrevs,
+			kd_pkg_find_plan(pkg, "cleanup") ? ", running its cleanup plan first" : "");
+	} else if (kd_pkg_find_plan(pkg, "cleanup")) {
 		/* The cleanup plan runs as a revision of its own, then everything goes. */
 		kd_revision *rev = new_revision(&x, pkg, o->instance, "cleanup", "cleanup");
 		rev->source = cJSON_Duplicate(last->source, 1);
@@ -1390,7 +1395,9 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 			goto done;
 		last = latest(&x); /* the list was loaded again: the cleanup revision is the newest */
 	}
-	if ((rc = take_lock(&x, o->instance, &lock)))
+	/* (another command may have changed the instance since it was read, or between the cleanup
+	 * plan's lock and this one) */
+	if (!o->dry_run && ((rc = take_lock(&x, o->instance, &lock)) || (rc = check_unchanged(&x, o->instance, last->number))))
 		goto done;
 	/* Every object any revision applied, newest revision first and in reverse apply order. One
 	 * that cannot be deleted does not stop the others; the records stay until all are gone. */
@@ -1412,10 +1419,11 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 			bool kept = false;
 			int drc = delete_ours(&x, ob, o->instance, &refs, &nrefs, o->delete_crds, &kept);
 			if (kept)
-				say(&x, last, "kept %s %s%s%s (%s)", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name,
+				say(&x, last, "%s %s %s%s%s (%s)", o->dry_run ? "would keep" : "kept", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name,
 					is_crd(ob) ? "CRDs are deleted only with --delete-crds" : "annotated kudoc.dev/keep");
 			if (nrefs > before)
-				say(&x, last, "deleted %s %s%s%s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name);
+				say(&x, last, "%s %s %s%s%s", o->dry_run ? "would delete" : "deleted", ob->kind, ob->namespace_,
+					*ob->namespace_ ? "/" : "", ob->name);
 			if (drc && !first_error) {
 				kd_buf b = KD_BUF_INIT;
 				kd_buf_printf(&b, "%s %s%s%s: %s", ob->kind, ob->namespace_, *ob->namespace_ ? "/" : "", ob->name,
@@ -1425,7 +1433,9 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 			}
 		}
 	}
-	int wrc = wait_gone(&x, refs, nrefs);
+	if (o->dry_run && !first_error)
+		goto done;
+	int wrc = o->dry_run ? 0 : wait_gone(&x, refs, nrefs);
 	if (first_error) {
 		kd_error_set(KD_ERR_PLAN, "uninstall of %s/%s is not complete, its records stay: %s", x.ns, o->instance,
 			first_error);

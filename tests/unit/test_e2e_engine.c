@@ -921,6 +921,26 @@ TEST(e2e_engine_dry_run_writes_nothing)
 	CHECK_CONTAINS(out, "uid:"); /* as the server would store it */
 	CHECK(!exists(ns, "apps/v1", "Deployment", "dry-web"));
 	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=dry"), 0);
+
+	/* on an installed instance: an update and an uninstall that only say what they would do */
+	KUDO(0, "install", kd_e2e_pkg("app-0.1.0"), "-n", ns, "--instance", "wet", "-p", "greeting=one");
+	int records = count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=wet");
+	CHECK(records >= 1);
+	KUDO(0, "update", "--instance", "wet", "-n", ns, "-p", "greeting=two", "--dry-run");
+	CHECK_CONTAINS(out, "greeting: two");
+	CHECK_CM(ns, "wet-config", "greeting", "one");
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=wet"), records);
+	KUDO(0, "uninstall", "--instance", "wet", "-n", ns, "--dry-run");
+	char line[256];
+	snprintf(line, sizeof(line), "would delete Deployment %s/wet-web", ns);
+	CHECK_CONTAINS(err, line); /* (what it does and would do goes to stderr, as progress) */
+	snprintf(line, sizeof(line), "would delete ConfigMap %s/wet-config", ns);
+	CHECK_CONTAINS(err, line);
+	CHECK(strstr(kd_buf_cstr(&err), "deleted ") == NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "uninstalled") == NULL);
+	CHECK(exists(ns, "apps/v1", "Deployment", "wet-web"));
+	CHECK_CM(ns, "wet-config", "greeting", "one");
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=wet"), records);
 	kd_buf_free(&out);
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);
