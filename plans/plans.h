@@ -222,6 +222,7 @@ typedef struct kd_revision {
 	bool files_loaded;
 	/* Bookkeeping of the record (not part of it). */
 	size_t package_parts;
+	size_t record_parts; /* Secrets the record's own text was split across when last saved or read */
 } kd_revision;
 
 void kd_revision_free(kd_revision *rev);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "../base/json.h"
@@ -91,6 +92,17 @@ static void part_name(kd_buf *out, const char *instance, long n, size_t part)
 {
 	kd_buf_printf(out, "kudoc.%s.v%ld.pkg%zu", instance, n, part);
 }
+
+/* Part i >= 1 of a record too large for one Secret (part 0 is the record Secret itself). */
+static void record_part_name(kd_buf *out, const char *instance, long n, size_t part)
+{
+	kd_buf_printf(out, "kudoc.%s.v%ld.rec%zu", instance, n, part);
+}
+
+#define ANN_PARTS "kudoc.dev/record-parts"
+#define ANN_GEN "kudoc.dev/record-generation"
+/* a part of another generation: the record is being saved, read it again */
+#define REC_AGAIN KD_ECONFLICT
 
 /* ---- the model ------------------------------------------------------------------------------ */
 
@@ -346,16 +358,6 @@ static int put_secret(kd_kube_client *c, cJSON *secret)
 	return kd_kube_apply(NULL, c, secret, &ao);
 }
 
-static int encode_gz_b64(kd_buf *out, const char *text, size_t len)
-{
-	kd_buf gz = KD_BUF_INIT;
-	int rc = kd_plans__gzip(&gz, text, len);
-	if (!rc)
-		rc = kd_base64_encode(out, gz.ptr, gz.len);
-	kd_buf_free(&gz);
-	return rc;
-}
-
 static int save_package(kd_kube_client *c, kd_revision *rev)
 {
 	cJSON *files = cJSON_CreateArray();
@@ -410,7 +412,7 @@ done:
 
 int kd_revision_save(kd_kube_client *c, kd_revision *rev, bool with_package)
 {
-	kd_buf name = KD_BUF_INIT, data = KD_BUF_INIT;
+	kd_buf name = KD_BUF_INIT, data = KD_BUF_INIT, gz = KD_BUF_INIT;
 	cJSON *json = NULL, *s = NULL;
 	char *text = NULL;
 	int rc = 0;
@@ -418,8 +420,43 @@ int kd_revision_save(kd_kube_client *c, kd_revision *rev, bool with_package)
 		goto done;
 	json = kd_revision_to_json(rev);
 	text = cJSON_PrintUnformatted(json);
-	if ((rc = encode_gz_b64(&data, text, strlen(text))))
+	if ((rc = kd_plans__gzip(&gz, text, strlen(text))))
 		goto done;
+	/* A record over one Secret's worth goes into parts: the record Secret holds the first, the
+	 * Secrets .rec1, .rec2, ... the rest, each marked with this text's generation, written
+	 * before the record Secret that names it, so a reader that meets a part of another
+	 * generation (a save in between) knows to read again. */
+	size_t parts = (gz.len + PART_MAX - 1) / PART_MAX;
+	if (parts == 0)
+		parts = 1;
+	if (parts > MAX_PARTS) {
+		rc = kd_error_set(KD_ERR_PLAN, "revision %ld of %s is too large to record (%zu bytes compressed)", rev->number,
+			rev->instance, gz.len);
+		goto done;
+	}
+	char gen[24];
+	snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)kd_hash(gz.ptr, gz.len));
+	for (size_t p = 1; p < parts; p++) {
+		size_t off = p * PART_MAX, n = gz.len - off < PART_MAX ? gz.len - off : PART_MAX;
+		kd_buf_clear(&name);
+		record_part_name(&name, rev->instance, rev->number, p);
+		cJSON *ps = secret_skeleton(rev, kd_buf_cstr(&name), "record-part");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(kd_json_get(ps, "metadata"), "annotations"), ANN_GEN, gen);
+		kd_buf_clear(&data);
+		kd_base64_encode(&data, gz.ptr + off, n);
+		if (!(rc = kd_buf_check(&data, "revision record"))) {
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(ps, "data"), "record", kd_buf_cstr(&data));
+			rc = put_secret(c, ps);
+		}
+		cJSON_Delete(ps);
+		if (rc)
+			goto done;
+	}
+	kd_buf_clear(&data);
+	kd_base64_encode(&data, gz.ptr, gz.len < PART_MAX ? gz.len : PART_MAX);
+	if ((rc = kd_buf_check(&data, "revision record")))
+		goto done;
+	kd_buf_clear(&name);
 	record_name(&name, rev->instance, rev->number);
 	s = secret_skeleton(rev, kd_buf_cstr(&name), "revision");
 	cJSON *l = kd_json_path(s, "metadata", "labels", NULL);
@@ -430,14 +467,34 @@ int kd_revision_save(kd_kube_client *c, kd_revision *rev, bool with_package)
 		cJSON_AddStringToObject(an, "kudoc.dev/operator", rev->operator_name);
 	if (rev->operator_version)
 		cJSON_AddStringToObject(an, "kudoc.dev/operator-version", rev->operator_version);
+	if (parts > 1) {
+		char np[24];
+		snprintf(np, sizeof(np), "%zu", parts);
+		cJSON_AddStringToObject(an, ANN_PARTS, np);
+		cJSON_AddStringToObject(an, ANN_GEN, gen);
+	}
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "data"), "record", kd_buf_cstr(&data));
-	rc = put_secret(c, s);
+	if ((rc = put_secret(c, s)))
+		goto done;
+	/* parts an earlier, longer text of this record left */
+	for (size_t p = parts; p < rev->record_parts && !rc; p++) {
+		kd_buf_clear(&name);
+		record_part_name(&name, rev->instance, rev->number, p);
+		kd_kube_ref ref = {"v1", "Secret", rev->namespace_, kd_buf_cstr(&name), NULL};
+		kd_kube_delete_options dopt = KD_KUBE_DELETE_OPTIONS_INIT;
+		if ((rc = kd_kube_delete(c, &ref, &dopt)) == KD_ENOTFOUND) {
+			kd_error_clear();
+			rc = 0;
+		}
+	}
+	rev->record_parts = parts;
 done:
 	cJSON_Delete(json);
 	cJSON_Delete(s);
 	free(text);
 	kd_buf_free(&name);
 	kd_buf_free(&data);
+	kd_buf_free(&gz);
 	return rc;
 }
 
@@ -458,12 +515,69 @@ static int secret_payload(kd_buf *out, const cJSON *secret, const char *key)
 	return rc;
 }
 
-int kd_plans__revision_of_secret(kd_revision **out, const cJSON *secret)
+/* The gzipped text of a record split across parts: part 0 from the record Secret, the rest read
+ * with c. REC_AGAIN when a part is of another generation (a save in between). */
+static int record_parts_gz(kd_buf *gz, const cJSON *secret, size_t parts, const char *gen, kd_kube_client *c)
+{
+	const cJSON *md = kd_json_get(secret, "metadata");
+	const char *name = kd_json_get_str(md, "name"), *ns = kd_json_get_str(md, "namespace");
+	const char *inst = kd_json_get_str(kd_json_get(md, "labels"), "kudoc.dev/instance");
+	const char *num = kd_json_get_str(kd_json_get(md, "labels"), "kudoc.dev/revision");
+	if (!c || !name || !ns || !inst || !num)
+		return kd_error_set(KD_ERR_PLAN, "revision record %s is split in %zu parts, which cannot be read here",
+			       name ? name : "?", parts),
+		       KD_EINVALID;
+	const char *b64 = kd_json_get_str(kd_json_get(secret, "data"), "record");
+	int rc = b64 ? kd_base64_decode(gz, b64, strlen(b64), NULL) : KD_EINVALID;
+	kd_buf pn = KD_BUF_INIT;
+	for (size_t p = 1; p < parts && !rc; p++) {
+		kd_buf_clear(&pn);
+		record_part_name(&pn, inst, strtol(num, NULL, 10), p);
+		kd_kube_ref ref = {"v1", "Secret", ns, kd_buf_cstr(&pn), NULL};
+		cJSON *ps = NULL;
+		if ((rc = kd_kube_get(&ps, c, &ref)) == KD_ENOTFOUND)
+			rc = REC_AGAIN; /* a longer text being written, or a shorter one's cleanup */
+		const char *pg = kd_json_get_str(kd_json_get(kd_json_get(ps, "metadata"), "annotations"), ANN_GEN);
+		const char *pb = kd_json_get_str(kd_json_get(ps, "data"), "record");
+		if (!rc && (!pg || strcmp(pg, gen) != 0))
+			rc = REC_AGAIN;
+		if (!rc)
+			rc = pb ? kd_base64_decode(gz, pb, strlen(pb), NULL) : KD_EINVALID;
+		cJSON_Delete(ps);
+	}
+	kd_buf_free(&pn);
+	if (rc && rc != REC_AGAIN && !kd_error_last())
+		kd_error_set(KD_ERR_PLAN, "revision record %s: a part cannot be read", name);
+	return rc;
+}
+
+/* One revision Secret; with c, the parts of a record split across several are read too. */
+static int revision_of_secret_with(kd_revision **out, const cJSON *secret, kd_kube_client *c, size_t *parts_out)
 {
 	kd_buf text = KD_BUF_INIT;
 	cJSON *json = NULL;
 	*out = NULL;
-	int rc = secret_payload(&text, secret, "record");
+	*parts_out = 1;
+	const cJSON *an = kd_json_get(kd_json_get(secret, "metadata"), "annotations");
+	const char *np = kd_json_get_str(an, ANN_PARTS), *gen = kd_json_get_str(an, ANN_GEN);
+	int rc = 0;
+	if (np) {
+		char *end = NULL;
+		unsigned long parts = strtoul(np, &end, 10);
+		if (!end || *end || parts < 1 || parts > MAX_PARTS || !gen) {
+			const char *name = kd_json_get_str(kd_json_get(secret, "metadata"), "name");
+			rc = kd_error_set(KD_ERR_PLAN, "revision record %s: bad %s", name ? name : "?", ANN_PARTS);
+			goto done;
+		}
+		*parts_out = parts;
+		kd_buf gz = KD_BUF_INIT;
+		rc = record_parts_gz(&gz, secret, parts, gen, c);
+		if (!rc)
+			rc = kd_plans__gunzip(&text, gz.ptr, gz.len, RECORD_MAX);
+		kd_buf_free(&gz);
+	} else {
+		rc = secret_payload(&text, secret, "record");
+	}
 	if (rc)
 		goto done;
 	json = cJSON_ParseWithLength(text.ptr, text.len);
@@ -473,9 +587,45 @@ int kd_plans__revision_of_secret(kd_revision **out, const cJSON *secret)
 		goto done;
 	}
 	rc = kd_revision_from_json(out, json);
+	if (!rc)
+		(*out)->record_parts = *parts_out;
 done:
 	cJSON_Delete(json);
 	kd_buf_free(&text);
+	return rc;
+}
+
+int kd_plans__revision_of_secret(kd_revision **out, const cJSON *secret)
+{
+	size_t parts;
+	return revision_of_secret_with(out, secret, NULL, &parts);
+}
+
+/* The Secret named `name` as a revision, read again while a save in between changes its parts. */
+static int revision_named(kd_revision **out, kd_kube_client *c, const char *ns, const char *name, const cJSON *first)
+{
+	cJSON *s = NULL;
+	int rc = 0;
+	size_t parts;
+	for (int attempt = 0; attempt < 5; attempt++) {
+		if (attempt || !first) {
+			cJSON_Delete(s);
+			s = NULL;
+			kd_kube_ref ref = {"v1", "Secret", ns, name, NULL};
+			if ((rc = kd_kube_get(&s, c, &ref)))
+				break;
+		}
+		rc = revision_of_secret_with(out, s ? s : first, c, &parts);
+		if (rc != REC_AGAIN)
+			break;
+		kd_error_clear();
+		usleep((useconds_t)(100000 * (attempt + 1)));
+	}
+	if (rc == REC_AGAIN) {
+		kd_error_set(KD_ERR_PLAN, "revision record %s/%s keeps changing while it is read", ns, name);
+		rc = KD_ECONFLICT;
+	}
+	cJSON_Delete(s);
 	return rc;
 }
 
@@ -509,7 +659,9 @@ static int list_records(kd_revision ***out, size_t *n, kd_kube_client *c, const 
 	cJSON_ArrayForEach(it, kd_json_get(list, "items"))
 	{
 		kd_revision *rev = NULL;
-		if ((rc = kd_plans__revision_of_secret(&rev, it)))
+		const cJSON *md = kd_json_get(it, "metadata");
+		const char *sname = kd_json_get_str(md, "name"), *sns = kd_json_get_str(md, "namespace");
+		if ((rc = sname && sns ? revision_named(&rev, c, sns, sname, it) : kd_plans__revision_of_secret(&rev, it)))
 			break;
 		v = kd_realloc(v, (nv + 1) * sizeof(*v));
 		v[nv++] = rev;
@@ -584,7 +736,7 @@ int kd_revision_load(kd_revision **out, kd_kube_client *c, const char *ns, const
 	if (rc == KD_ENOTFOUND)
 		kd_error_set(KD_ERR_PLAN, "instance %s/%s has no revision %ld", ns, instance, number);
 	if (!rc)
-		rc = kd_plans__revision_of_secret(out, s);
+		rc = revision_named(out, c, ns, kd_buf_cstr(&name), s);
 	cJSON_Delete(s);
 	kd_buf_free(&name);
 	return rc;
@@ -687,6 +839,14 @@ int kd_revision_delete(kd_kube_client *c, const kd_revision *rev)
 	rc = kd_kube_delete(c, &ref, &dopt);
 	if (rc == KD_ENOTFOUND)
 		rc = 0;
+	for (size_t p = 1; rc == 0 && p < rev->record_parts; p++) {
+		kd_buf_clear(&name);
+		record_part_name(&name, rev->instance, rev->number, p);
+		kd_kube_ref pr = {"v1", "Secret", rev->namespace_, kd_buf_cstr(&name), NULL};
+		rc = kd_kube_delete(c, &pr, &dopt);
+		if (rc == KD_ENOTFOUND)
+			rc = 0;
+	}
 	for (size_t p = 0; rc == 0 && p < (rev->package_parts ? rev->package_parts : 1); p++) {
 		kd_buf_clear(&name);
 		part_name(&name, rev->instance, rev->number, p);

@@ -460,6 +460,57 @@ TEST(e2e_engine_history_limit_and_large_records)
 	kd_e2e_ns_drop(ns);
 }
 
+/* A revision record too large for one Secret (a parameter of 800 KB of random text, which
+ * gzip cannot shrink): its text is split across the record Secret and .rec parts, reads back
+ * whole, is rewritten on every status change and by later commands, and goes with uninstall. */
+TEST(e2e_engine_revision_record_over_one_secret_splits)
+{
+	char *ns = kd_e2e_ns("kd-bigrec");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, cmd = KD_BUF_INIT;
+	char *dir = kd_e2e_tmp("bigrec"), *values = kd_e2e_tmp("bigrec-values.yaml");
+	kd_buf_printf(&cmd,
+		"rm -rf '%s' && cp -r '%s' '%s' && printf -- '  - name: blob\\n    description: kept, never used\\n"
+		"    default: \"\"\\n' >> '%s/params.yaml' && { printf 'blob: '; head -c 600000 /dev/urandom | base64 -w0; "
+		"echo; } > '%s'",
+		dir, kd_e2e_pkg("app-0.1.0"), dir, dir, values);
+	CHECK_INT(system(kd_buf_cstr(&cmd)), 0);
+	KUDO(0, "install", dir, "-n", ns, "--instance", "big", "-P", values);
+	kd_revision *r = record(ns, "big", 1);
+	size_t blob_len = 0;
+	if (CHECK(r)) {
+		CHECK(r->record_parts >= 2);
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+		const char *blob = kd_json_get_str(r->user_params, "blob");
+		blob_len = blob ? strlen(blob) : 0;
+		CHECK(blob_len == 800000);
+	}
+	kd_revision_free(r);
+	CHECK(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=big,kudoc.dev/record=record-part") >= 1);
+	/* later commands read it whole, and keep the user's value */
+	KUDO(0, "update", "--instance", "big", "-n", ns, "-p", "greeting=split");
+	CHECK_CM(ns, "big-config", "greeting", "split");
+	r = record(ns, "big", 2);
+	if (CHECK(r)) {
+		CHECK(r->record_parts >= 2);
+		const char *blob = kd_json_get_str(r->user_params, "blob");
+		CHECK(blob && strlen(blob) == blob_len);
+	}
+	kd_revision_free(r);
+	KUDO(0, "plan", "history", "--instance", "big", "-n", ns);
+	CHECK_CONTAINS(out, "greeting");
+	CHECK(strstr(kd_buf_cstr(&out), "blob:") == NULL); /* (a value never shows) */
+	KUDO(0, "get", "instances", "-n", ns);
+	CHECK_CONTAINS(out, "big");
+	KUDO(0, "uninstall", "--instance", "big", "-n", ns);
+	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=big"), 0);
+	free(dir);
+	free(values);
+	kd_buf_free(&cmd);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
 /* ---- health: timeouts and failures ----------------------------------------------------------------- */
 
 TEST(e2e_engine_never_ready_times_out_naming_it)
