@@ -239,8 +239,14 @@ static int cred_cb(git_credential **out, const char *url, const char *username_f
 		return git_credential_username_new(out, user);
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
 		if (st->ssh_tries++ > 0) {
-			cb_fail(st, KD_EAUTH, "%s: %s refused the SSH key %s for user %s", st->shown, hp,
-				st->opts->ssh_key ? st->opts->ssh_key : "(ssh-agent's keys)", user);
+			if (st->opts->ssh_key)
+				cb_fail(st, KD_EAUTH, "%s: %s refused the SSH key %s for user %s", st->shown, hp, st->opts->ssh_key,
+					user);
+			else
+				cb_fail(st, KD_EAUTH,
+					"%s: %s refused the SSH keys of ssh-agent (SSH_AUTH_SOCK) for user %s, or the agent holds "
+					"none (`ssh-add -l` lists them; --git-ssh-key FILE names a key file)",
+					st->shown, hp, user);
 			return GIT_EUSER;
 		}
 		if (st->opts->ssh_key) {

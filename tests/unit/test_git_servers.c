@@ -351,6 +351,46 @@ static int ssh_body(void)
 	fails += !CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &oc), KD_EAUTH);
 	e = kd_error_last();
 	fails += !CHECK(e && strstr(e, "refused the SSH key"));
+
+	/* no key file: the keys of ssh-agent (one of our own, on a socket in the scratch folder) */
+	kd_buf sock = KD_BUF_INIT, alog = KD_BUF_INIT, acmd = KD_BUF_INIT;
+	kd_buf_printf(&sock, "%s/agent.sock", tmp);
+	kd_buf_printf(&alog, "%s/agent.log", tmp);
+	kd_buf_printf(&acmd, "ssh-agent -D -a '%s'", kd_buf_cstr(&sock));
+	int agent = kd_gitfix_spawn(kd_buf_cstr(&acmd), kd_buf_cstr(&alog));
+	fails += !CHECK(kd_gitfix_wait_file(kd_buf_cstr(&sock)));
+	kd_buf_clear(&err);
+	rc = kd_gitfix_sh(NULL, &err, "SSH_AUTH_SOCK='%s' ssh-add '%s'", kd_buf_cstr(&sock), kd_buf_cstr(&key));
+	if (!CHECK_INT(rc, 0) && ++fails)
+		fprintf(stderr, "    ssh-add: %s\n", kd_buf_cstr(&err));
+	setenv("SSH_AUTH_SOCK", kd_buf_cstr(&sock), 1);
+	kd_git_options oa = o;
+	oa.ssh_key = NULL;
+	oa.cache_dir = kd_gitfix_newdir("gitcache-ssh-agent");
+	fails += expect_commit(kd_buf_cstr(&spec), &oa, "v0.2.0") != 0;
+	kd_buf_clear(&spec);
+	kd_buf_printf(&spec, "git+ssh://%s@127.0.0.1:%d%s/repo.git//pkg?ref=v1.0.0", pw ? pw->pw_name : "root", port,
+		kd_gitfix_dir());
+	fails += expect_commit(kd_buf_cstr(&spec), &oa, "v1.0.0") != 0;
+	/* the agent holds no key: one clear error */
+	kd_gitfix_sh(NULL, NULL, "SSH_AUTH_SOCK='%s' ssh-add -D", kd_buf_cstr(&sock));
+	oa.cache_dir = kd_gitfix_newdir("gitcache-ssh-agent2");
+	fails += !CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &oa), KD_EAUTH);
+	e = kd_error_last();
+	kd_buf_clear(&f);
+	kd_buf_printf(&f, "127.0.0.1:%d refused the SSH keys of ssh-agent (SSH_AUTH_SOCK) for user %s, or the agent holds none",
+		port, pw ? pw->pw_name : "root");
+	if (!CHECK(e && strstr(e, kd_buf_cstr(&f))) && ++fails)
+		fprintf(stderr, "    %s\n", e ? e : "(no error)");
+	/* and without an agent or a key file, the error says how to give one */
+	unsetenv("SSH_AUTH_SOCK");
+	fails += !CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &oa), KD_EAUTH);
+	e = kd_error_last();
+	fails += !CHECK(e && strstr(e, "wants an SSH key: give --git-ssh-key FILE or start ssh-agent (SSH_AUTH_SOCK)"));
+	kd_gitfix_kill(agent);
+	kd_buf_free(&sock);
+	kd_buf_free(&alog);
+	kd_buf_free(&acmd);
 	kd_gitfix_kill(pid);
 	kd_buf_free(&cmd);
 	kd_buf_free(&log);
