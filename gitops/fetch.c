@@ -240,12 +240,12 @@ static int cred_cb(git_credential **out, const char *url, const char *username_f
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
 		if (st->ssh_tries++ > 0) {
 			if (st->opts->ssh_key)
-				cb_fail(st, KD_EAUTH, "%s: %s refused the SSH key %s for user %s", st->shown, hp, st->opts->ssh_key,
-					user);
+				cb_fail(st, KD_EAUTH, "%s: %s refused the SSH key %s for user %s", st->shown, hp,
+					st->opts->ssh_key, user);
 			else
 				cb_fail(st, KD_EAUTH,
-					"%s: %s refused the SSH keys of ssh-agent (SSH_AUTH_SOCK) for user %s, or the agent holds "
-					"none (`ssh-add -l` lists them; --git-ssh-key FILE names a key file)",
+					"%s: %s refused the SSH keys of ssh-agent (SSH_AUTH_SOCK) for user %s, or the "
+					"agent holds none (`ssh-add -l` lists them; --git-ssh-key FILE names a key file)",
 					st->shown, hp, user);
 			return GIT_EUSER;
 		}
@@ -329,13 +329,13 @@ static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 	const char *ca_file = getenv("SSL_CERT_FILE");
 	if (ca_file && *ca_file)
 		cb_fail(st, KD_EAUTH,
-			"%s: the TLS certificate of %s is not trusted: no CA in SSL_CERT_FILE %s signed it, or it is not "
-			"issued for %s",
+			"%s: the TLS certificate of %s is not trusted: no CA in SSL_CERT_FILE %s signed it, or it is "
+			"not issued for %s",
 			st->shown, hp, ca_file, st->u.host);
 	else
 		cb_fail(st, KD_EAUTH,
-			"%s: the TLS certificate of %s is not trusted: no CA in the system's store signed it, or it is not "
-			"issued for %s; to trust a private CA, name its PEM file in SSL_CERT_FILE",
+			"%s: the TLS certificate of %s is not trusted: no CA in the system's store signed it, or it is "
+			"not issued for %s; to trust a private CA, name its PEM file in SSL_CERT_FILE",
 			st->shown, hp, st->u.host);
 	return GIT_ECERTIFICATE;
 }
@@ -651,8 +651,9 @@ static int set_ca_locations(const char *shown)
 		return 0;
 	if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir) != 0) {
 		const git_error *e = git_error_last();
-		return kd_error_set(KD_ERR_GIT, "%s: cannot load the CA certificates of SSL_CERT_FILE %s / SSL_CERT_DIR %s: %s",
-			shown, file ? file : "(unset)", dir ? dir : "(unset)", e && e->message ? e->message : "libgit2 failed");
+		return kd_error_set(KD_ERR_GIT,
+			"%s: cannot load the CA certificates of SSL_CERT_FILE %s / SSL_CERT_DIR %s: %s", shown,
+			file ? file : "(unset)", dir ? dir : "(unset)", e && e->message ? e->message : "libgit2 failed");
 	}
 	return 0;
 }

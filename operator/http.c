@@ -142,7 +142,8 @@ int kd_http_get(kd_buf *out, const char *url, size_t max, bool allow_file)
 		rc = KD_EAUTH;
 	} else if (cr == CURLE_SSL_CACERT_BADFILE) {
 		kd_error_set(KD_ERR_PACKAGE, "%s: cannot read the CA certificates of SSL_CERT_FILE %s / SSL_CERT_DIR %s (%s)",
-			shown, ca_file ? ca_file : "(unset)", ca_dir ? ca_dir : "(unset)", errbuf[0] ? errbuf : curl_easy_strerror(cr));
+			shown, ca_file ? ca_file : "(unset)", ca_dir ? ca_dir : "(unset)",
+			errbuf[0] ? errbuf : curl_easy_strerror(cr));
 		rc = KD_ERROR;
 	} else if (cr != CURLE_OK) {
 		kd_error_set(KD_ERR_PACKAGE, "%s: cannot download: %s", shown, errbuf[0] ? errbuf : curl_easy_strerror(cr));
