@@ -239,8 +239,14 @@ static int cred_cb(git_credential **out, const char *url, const char *username_f
 		return git_credential_username_new(out, user);
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
 		if (st->ssh_tries++ > 0) {
-			cb_fail(st, KD_EAUTH, "%s: %s refused the SSH key %s for user %s", st->shown, hp,
-				st->opts->ssh_key ? st->opts->ssh_key : "(ssh-agent's keys)", user);
+			if (st->opts->ssh_key)
+				cb_fail(st, KD_EAUTH, "%s: %s refused the SSH key %s for user %s", st->shown, hp,
+					st->opts->ssh_key, user);
+			else
+				cb_fail(st, KD_EAUTH,
+					"%s: %s refused the SSH keys of ssh-agent (SSH_AUTH_SOCK) for user %s, or the "
+					"agent holds none (`ssh-add -l` lists them; --git-ssh-key FILE names a key file)",
+					st->shown, hp, user);
 			return GIT_EUSER;
 		}
 		if (st->opts->ssh_key) {
@@ -318,7 +324,19 @@ static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
 	}
 	if (valid)
 		return 0;
-	cb_fail(st, KD_EAUTH, "%s: the TLS certificate of %s is not trusted by the system's CA store", st->shown, hp);
+	/* libgit2 says only that the check failed: an unknown issuer or a name the certificate
+	 * does not carry (mbedTLS, which Debian's libgit2 uses, matches DNS names only) */
+	const char *ca_file = getenv("SSL_CERT_FILE");
+	if (ca_file && *ca_file)
+		cb_fail(st, KD_EAUTH,
+			"%s: the TLS certificate of %s is not trusted: no CA in SSL_CERT_FILE %s signed it, or it is "
+			"not issued for %s",
+			st->shown, hp, ca_file, st->u.host);
+	else
+		cb_fail(st, KD_EAUTH,
+			"%s: the TLS certificate of %s is not trusted: no CA in the system's store signed it, or it is "
+			"not issued for %s; to trust a private CA, name its PEM file in SSL_CERT_FILE",
+			st->shown, hp, st->u.host);
 	return GIT_ECERTIFICATE;
 }
 
@@ -620,6 +638,26 @@ done:
 	return rc;
 }
 
+/* A private CA for https, the way OpenSSL and Go read it: $SSL_CERT_FILE (a PEM bundle) and
+ * $SSL_CERT_DIR (a hashed folder) replace the CAs libgit2 was built to trust. libgit2 reads
+ * neither variable itself when it uses mbedTLS (Debian's does), so kudoc hands them over; the
+ * option replaces the previous set, so each https fetch trusts what the environment says now. */
+static int set_ca_locations(const char *shown)
+{
+	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+	file = file && *file ? file : NULL;
+	dir = dir && *dir ? dir : NULL;
+	if (!file && !dir)
+		return 0;
+	if (git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, dir) != 0) {
+		const git_error *e = git_error_last();
+		return kd_error_set(KD_ERR_GIT,
+			"%s: cannot load the CA certificates of SSL_CERT_FILE %s / SSL_CERT_DIR %s: %s", shown,
+			file ? file : "(unset)", dir ? dir : "(unset)", e && e->message ? e->message : "libgit2 failed");
+	}
+	return 0;
+}
+
 int kd_git_open(kd_git_repo **out, const kd_git_source *src, const kd_git_options *opts)
 {
 	*out = NULL;
@@ -640,6 +678,8 @@ int kd_git_open(kd_git_repo **out, const kd_git_source *src, const kd_git_option
 	st.shown = r->shown;
 	st.cred_from = "the URL";
 	if ((rc = kd_git__url_split(&st.u, src->url)) != 0)
+		goto done;
+	if (strcmp(st.u.scheme, "https") == 0 && (rc = set_ca_locations(r->shown)) != 0)
 		goto done;
 	if ((rc = mkdirs(cache)) != 0)
 		goto done;

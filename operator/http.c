@@ -1,5 +1,6 @@
 /* Downloads of repository indexes and package archives (libcurl): size-capped, TLS verified
- * against the system's CA store, redirects only to http(s), credentials kept out of messages. */
+ * against the system's CA store (or the CAs $SSL_CERT_FILE / $SSL_CERT_DIR name), redirects only
+ * to http(s), credentials kept out of messages. */
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -68,6 +69,31 @@ char *kd_http_resolve_url(const char *base, const char *ref)
 	return res;
 }
 
+/* "host:port" of the URL curl last talked to (after redirects), for messages. */
+static void effective_host(char *dst, size_t size, CURL *c, const char *url)
+{
+	char *eff = NULL;
+	curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+	snprintf(dst, size, "the server");
+	if (curl_url_set(u, CURLUPART_URL, eff ? eff : url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		snprintf(dst, size, "%s:%s", host, port);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
+/* The CA trust of a download: a private CA is trusted the way OpenSSL and Go (so KUDO) read it,
+ * $SSL_CERT_FILE a PEM bundle used instead of the system's, $SSL_CERT_DIR a hashed folder. */
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
 int kd_http_get(kd_buf *out, const char *url, size_t max, bool allow_file)
 {
 	char *shown = kd_http_display_url(url);
@@ -86,6 +112,11 @@ int kd_http_get(kd_buf *out, const char *url, size_t max, bool allow_file)
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	const char *ca_file = env_nonempty("SSL_CERT_FILE"), *ca_dir = env_nonempty("SSL_CERT_DIR");
+	if (ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	if (ca_dir)
+		curl_easy_setopt(c, CURLOPT_CAPATH, ca_dir);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
@@ -101,6 +132,19 @@ int kd_http_get(kd_buf *out, const char *url, size_t max, bool allow_file)
 	if (s.over || cr == CURLE_FILESIZE_EXCEEDED) {
 		kd_error_set(KD_ERR_PACKAGE, "%s: the download is over the cap of %zu bytes", shown, s.max);
 		rc = KD_ELIMIT;
+	} else if (cr == CURLE_PEER_FAILED_VERIFICATION) {
+		char hp[300];
+		effective_host(hp, sizeof hp, c, url);
+		kd_error_set(KD_ERR_PACKAGE, "%s: the TLS certificate of %s is not trusted by %s%s (%s)%s", shown, hp,
+			ca_file ? "SSL_CERT_FILE " : "the system's CA store", ca_file ? ca_file : "",
+			errbuf[0] ? errbuf : curl_easy_strerror(cr),
+			ca_file ? "" : "; to trust a private CA, name its PEM file in SSL_CERT_FILE");
+		rc = KD_EAUTH;
+	} else if (cr == CURLE_SSL_CACERT_BADFILE) {
+		kd_error_set(KD_ERR_PACKAGE, "%s: cannot read the CA certificates of SSL_CERT_FILE %s / SSL_CERT_DIR %s (%s)",
+			shown, ca_file ? ca_file : "(unset)", ca_dir ? ca_dir : "(unset)",
+			errbuf[0] ? errbuf : curl_easy_strerror(cr));
+		rc = KD_ERROR;
 	} else if (cr != CURLE_OK) {
 		kd_error_set(KD_ERR_PACKAGE, "%s: cannot download: %s", shown, errbuf[0] ? errbuf : curl_easy_strerror(cr));
 		rc = KD_ERROR;

@@ -282,9 +282,10 @@ int kd_pkg_list_tasks(kd_buf *out, const kd_pkg *pkg);
 /* ---- URLs and KUDO repositories (operator/http.c, operator/repo.c, operator/pkg_write.c) ---- */
 
 /* Downloads `url` into `out` (at most `max` bytes; 0: 64 MiB): http and https (and file://
- * when allow_file), TLS verified against the system's CA store, up to 5 redirects to http(s).
- * Errors name the URL without user or password: KD_ENOTFOUND for HTTP 404, KD_EAUTH for 401,
- * KD_ELIMIT over the cap. */
+ * when allow_file), TLS verified against the system's CA store, or instead the PEM bundle
+ * $SSL_CERT_FILE names (and the hashed folder $SSL_CERT_DIR), up to 5 redirects to http(s).
+ * Errors name the URL without user or password: KD_ENOTFOUND for HTTP 404, KD_EAUTH for 401 and
+ * for a certificate that is not trusted (naming host:port), KD_ELIMIT over the cap. */
 int kd_http_get(kd_buf *out, const char *url, size_t max, bool allow_file);
 /* `url` without user and password, for messages. Caller frees. */
 char *kd_http_display_url(const char *url);

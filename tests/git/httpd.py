@@ -6,7 +6,8 @@
               "Authorization: Bearer TOKEN"
   anything    a file under --root (a KUDO repository: index.yaml and .tgz files)
 
-It writes the port to --port-file once it listens, and logs one line per request (method, path,
+With --tls-cert and --tls-key (PEM files) it speaks HTTPS instead of HTTP. It writes the port to
+--port-file once it listens, and logs one line per request (method, path,
 status; never a header) to stderr.
 """
 import argparse
@@ -14,6 +15,7 @@ import base64
 import hmac
 import http.server
 import os
+import ssl
 import subprocess
 import sys
 
@@ -26,6 +28,8 @@ def parse_args():
     p.add_argument("--password", default=None)
     p.add_argument("--token", default=None)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--tls-cert", default=None)
+    p.add_argument("--tls-key", default=None)
     return p.parse_args()
 
 
@@ -133,6 +137,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def main():
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if ARGS.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))

@@ -64,6 +64,31 @@ const char *kd_gitfix_dir(void)
 	return dir;
 }
 
+const char *kd_gitfix_tls(void)
+{
+	static char dir[512];
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "%s/tls", kd_test_tmpdir());
+		kd_buf err = KD_BUF_INIT;
+		/* 127.0.0.1 as an IP and as a DNS name: libcurl (OpenSSL) matches an IP address against
+		 * IP entries, the mbedTLS of Debian's libgit2 only against DNS names */
+		int rc = kd_gitfix_sh(NULL, &err,
+			"rm -rf '%s' && mkdir -p '%s' && cd '%s' && "
+			"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=kudoc test CA' -keyout ca.key -out ca.pem && "
+			"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=kudoc other CA' -keyout other-ca.key -out other-ca.pem && "
+			"openssl req -newkey rsa:2048 -nodes -subj '/CN=127.0.0.1' -keyout server.key -out server.csr && "
+			"printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext && "
+			"openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out server.pem",
+			dir, dir, dir);
+		if (rc != 0) {
+			fprintf(stderr, "test PKI: %s\n", kd_buf_cstr(&err));
+			abort();
+		}
+		kd_buf_free(&err);
+	}
+	return dir;
+}
+
 const char *kd_gitfix_rev(const char *rev)
 {
 	static char ids[16][41];

@@ -16,7 +16,10 @@ const char *kd_gitfix_rev(const char *rev);
 int kd_gitfix_sh(kd_buf *out, kd_buf *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A fresh empty folder under the test scratch folder. */
 const char *kd_gitfix_newdir(const char *name);
-
+/* A test PKI, made once per test run with openssl: DIR/ca.pem (a test CA), DIR/server.pem and
+ * DIR/server.key (a certificate for 127.0.0.1 that CA signed), DIR/other-ca.pem (a CA that signed
+ * nothing here). Returns DIR. */
+const char *kd_gitfix_tls(void);
 
 /* Test servers (our own processes, stopped by pid). */
 /* A TCP port on 127.0.0.1 that was free a moment ago. */

@@ -704,6 +704,109 @@ done:
 	kd_e2e_ns_drop(ns);
 }
 
+/* ---- secrets at the highest verbosity ------------------------------------------------------------ */
+
+/* None of the secrets in `secrets` (NULL-ended), nor an Authorization header, in `buf`. */
+static void no_secret_in(const kd_buf *buf, const char *const *secrets, const char *what)
+{
+	const char *text = kd_buf_cstr(buf);
+	for (size_t i = 0; secrets[i]; i++)
+		if (*secrets[i] && !CHECK(strstr(text, secrets[i]) == NULL))
+			fprintf(stderr, "  %s holds secret #%zu:\n%s\n", what, i, text);
+	const char *headers[] = {"Authorization", "authorization:", "Basic ", "Bearer "};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(headers); i++)
+		if (!CHECK(strstr(text, headers[i]) == NULL))
+			fprintf(stderr, "  %s holds \"%s\":\n%s\n", what, headers[i], text);
+}
+
+/* git+https (TLS from the test CA, basic auth and a bearer token) with -v 9: wrong and right
+ * credentials, a wrong and a right token; neither the password, the token, "user:password",
+ * its base64 (a Basic header's value) nor the cluster's own bearer token is printed. */
+TEST(e2e_sync_git_https_secrets_never_in_verbose_logs)
+{
+	char *ns = kd_e2e_ns("kd-syncsecret");
+	kd_kube_client *c = kd_e2e_client(ns);
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, cmd = KD_BUF_INIT, pf = KD_BUF_INIT, log = KD_BUF_INIT;
+	kd_buf env = KD_BUF_INIT, b64_right = KD_BUF_INIT, b64_wrong = KD_BUF_INIT, kube_token = KD_BUF_INIT;
+	app_repo r;
+	char c1[41];
+	int pid = -1, port = -1;
+	CHECK(c != NULL);
+	if (!repo_init(&r, "sync-secret-repo", c1))
+		goto done;
+	const char *tls = kd_gitfix_tls();
+	const char *tmp = kd_gitfix_newdir("sync-httpsd");
+	kd_buf_printf(&pf, "%s/port", tmp);
+	kd_buf_printf(&log, "%s/httpd.log", tmp);
+	kd_buf_printf(&cmd,
+		"python3 '%s/tests/git/httpd.py' --port-file '%s' --git-root '%s' --user alice --password pw-Sync-42 --token tok-Sync-9 "
+		"--tls-cert '%s/server.pem' --tls-key '%s/server.key'",
+		kd_test_root(), kd_buf_cstr(&pf), r.dir, tls, tls);
+	pid = kd_gitfix_spawn(kd_buf_cstr(&cmd), kd_buf_cstr(&log));
+	if (!CHECK(kd_gitfix_wait_file(kd_buf_cstr(&pf))))
+		goto done;
+	port = (int)strtol(kd_gitfix_read(kd_buf_cstr(&pf)), NULL, 10);
+	kd_gitfix_sh(&b64_right, NULL, "printf %%s alice:pw-Sync-42 | base64 | tr -d '\\n'");
+	kd_gitfix_sh(&b64_wrong, NULL, "printf %%s alice:wrong-Pass-7 | base64 | tr -d '\\n'");
+	kd_gitfix_sh(&kube_token, NULL, "awk '$1 == \"token:\" {printf \"%%s\", $2; exit}' '%s'", kd_test_kubeconfig());
+	const char *secrets[] = {"pw-Sync-42", "wrong-Pass-7", "tok-Sync-9", "tok-WRONG-3", "alice:pw", "alice:wrong",
+		kd_buf_cstr(&b64_right), kd_buf_cstr(&b64_wrong), kd_buf_cstr(&kube_token), NULL};
+	CHECK(b64_right.len > 0 && b64_wrong.len > 0);
+
+	/* wrong password: one clear error, nothing in the cluster, no secret */
+	kd_buf_printf(&env, "SSL_CERT_DIR= SSL_CERT_FILE='%s/ca.pem' KUDOC_GIT_USERNAME=alice KUDOC_GIT_PASSWORD=wrong-Pass-7", tls);
+	RUN(1, kd_buf_cstr(&env), ns, "install 'git+https://127.0.0.1:%d/git/repo.git//app?ref=main' --instance bad-pass -v 9", port);
+	ONE_ERROR(err, "refused the credentials from " KD_GIT_ENV_USERNAME);
+	no_secret_in(&out, secrets, "stdout");
+	no_secret_in(&err, secrets, "stderr");
+	CHECK(nothing_of(c, ns, "bad-pass"));
+	/* a wrong token */
+	kd_buf_clear(&env);
+	kd_buf_printf(&env, "SSL_CERT_DIR= SSL_CERT_FILE='%s/ca.pem' KUDOC_GIT_TOKEN=tok-WRONG-3", tls);
+	RUN(1, kd_buf_cstr(&env), ns, "install 'git+https://127.0.0.1:%d/git/repo.git//app?ref=main' --instance bad-token -v 9", port);
+	ONE_ERROR(err, "refused the token from " KD_GIT_ENV_TOKEN);
+	no_secret_in(&out, secrets, "stdout");
+	no_secret_in(&err, secrets, "stderr");
+	CHECK(nothing_of(c, ns, "bad-token"));
+
+	/* the right password: installed from the commit, -v 9 logs the requests, still no secret */
+	kd_buf_clear(&env);
+	kd_buf_printf(&env, "SSL_CERT_DIR= SSL_CERT_FILE='%s/ca.pem' KUDOC_GIT_USERNAME=alice KUDOC_GIT_PASSWORD=pw-Sync-42", tls);
+	RUN(0, kd_buf_cstr(&env), ns, "install 'git+https://127.0.0.1:%d/git/repo.git//app?ref=main' --instance by-pass -v 9", port);
+	HAS(err, " 201 in "); /* the verbose log is on: the create requests and their status */
+	no_secret_in(&out, secrets, "stdout");
+	no_secret_in(&err, secrets, "stderr");
+	CHECK_STR(rev_commit(c, ns, "by-pass", 1), c1);
+	RUN(0, kd_buf_cstr(&env), ns, "sync --instance by-pass -v 9");
+	HAS(err, " 200 in ");
+	no_secret_in(&out, secrets, "stdout");
+	no_secret_in(&err, secrets, "stderr");
+	/* the right token */
+	kd_buf_clear(&env);
+	kd_buf_printf(&env, "SSL_CERT_DIR= SSL_CERT_FILE='%s/ca.pem' KUDOC_GIT_TOKEN=tok-Sync-9", tls);
+	RUN(0, kd_buf_cstr(&env), ns, "install 'git+https://127.0.0.1:%d/git/repo.git//app?ref=main' --instance by-token -v 9", port);
+	HAS(err, " 201 in ");
+	no_secret_in(&out, secrets, "stdout");
+	no_secret_in(&err, secrets, "stderr");
+	CHECK_STR(rev_commit(c, ns, "by-token", 1), c1);
+	/* the record keeps the URL, not the credentials */
+	RUN(0, NULL, ns, "plan history --instance by-pass -o json");
+	no_secret_in(&out, secrets, "plan history");
+done:
+	kd_gitfix_kill(pid);
+	kd_kube_client_free(c);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_buf_free(&cmd);
+	kd_buf_free(&pf);
+	kd_buf_free(&log);
+	kd_buf_free(&env);
+	kd_buf_free(&b64_right);
+	kd_buf_free(&b64_wrong);
+	kd_buf_free(&kube_token);
+	kd_e2e_ns_drop(ns);
+}
+
 /* ---- sync --interval: one loop acts, SIGINT and SIGTERM stop it ---------------------------------- */
 
 typedef struct {

@@ -194,6 +194,89 @@ TEST(git_smart_http_with_basic_auth_and_tokens)
 	kd_buf_free(&spec);
 }
 
+/* Restores an environment variable saved by save_env (NULL: it was unset). */
+static char *save_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v ? kd_strdup(v) : NULL;
+}
+
+static void restore_env(const char *name, char *saved)
+{
+	if (saved)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
+}
+
+/* git's smart HTTP over TLS: a certificate for 127.0.0.1 from a test CA. libgit2 (mbedTLS in
+ * Debian's build) does not read SSL_CERT_FILE itself; kudoc hands it over per https fetch, so a
+ * private CA is trusted the same way for git and for KUDO repositories. */
+TEST(git_smart_https_with_a_private_ca)
+{
+	const char *tls = kd_gitfix_tls();
+	kd_buf extra = KD_BUF_INIT, spec = KD_BUF_INIT, want = KD_BUF_INIT, ca = KD_BUF_INIT, other = KD_BUF_INIT;
+	kd_buf_printf(&extra, "--user alice --password 'pw-Tls-5' --tls-cert '%s/server.pem' --tls-key '%s/server.key'", tls, tls);
+	kd_buf_printf(&ca, "%s/ca.pem", tls);
+	kd_buf_printf(&other, "%s/other-ca.pem", tls);
+	server s = start_httpd("githttps", kd_buf_cstr(&extra));
+	char *file = save_env("SSL_CERT_FILE"), *dir = save_env("SSL_CERT_DIR");
+	unsetenv("SSL_CERT_DIR");
+	kd_git_options o = KD_GIT_OPTIONS_INIT;
+	o.cache_dir = kd_gitfix_newdir("gitcache-https");
+	kd_buf_printf(&spec, "git+https://127.0.0.1:%d/git/repo.git//pkg?ref=v0.2.0", s.port);
+	kd_git_repo *r = NULL;
+	clear_env();
+	setenv(KD_GIT_ENV_USERNAME, "alice", 1);
+	setenv(KD_GIT_ENV_PASSWORD, "pw-Tls-5", 1);
+
+	/* a CA that signed nothing here: refused before any credentials are sent */
+	setenv("SSL_CERT_FILE", kd_buf_cstr(&other), 1);
+	CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &o), KD_EAUTH);
+	const char *e = kd_error_last();
+	kd_buf_printf(&want, "the TLS certificate of 127.0.0.1:%d is not trusted: no CA in SSL_CERT_FILE %s signed it", s.port,
+		kd_buf_cstr(&other));
+	if (!CHECK(e && strstr(e, kd_buf_cstr(&want)) && strstr(e, kd_buf_cstr(&spec))))
+		fprintf(stderr, "    %s\n", e ? e : "(no error)");
+	CHECK(e && !strstr(e, "pw-Tls-5"));
+	kd_buf log = KD_BUF_INIT;
+	kd_buf_printf(&log, "%s/githttps/httpd.log", kd_test_tmpdir());
+	CHECK(strstr(kd_gitfix_read(kd_buf_cstr(&log)), "/git/repo.git") == NULL); /* no request got through */
+
+	/* the test CA: the fetch goes ahead, with the credentials */
+	setenv("SSL_CERT_FILE", kd_buf_cstr(&ca), 1);
+	expect_commit(kd_buf_cstr(&spec), &o, "v0.2.0");
+	kd_buf_clear(&spec);
+	kd_buf_printf(&spec, "git+https://127.0.0.1:%d/git/repo.git//pkg?ref=semver:~0.1", s.port);
+	expect_commit(kd_buf_cstr(&spec), &o, "v0.1.0");
+
+	/* and the option follows the environment: back to the wrong CA, refused again */
+	setenv("SSL_CERT_FILE", kd_buf_cstr(&other), 1);
+	kd_git_options o2 = o;
+	o2.cache_dir = kd_gitfix_newdir("gitcache-https2");
+	CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &o2), KD_EAUTH);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "is not trusted: no CA in SSL_CERT_FILE"));
+
+	/* a CA file that is not a certificate */
+	kd_buf_clear(&other);
+	kd_buf_printf(&other, "%s/ext", tls);
+	setenv("SSL_CERT_FILE", kd_buf_cstr(&other), 1);
+	CHECK(open_and_read(&r, kd_buf_cstr(&spec), &o2) != 0);
+	CHECK(kd_error_last() && strstr(kd_error_last(), "cannot load the CA certificates of SSL_CERT_FILE"));
+
+	clear_env();
+	restore_env("SSL_CERT_FILE", file);
+	restore_env("SSL_CERT_DIR", dir);
+	kd_gitfix_kill(s.pid);
+	kd_buf_free(&extra);
+	kd_buf_free(&log);
+	kd_buf_free(&spec);
+	kd_buf_free(&want);
+	kd_buf_free(&ca);
+	kd_buf_free(&other);
+}
+
 /* libgit2 1.5's SSH transport (Debian 12) leaks about 200 bytes per connection inside libgit2
  * and libssh2 (the known_hosts list it loads for itself, its path buffers, the list of auth
  * methods): the SSH cases run in a child process that leaves without the leak check, and
@@ -268,6 +351,46 @@ static int ssh_body(void)
 	fails += !CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &oc), KD_EAUTH);
 	e = kd_error_last();
 	fails += !CHECK(e && strstr(e, "refused the SSH key"));
+
+	/* no key file: the keys of ssh-agent (one of our own, on a socket in the scratch folder) */
+	kd_buf sock = KD_BUF_INIT, alog = KD_BUF_INIT, acmd = KD_BUF_INIT;
+	kd_buf_printf(&sock, "%s/agent.sock", tmp);
+	kd_buf_printf(&alog, "%s/agent.log", tmp);
+	kd_buf_printf(&acmd, "ssh-agent -D -a '%s'", kd_buf_cstr(&sock));
+	int agent = kd_gitfix_spawn(kd_buf_cstr(&acmd), kd_buf_cstr(&alog));
+	fails += !CHECK(kd_gitfix_wait_file(kd_buf_cstr(&sock)));
+	kd_buf_clear(&err);
+	rc = kd_gitfix_sh(NULL, &err, "SSH_AUTH_SOCK='%s' ssh-add '%s'", kd_buf_cstr(&sock), kd_buf_cstr(&key));
+	if (!CHECK_INT(rc, 0) && ++fails)
+		fprintf(stderr, "    ssh-add: %s\n", kd_buf_cstr(&err));
+	setenv("SSH_AUTH_SOCK", kd_buf_cstr(&sock), 1);
+	kd_git_options oa = o;
+	oa.ssh_key = NULL;
+	oa.cache_dir = kd_gitfix_newdir("gitcache-ssh-agent");
+	fails += expect_commit(kd_buf_cstr(&spec), &oa, "v0.2.0") != 0;
+	kd_buf_clear(&spec);
+	kd_buf_printf(&spec, "git+ssh://%s@127.0.0.1:%d%s/repo.git//pkg?ref=v1.0.0", pw ? pw->pw_name : "root", port,
+		kd_gitfix_dir());
+	fails += expect_commit(kd_buf_cstr(&spec), &oa, "v1.0.0") != 0;
+	/* the agent holds no key: one clear error */
+	kd_gitfix_sh(NULL, NULL, "SSH_AUTH_SOCK='%s' ssh-add -D", kd_buf_cstr(&sock));
+	oa.cache_dir = kd_gitfix_newdir("gitcache-ssh-agent2");
+	fails += !CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &oa), KD_EAUTH);
+	e = kd_error_last();
+	kd_buf_clear(&f);
+	kd_buf_printf(&f, "127.0.0.1:%d refused the SSH keys of ssh-agent (SSH_AUTH_SOCK) for user %s, or the agent holds none",
+		port, pw ? pw->pw_name : "root");
+	if (!CHECK(e && strstr(e, kd_buf_cstr(&f))) && ++fails)
+		fprintf(stderr, "    %s\n", e ? e : "(no error)");
+	/* and without an agent or a key file, the error says how to give one */
+	unsetenv("SSH_AUTH_SOCK");
+	fails += !CHECK_INT(open_and_read(&r, kd_buf_cstr(&spec), &oa), KD_EAUTH);
+	e = kd_error_last();
+	fails += !CHECK(e && strstr(e, "wants an SSH key: give --git-ssh-key FILE or start ssh-agent (SSH_AUTH_SOCK)"));
+	kd_gitfix_kill(agent);
+	kd_buf_free(&sock);
+	kd_buf_free(&alog);
+	kd_buf_free(&acmd);
 	kd_gitfix_kill(pid);
 	kd_buf_free(&cmd);
 	kd_buf_free(&log);

@@ -22,6 +22,10 @@ __attribute__((destructor)) static void stop_repo(void)
 	kd_gitfix_kill(repo_pid);
 }
 
+/* Shell assignments (or `env -u VAR ... A=B`) put right before every kubectl-kudo that kudo()
+ * runs, after (so over) its own. */
+static const char *kudo_env = "";
+
 static int kudo(kd_buf *out, kd_buf *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int kudo(kd_buf *out, kd_buf *err, const char *fmt, ...)
 {
@@ -31,8 +35,8 @@ static int kudo(kd_buf *out, kd_buf *err, const char *fmt, ...)
 	kd_buf_vprintf(&args, fmt, ap);
 	va_end(ap);
 	int rc = kd_gitfix_sh(out, err,
-		"cd '%s' && XDG_CONFIG_HOME='%s/config' XDG_CACHE_HOME='%s/cache' KUDOC_PACKAGES_DIR='%s/packages' '%s' %s",
-		kd_test_root(), repo_dir, repo_dir, kd_test_root(), kd_test_exe(), kd_buf_cstr(&args));
+		"cd '%s' && XDG_CONFIG_HOME='%s/config' XDG_CACHE_HOME='%s/cache' KUDOC_PACKAGES_DIR='%s/packages' %s '%s' %s",
+		kd_test_root(), repo_dir, repo_dir, kd_test_root(), kudo_env, kd_test_exe(), kd_buf_cstr(&args));
 	kd_buf_free(&args);
 	return rc;
 }
@@ -385,6 +389,163 @@ TEST(source_cli_template_from_every_kind_and_repo_commands)
 	KUDO(1, "repo remove local");
 	CHECK(strstr(kd_buf_cstr(&err), "no repo named \"local\" found"));
 	kd_buf_free(&ip);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+}
+
+/* The KUDO repository over HTTPS (issue 11: "KUDO repositories over HTTPS"): the same
+ * kudoc-built packages behind tests/git/httpd.py with a certificate for 127.0.0.1 from a test
+ * CA. A private CA is trusted through SSL_CERT_FILE (as OpenSSL and Go, so KUDO, read it); a CA
+ * that did not sign the certificate, and the system's store, are refused with an error naming
+ * the host. The same repository also shows --app-version picking an older entry. */
+TEST(source_repository_over_https_with_a_private_ca_and_app_versions)
+{
+	if (!setup_repo())
+		return;
+	const char *tls = kd_gitfix_tls();
+	const char *d = kd_gitfix_newdir("kudorepo-https");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, cmd = KD_BUF_INIT, pf = KD_BUF_INIT, log = KD_BUF_INIT, env = KD_BUF_INIT;
+	/* small 0.2.0 with appVersion 1.1.0 beside small 0.1.0 (appVersion 1.0.0) */
+	int rc = kd_gitfix_sh(NULL, &err,
+		"mkdir -p '%s/srv' && cp '%s'/repo/*.tgz '%s/srv/' && cp -r '%s/tests/packages/small' '%s/small2' && "
+		"sed -i 's/^operatorVersion: 0.1.0/operatorVersion: 0.2.0/; s/^appVersion: 1.0.0/appVersion: 1.1.0/' '%s/small2/operator.yaml'",
+		d, repo_dir, d, kd_test_root(), d, d);
+	if (rc == 0)
+		rc = kudo(NULL, &err, "package create '%s/small2' -d '%s/srv'", d, d);
+	kd_buf_printf(&pf, "%s/port", d);
+	kd_buf_printf(&log, "%s/httpd.log", d);
+	kd_buf_printf(&cmd, "python3 '%s/tests/git/httpd.py' --port-file '%s' --root '%s/srv' --tls-cert '%s/server.pem' --tls-key '%s/server.key'",
+		kd_test_root(), kd_buf_cstr(&pf), d, tls, tls);
+	int pid = kd_gitfix_spawn(kd_buf_cstr(&cmd), kd_buf_cstr(&log));
+	int port = -1;
+	if (CHECK(kd_gitfix_wait_file(kd_buf_cstr(&pf))))
+		port = atoi(kd_gitfix_read(kd_buf_cstr(&pf)));
+	if (rc == 0)
+		rc = kudo(NULL, &err, "repo index '%s/srv' --url https://127.0.0.1:%d/", d, port);
+	if (!CHECK_INT(rc, 0) || port < 0) {
+		fprintf(stderr, "    setup: %s\n", kd_buf_cstr(&err));
+		goto done;
+	}
+	/* a config of its own, so the other repository tests keep theirs */
+	kd_buf_printf(&env, "XDG_CONFIG_HOME='%s/config' SSL_CERT_DIR= SSL_CERT_FILE='%s/ca.pem'", d, tls);
+	kudo_env = kd_buf_cstr(&env);
+
+	/* trusted: repo add checks the index, names resolve through it, and the .tgz comes over https */
+	KUDO(0, "repo add secure https://127.0.0.1:%d/", port);
+	CHECK_STR(kd_buf_cstr(&out), "\"secure\" has been added to your repositories\n");
+	KUDO(0, "search --repo secure small --all-versions");
+	CHECK_STR(kd_buf_cstr(&out), "NAME  OPERATOR VERSION APP VERSION\n"
+				     "small 0.2.0            1.1.0\n"
+				     "      0.1.0            1.0.0\n");
+	KUDO(0, "template gitpkg --repo secure");
+	CHECK(strstr(kd_buf_cstr(&out), "version: \"1.0.0\"") != NULL);
+	KUDO(0, "template gitpkg --repo secure --operator-version 0.1.0");
+	CHECK(strstr(kd_buf_cstr(&out), "version: \"0.1.0\"") != NULL);
+	KUDO(0, "template https://127.0.0.1:%d/gitpkg-2.0.0_0.2.0.tgz", port);
+	CHECK(strstr(kd_buf_cstr(&out), "version: \"0.2.0\"") != NULL);
+
+	/* --app-version: the newest entry with that appVersion, not the newest of all */
+	KUDO(0, "template small --repo secure -p owner=me");
+	CHECK(strstr(kd_buf_cstr(&out), "# Source: templates/configmap.yaml") != NULL);
+	kd_buf small_new = KD_BUF_INIT;
+	kd_buf_puts(&small_new, kd_buf_cstr(&out));
+	KUDO(0, "template small --repo secure --app-version 1.0.0 -p owner=me");
+	kd_buf small_old = KD_BUF_INIT;
+	kd_buf_puts(&small_old, kd_buf_cstr(&out));
+	KUDO(0, "template '%s/repo/small-1.0.0_0.1.0.tgz' -p owner=me", repo_dir);
+	CHECK_STR(kd_buf_cstr(&small_old), kd_buf_cstr(&out)); /* it is small 0.1.0 */
+	KUDO(0, "template '%s/small2' -p owner=me", d);
+	CHECK_STR(kd_buf_cstr(&small_new), kd_buf_cstr(&out)); /* and without the flag small 0.2.0 */
+	kd_buf_free(&small_new);
+	kd_buf_free(&small_old);
+	KUDO(1, "template small --repo secure --app-version 9.9.9");
+	CHECK(strstr(kd_buf_cstr(&err), "no operator version found for small appVersion 9.9.9") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "the index has 1.1.0_0.2.0, 1.0.0_0.1.0") != NULL);
+	KUDO(1, "template small --repo secure --app-version 1.1.0 --operator-version 0.1.0");
+	CHECK(strstr(kd_buf_cstr(&err), "no operator version found for small appVersion 1.1.0 operatorVersion 0.1.0") != NULL);
+
+	/* a CA that did not sign the server's certificate: refused, naming the host and the CA file */
+	kd_buf want = KD_BUF_INIT;
+	kd_buf_clear(&env);
+	kd_buf_printf(&env, "XDG_CONFIG_HOME='%s/config' SSL_CERT_DIR= SSL_CERT_FILE='%s/other-ca.pem'", d, tls);
+	kudo_env = kd_buf_cstr(&env);
+	kd_buf_printf(&want, "the TLS certificate of 127.0.0.1:%d is not trusted by SSL_CERT_FILE %s/other-ca.pem", port, tls);
+	KUDO(1, "template gitpkg --repo secure");
+	if (!CHECK(strstr(kd_buf_cstr(&err), kd_buf_cstr(&want)) != NULL))
+		fprintf(stderr, "    stderr: %s\n", kd_buf_cstr(&err));
+	CHECK(strstr(kd_buf_cstr(&out), "kind:") == NULL); /* nothing rendered */
+	KUDO(1, "template https://127.0.0.1:%d/gitpkg-2.0.0_0.2.0.tgz", port);
+	CHECK(strstr(kd_buf_cstr(&err), kd_buf_cstr(&want)) != NULL);
+	KUDO(1, "repo add other https://127.0.0.1:%d/", port);
+	CHECK(strstr(kd_buf_cstr(&err), "is not a valid operator repository or cannot be reached") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), kd_buf_cstr(&want)) != NULL);
+	/* the system's store alone does not know the test CA either, and the error says what to do */
+	kd_buf_clear(&env);
+	kd_buf_printf(&env, "env -u SSL_CERT_FILE -u SSL_CERT_DIR XDG_CONFIG_HOME='%s/config'", d);
+	kudo_env = kd_buf_cstr(&env);
+	kd_buf_clear(&want);
+	kd_buf_printf(&want, "the TLS certificate of 127.0.0.1:%d is not trusted by the system's CA store", port);
+	KUDO(1, "template gitpkg --repo secure");
+	CHECK(strstr(kd_buf_cstr(&err), kd_buf_cstr(&want)) != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "to trust a private CA, name its PEM file in SSL_CERT_FILE") != NULL);
+	/* a CA file that is not there */
+	kd_buf_clear(&env);
+	kd_buf_printf(&env, "XDG_CONFIG_HOME='%s/config' SSL_CERT_DIR= SSL_CERT_FILE='%s/nope.pem'", d, tls);
+	kudo_env = kd_buf_cstr(&env);
+	KUDO(1, "template gitpkg --repo secure");
+	CHECK(strstr(kd_buf_cstr(&err), "cannot read the CA certificates of SSL_CERT_FILE") != NULL);
+	kd_buf_free(&want);
+done:
+	kudo_env = "";
+	kd_gitfix_kill(pid);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_buf_free(&cmd);
+	kd_buf_free(&pf);
+	kd_buf_free(&log);
+	kd_buf_free(&env);
+}
+
+/* package create refuses a package with verify errors: no archive written (nor an existing one
+ * overwritten with -w), and the message says why and what to run. */
+TEST(source_package_create_refuses_a_package_with_verify_errors)
+{
+	if (!setup_repo())
+		return;
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	const char *d = kd_gitfix_newdir("create-invalid");
+	KUDO(1, "package create tests/verify/broken/package -d '%s'", d);
+	CHECK(strstr(kd_buf_cstr(&err), "kubectl-kudo: tests/verify/broken/package is not valid (11 errors; see `package "
+					"verify tests/verify/broken/package`): no package created") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "operatorVersion \"1.0.x\" is not a semantic version") != NULL); /* the findings */
+	CHECK(strstr(kd_buf_cstr(&out), ".tgz") == NULL);
+	kd_buf ls = KD_BUF_INIT;
+	kd_gitfix_sh(&ls, NULL, "ls -A '%s'", d);
+	CHECK_STR(kd_buf_cstr(&ls), "");
+
+	/* one error in a package that is otherwise fine; its archive already exists and -w is given */
+	KUDO(0, "package create tests/packages/small -d '%s'", d);
+	kd_buf tgz = KD_BUF_INIT;
+	kd_buf_printf(&tgz, "%s/small-1.0.0_0.1.0.tgz", d);
+	kd_buf before = KD_BUF_INIT, after = KD_BUF_INIT;
+	CHECK_INT(kd_gitfix_sh(&before, NULL, "sha256sum < '%s'", kd_buf_cstr(&tgz)), 0);
+	kd_gitfix_sh(NULL, NULL,
+		"cp -r '%s/tests/packages/small' '%s/src' && sed -i 's/resources: \\[configmap.yaml\\]/resources: [gone.yaml]/' "
+		"'%s/src/operator.yaml'",
+		kd_test_root(), d, d);
+	KUDO(1, "package create '%s/src' -d '%s' -w", d, d);
+	CHECK(strstr(kd_buf_cstr(&err), "task \"app\" names template \"gone.yaml\", which is not in templates/") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "is not valid (1 error; see `package verify") != NULL);
+	CHECK(strstr(kd_buf_cstr(&err), "no package created") != NULL);
+	kd_gitfix_sh(&after, NULL, "sha256sum < '%s'", kd_buf_cstr(&tgz));
+	CHECK_STR(kd_buf_cstr(&after), kd_buf_cstr(&before));
+	kd_buf_clear(&ls);
+	kd_gitfix_sh(&ls, NULL, "ls -A '%s'", d);
+	CHECK_STR(kd_buf_cstr(&ls), "small-1.0.0_0.1.0.tgz\nsrc\n");
+	kd_buf_free(&ls);
+	kd_buf_free(&tgz);
+	kd_buf_free(&before);
+	kd_buf_free(&after);
 	kd_buf_free(&out);
 	kd_buf_free(&err);
 }
