@@ -23,6 +23,7 @@ typedef struct {
 	char holder[256];         /* out: the holder when the lock is good */
 	long transitions, lease_s;
 	char ready_names[2048];   /* out: the Ready pods, space-separated */
+	int64_t acquire_us, renew_us; /* out: the lock's times when it is good */
 } ha_state;
 
 static int ready_pods(ha_state *st)
@@ -87,10 +88,28 @@ static bool lock_good(void *ud)
 	snprintf(st->holder, sizeof st->holder, "%s", rec.holder);
 	st->transitions = rec.transitions;
 	st->lease_s = rec.lease_duration_s;
+	st->acquire_us = rec.acquire_time_us;
+	st->renew_us = rec.renew_time_us;
 	ok = true;
 done:
 	kd_kube_leader_record_clear(&rec);
 	return ok;
+}
+
+/* The takeover as the lock itself records it, against the old holder's last renewal read just
+ * before its pod was deleted: a new holder acquires the lock only once the lease has run out
+ * (not before: two leaders), and then within a few retry periods (the simulator's candidates
+ * try every retryPeriod), as client-go's elector does. The times are the electors' own (the
+ * ConfigMap annotation has whole seconds, hence a second either way); the old holder may renew
+ * once more between the read and the delete. */
+static void check_takeover(int64_t old_renew_us, const ha_state *st, long retry_s)
+{
+	int64_t gap_ms = (st->acquire_us - old_renew_us) / 1000;
+	int64_t lease_ms = (int64_t)st->lease_s * 1000, retry_ms = (int64_t)retry_s * 1000;
+	fprintf(stderr, "  (takeover: acquired %lld ms after the old holder's last renewal seen; lease %lld ms)\n",
+		(long long)gap_ms, (long long)lease_ms);
+	CHECK(gap_ms >= lease_ms - 1000);
+	CHECK(gap_ms <= lease_ms + retry_ms + 3 * retry_ms + 1000);
 }
 
 static const char *lock_flags[] = {"enableLeaderElection=true", "leaderElectionLeaseDuration=4s",
@@ -174,7 +193,7 @@ TEST(e2e_spark_ha_deployment_elects_and_fails_over)
 	if (!CHECK(c != NULL))
 		return;
 	char *ns = kd_e2e_ns("kd-e2e-spark-ha");
-	ha_state st = {c, ns, 3, NULL, "", 0, 0, ""};
+	ha_state st = {c, ns, 3, NULL, "", 0, 0, "", 0, 0};
 	kd_test_spark_render cr;
 	kd_buf record = KD_BUF_INIT;
 	if (!apply_ha(ns, "replicas=3", 1))
@@ -206,12 +225,15 @@ TEST(e2e_spark_ha_deployment_elects_and_fails_over)
 
 	/* The leader dies: another Ready pod of the instance takes the lock. */
 	const char *del[] = {"delete", "pod", first, "-n", ns, "--grace-period=0", "--wait=false", NULL};
+	CHECK(lock_good(&st) && strcmp(st.holder, first) == 0);
+	int64_t old_renew_us = st.renew_us;
 	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del), 0);
 	st.not_holder = first;
 	if (!CHECK(kd_e2e_eventually(lock_good, &st, 60)))
 		goto done;
 	CHECK(strcmp(st.holder, first) != 0);
 	CHECK_INT(st.transitions, first_transitions + 1);
+	check_takeover(old_renew_us, &st, 1);
 	CHECK(kd_e2e_eventually(pods_ready, &st, 120)); /* the Deployment replaced the pod */
 	check_hook("operator-ready.lua", ns, c, "replicas=3", "true", NULL);
 	check_hook("leader-elected.lua", ns, c, "replicas=3", "true", NULL);
@@ -276,7 +298,7 @@ TEST(e2e_spark_kudo_install_ha_failover_update_uninstall)
 	if (!CHECK(c != NULL))
 		return;
 	char *ns = kd_e2e_ns("kd-e2e-spark-kudo");
-	ha_state st = {c, ns, 3, NULL, "", 0, 0, ""};
+	ha_state st = {c, ns, 3, NULL, "", 0, 0, "", 0, 0};
 	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, lockns = KD_BUF_INIT, pkg = KD_BUF_INIT;
 	kd_buf_printf(&lockns, "leaderElectionLockNamespace=%s", ns);
 	kd_buf_printf(&pkg, "%s/packages/spark", kd_test_root());
@@ -304,9 +326,12 @@ TEST(e2e_spark_kudo_install_ha_failover_update_uninstall)
 	char first[256];
 	snprintf(first, sizeof first, "%s", st.holder);
 	const char *del[] = {"delete", "pod", first, "-n", ns, "--grace-period=0", "--wait=false", NULL};
+	CHECK(lock_good(&st) && strcmp(st.holder, first) == 0);
+	int64_t old_renew_us = st.renew_us;
 	CHECK_INT(kd_test_spark_kubectl(NULL, NULL, NULL, del), 0);
 	st.not_holder = first;
-	CHECK(kd_e2e_eventually(lock_good, &st, 60));
+	if (CHECK(kd_e2e_eventually(lock_good, &st, 60)))
+		check_takeover(old_renew_us, &st, 1);
 	CHECK(kd_e2e_eventually(pods_ready, &st, 120));
 
 	/* update -p replicas=5: five pods, the lock still held by a pod of the instance. */
