@@ -290,8 +290,8 @@ static bool instance_gone(void *ud)
 
 /* The documented HA install through kubectl-kudo and the plan engine, then what the issue's users
  * do with it: watch the lock, kill the leader, scale with update, try an update the package
- * refuses, uninstall. (The verify hooks join in when lua/ lands; here the test checks what they
- * check.) */
+ * refuses, uninstall. (The plan's verify hooks run in the install; the test also checks what
+ * they check, itself.) */
 TEST(e2e_spark_kudo_install_ha_failover_update_uninstall)
 {
 	kd_kube_client *c = kd_e2e_client(NULL);
