@@ -308,20 +308,28 @@ bool kd_json_equal(const cJSON *a, const cJSON *b)
 	return eq;
 }
 
-static char *fmt_float(char *buf, size_t size, double v, bool f32);
+typedef enum { FMT_G64, FMT_G32, FMT_JSON } fmt_mode;
+
+static char *fmt_float(char *buf, size_t size, double v, fmt_mode mode);
 
 char *kd_json_fmt_float(char *buf, size_t size, double v)
 {
-	return fmt_float(buf, size, v, false);
+	return fmt_float(buf, size, v, FMT_G64);
 }
 
 char *kd_json_fmt_float32(char *buf, size_t size, double v)
 {
-	return fmt_float(buf, size, (double)(float)v, true);
+	return fmt_float(buf, size, (double)(float)v, FMT_G32);
 }
 
-static char *fmt_float(char *buf, size_t size, double v, bool f32)
+char *kd_json_fmt_number(char *buf, size_t size, double v)
 {
+	return fmt_float(buf, size, v, FMT_JSON);
+}
+
+static char *fmt_float(char *buf, size_t size, double v, fmt_mode mode)
+{
+	bool f32 = mode == FMT_G32;
 	char tmp[64], digits[32];
 	int exp10 = 0, nd = 0, prec;
 	if (isnan(v)) {
@@ -365,9 +373,11 @@ static char *fmt_float(char *buf, size_t size, double v, bool f32)
 	} while (0)
 	if (neg)
 		PUT('-');
-	/* Go's 'g' with shortest precision switches to exponent form outside [1e-4, 1e6). */
+	/* Go's 'g' with shortest precision switches to exponent form outside [1e-4, 1e6);
+	 * encoding/json outside [1e-6, 1e21) */
 	{
-		if (exp10 < -4 || exp10 >= 6) {
+		bool expo = mode == FMT_JSON ? v != 0 && (fabs(v) < 1e-6 || fabs(v) >= 1e21) : exp10 < -4 || exp10 >= 6;
+		if (expo) {
 			PUT(digits[0]);
 			if (nd > 1) {
 				PUT('.');
@@ -378,7 +388,9 @@ static char *fmt_float(char *buf, size_t size, double v, bool f32)
 			PUT(exp10 < 0 ? '-' : '+');
 			int e = exp10 < 0 ? -exp10 : exp10;
 			char eb[8];
-			int en = snprintf(eb, sizeof(eb), "%02d", e);
+			/* strconv writes two exponent digits at least; encoding/json drops a negative
+			 * one's leading zero ("e-07" -> "e-7") */
+			int en = snprintf(eb, sizeof(eb), mode == FMT_JSON && exp10 < 0 ? "%d" : "%02d", e);
 			for (int i = 0; i < en; i++)
 				PUT(eb[i]);
 			buf[o] = '\0';

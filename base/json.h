@@ -83,5 +83,10 @@ char *kd_json_fmt_float(char *buf, size_t size, double v);
  * digits ("5.7" for 5.7, "3.1415927" for pi, "+Inf" past float32's range). sigs.k8s.io/yaml
  * formats a YAML float that lands in a Go string field so. */
 char *kd_json_fmt_float32(char *buf, size_t size, double v);
+/* A float64 as Go's encoding/json writes it: the shortest digits that read back as the same
+ * number, in plain form for 1e-6 <= |v| < 1e21 (and 0), else as strconv's 'e' with a negative
+ * exponent's leading zero dropped ("1.5e-7", "1e+21"). +Inf, -Inf and NaN (which encoding/json
+ * refuses) print as kd_json_fmt_float prints them. */
+char *kd_json_fmt_number(char *buf, size_t size, double v);
 
 #endif

@@ -30,62 +30,10 @@ int kd_render_result_print_yaml(kd_buf *out, const kd_render_result *res)
 	return kd_buf_check(out, "the rendered output");
 }
 
-/* A float64 as Go's encoding/json writes it: the shortest digits that read back as the same
- * number, in fixed notation for 1e-6 <= |v| < 1e21 and as "1.5e-7"/"1e+21" otherwise. */
 static void put_number(kd_buf *b, double v)
 {
-	char s[40];
-	if (v == floor(v) && fabs(v) < 1e21) {
-		snprintf(s, sizeof s, "%.0f", v);
-		kd_buf_puts(b, s);
-		return;
-	}
-	int prec = 0;
-	for (; prec < 17; prec++) {
-		snprintf(s, sizeof s, "%.*e", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
-	/* s is "-d.ddde[+-]XX": the digits and the exponent */
-	char digits[24];
-	size_t nd = 0;
-	const char *p = s;
-	bool neg = *p == '-';
-	if (neg)
-		p++;
-	for (; *p && *p != 'e'; p++)
-		if (*p != '.')
-			digits[nd++] = *p;
-	digits[nd] = '\0';
-	int exp = (int)strtol(p + 1, NULL, 10);
-	double a = fabs(v);
-	if (neg)
-		kd_buf_putc(b, '-');
-	if (a >= 1e-6 && a < 1e21) {
-		if (exp >= 0) {
-			/* the integral case is handled above, so there are digits after the point */
-			kd_buf_put(b, digits, (size_t)exp + 1);
-			kd_buf_putc(b, '.');
-			kd_buf_puts(b, digits + exp + 1);
-		} else {
-			kd_buf_puts(b, "0.");
-			for (int i = 0; i < -exp - 1; i++)
-				kd_buf_putc(b, '0');
-			kd_buf_puts(b, digits);
-		}
-		return;
-	}
-	kd_buf_putc(b, digits[0]);
-	if (nd > 1) {
-		kd_buf_putc(b, '.');
-		kd_buf_puts(b, digits + 1);
-	}
-	/* strconv writes at least two exponent digits; encoding/json drops a leading zero of a
-	 * negative one ("e-07" -> "e-7") */
-	if (exp < 0 && exp > -10)
-		kd_buf_printf(b, "e-%d", -exp);
-	else
-		kd_buf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	char s[64];
+	kd_buf_puts(b, kd_json_fmt_number(s, sizeof s, v));
 }
 
 static void put_string(kd_buf *b, const char *s)

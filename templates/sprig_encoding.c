@@ -161,47 +161,11 @@ static void json_str(kd_buf *b, const char *s)
 }
 
 /* encoding/json's float64 format: 'f' for 1e-6 <= |f| < 1e21, else 'e' with a short exponent. */
+/* encoding/json's float64 (toJson, toPrettyJson) */
 static void json_float(kd_buf *b, double d)
 {
-	double a = fabs(d);
 	char t[64];
-	if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-		kd_json_fmt_float(t, sizeof t, d);
-		/* kd_json_fmt_float gives Go's 'g' which uses e+XX for these magnitudes; json wants
-		 * e-07 -> e-7 and keeps e+21 */
-		char *e = strchr(t, 'e');
-		if (!e) {
-			kd_buf_puts(b, t);
-			return;
-		}
-		if (e[1] == '-' && e[2] == '0' && e[3]) {
-			memmove(e + 2, e + 3, strlen(e + 3) + 1);
-		}
-		kd_buf_puts(b, t);
-		return;
-	}
-	/* shortest repr in 'f' format: use %.17g round trip search */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(t, sizeof t, "%.*g", prec, d);
-		if (strtod(t, NULL) == d)
-			break;
-	}
-	if (strchr(t, 'e')) {
-		/* %g chose exponent form for a value we want in plain form */
-		char u[400];
-		int digits = 0;
-		for (int p = 0; p <= 30; p++) {
-			snprintf(u, sizeof u, "%.*f", p, d);
-			if (strtod(u, NULL) == d) {
-				digits = p;
-				break;
-			}
-		}
-		snprintf(u, sizeof u, "%.*f", digits, d);
-		kd_buf_puts(b, u);
-		return;
-	}
-	kd_buf_puts(b, t);
+	kd_buf_puts(b, kd_json_fmt_number(t, sizeof t, d));
 }
 
 static int cmp_member(const void *a, const void *b)

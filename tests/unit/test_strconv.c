@@ -231,6 +231,24 @@ TEST(json_deep_values_copy_free_and_compare_without_recursion)
 	kd_json_delete(v);
 }
 
+/* encoding/json's float64, as json.Marshal prints it (checked against Go 1.22). */
+TEST(json_fmt_number_is_encoding_json)
+{
+	struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{0, "0"}, {-0.0, "-0"}, {1, "1"}, {-2.5, "-2.5"}, {0.1, "0.1"}, {1e6, "1000000"}, {1e20, "100000000000000000000"},
+		{1e21, "1e+21"}, {1.5e21, "1.5e+21"}, {123456789012345678.0, "123456789012345680"}, {1e-6, "0.000001"},
+		{1.5e-7, "1.5e-7"}, {1e-7, "1e-7"}, {1e-10, "1e-10"}, {-3.25e-12, "-3.25e-12"}, {1.7976931348623157e308,
+		"1.7976931348623157e+308"}, {5e-324, "5e-324"}, {0.000123, "0.000123"}, {3.14159, "3.14159"},
+	};
+	char buf[64];
+	for (size_t i = 0; i < KD_ARRAY_SIZE(cases); i++)
+		if (!CHECK_STR(kd_json_fmt_number(buf, sizeof buf, cases[i].v), cases[i].want))
+			fprintf(stderr, "  case %zu\n", i);
+}
+
 /* Objects compare as Go decodes them: the last member of a key given twice is its value. */
 TEST(json_equal_objects_with_a_key_given_twice)
 {
