@@ -75,8 +75,8 @@ typedef struct {
  *   health: hooks/operator-ready.lua                             # short form
  *   health: {script: hooks/x.lua, timeout: 5m, interval: 10s}    # long form
  * timeout and interval are Go durations. The plan engine runs the script (lua/) after the
- * step's objects are applied and healthy, again when a watched object changes and at least
- * every interval, until it returns true, fails, or the timeout passes. */
+ * step's objects are applied and healthy, again when a watched object changes (a Pod of the
+ * instance, or an object of the instance of a kind the step applied) and at least every interval, until it returns true, fails, or the timeout passes. */
 typedef struct {
 	kd_pkg_str script;      /* path relative to the package root; str NULL: no hook */
 	long timeout_ms;        /* 0: not given (the step's or command's timeout applies) */
