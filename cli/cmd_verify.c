@@ -31,31 +31,52 @@ static const char help[] =
 	"Flags:\n"
 	"      --instance NAME      the instance (required)\n"
 	"  -n, --namespace NS       the instance's namespace (default: the context's)\n"
-	"      --lock [NS/]NAME     the lock; NS defaults to the instance's namespace. Needed while\n"
-	"                           kudoc cannot read the instance's parameters from its records\n"
+	"      --lock [NS/]NAME     the lock; NS defaults to the instance's namespace. Without it, the\n"
+	"                           lock the instance's package declares (operator.yaml's leaderElection,\n"
+	"                           else the Spark package's leaderElection* parameters), with the\n"
+	"                           parameters of its latest revision\n"
 	"      --kind KIND          configmap or lease (default: a Lease of that name, else the ConfigMap)\n"
 	"      --failover           delete the holder's pod and watch another take over\n"
 	"      --timeout DURATION   how long --failover waits for the takeover and the recovery (default 2m)\n"
 	"\n"
-	"Example:\n"
+	"Examples:\n"
+	"  kubectl kudo verify leader --instance spark -n spark\n"
 	"  kubectl kudo verify leader --instance spark -n spark --lock spark/spark-lock --failover\n";
 
-/* The instance's resolved parameters, once the plan engine keeps revision records: until then
- * KD_ENOTFOUND and --lock is needed. The lead wires this to the record of the instance's last
- * revision (its resolved .Params), then kd_lua_lock_from_params derives the lock. */
-/* The resolved parameters of the instance's latest revision (its record in the cluster). */
-static int instance_params(cJSON **out, kd_kube_client *c, const char *ns, const char *instance)
+/* The lock the instance's latest revision declares: its package's `leaderElection` (operator.yaml)
+ * mapped over the revision's resolved parameters, or the Spark package's parameter names when the
+ * package declares none. */
+static int instance_lock(kd_lua_lock *out, kd_kube_client *c, const char *ns, const char *instance)
 {
 	kd_revision *rev = NULL;
-	*out = NULL;
+	kd_pkg *pkg = NULL;
 	int rc = kd_revision_load(&rev, c, ns, instance, 0);
 	if (rc == KD_ENOTFOUND)
 		kd_error_set(KD_ERR_PLAN,
 			"instance %s/%s has no revision records: install it with kubectl-kudo, or name the lock with --lock "
 			"[NS/]NAME",
 			ns, instance);
-	if (rc == 0)
-		*out = cJSON_Duplicate(rev->params, 1);
+	if (rc)
+		goto done;
+	if ((rc = kd_revision_package(&pkg, c, rev)) != 0) {
+		kd_error_set(KD_ERR_PLAN, "the lock comes from the instance's package, which does not load: %s; or name the "
+			"lock with --lock [NS/]NAME", kd_error_last() ? kd_error_last() : "failed");
+		goto done;
+	}
+	const kd_pkg_leader_election *le = &pkg->leader_election;
+	if (le->declared) {
+		/* what the package leaves out is absent, not the Spark package's name */
+		kd_lua_lock_mapping m = {le->enabled_param.str ? le->enabled_param.str : "", le->lock_name_param.str,
+			le->lock_namespace_param.str ? le->lock_namespace_param.str : "",
+			le->lock_kind_param.str ? le->lock_kind_param.str : "", le->default_lock_suffix.str};
+		rc = kd_lua_lock_from_params(out, rev->params, instance, ns, &m);
+	} else {
+		rc = kd_lua_lock_from_params(out, rev->params, instance, ns, NULL);
+	}
+	if (rc == KD_ENOTFOUND)
+		kd_error_set(KD_ERR_LUA, "%s; name the lock with --lock [NS/]NAME", kd_error_last() ? kd_error_last() : "no lock");
+done:
+	kd_pkg_free(pkg);
 	kd_revision_free(rev);
 	return rc;
 }
@@ -293,7 +314,6 @@ static int verify_leader(const kd_cli_opts *o, int *exit_code)
 	kd_kube_client *c = NULL;
 	kd_lua_leader_result res = {0};
 	kd_lua_lock lk = {NULL, NULL, KD_KUBE_LOCK_ANY};
-	cJSON *params = NULL;
 	kd_buf out = KD_BUF_INIT;
 	char *lock_ns = NULL;
 	const char *lock_name = NULL;
@@ -322,9 +342,7 @@ static int verify_leader(const kd_cli_opts *o, int *exit_code)
 		lock_ns = slash ? kd_strndup(o->lock, (size_t)(slash - o->lock)) : kd_strdup(ns);
 		lock_name = slash ? slash + 1 : o->lock;
 	} else {
-		if ((rc = instance_params(&params, c, ns, o->instance)) != 0)
-			goto done;
-		if ((rc = kd_lua_lock_from_params(&lk, params, o->instance, ns, NULL)) != 0)
+		if ((rc = instance_lock(&lk, c, ns, o->instance)) != 0)
 			goto done;
 		lock_ns = kd_strdup(lk.namespace_);
 		lock_name = lk.name;
@@ -351,7 +369,6 @@ done:
 	kd_buf_free(&out);
 	kd_lua_leader_result_clear(&res);
 	kd_lua_lock_clear(&lk);
-	cJSON_Delete(params);
 	free(lock_ns);
 	kd_kube_client_free(c);
 	kd_kube_config_free(cfg);

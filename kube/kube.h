@@ -330,6 +330,16 @@ typedef struct {
 int kd_kube_watch(kd_kube_client *c, const kd_kube_ref *ref, kd_kube_watch_options *opts,
 	kd_kube_watch_fn fn, void *payload);
 
+/* Watches n kinds at once, in this thread: one stream per refs[i] (its kind in its namespace and
+ * ref->name, as kd_kube_watch reads a ref), each with opts' selectors, fn getting the events of
+ * all of them. Stream i
+ * starts after resource_versions[i] (resource_versions NULL or the entry NULL: it lists first,
+ * reporting what exists as ADDED); opts->resource_version is not used. reconnects and relists
+ * are the sums over the streams. A kind the server does not serve is an error, as is any
+ * stream's; callers that want to skip a kind they cannot watch list it first. */
+int kd_kube_watch_many(kd_kube_client *c, const kd_kube_ref *refs, const char *const *resource_versions,
+	size_t n, kd_kube_watch_options *opts, kd_kube_watch_fn fn, void *payload);
+
 /* ---------------------------------------------------------------------------------------------
  * Readiness */
 

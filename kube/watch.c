@@ -639,43 +639,69 @@ static int watch_adapter(wstream *w, kd_kube_event_type t, const cJSON *obj)
 	return x->fn(x->payload, t, obj);
 }
 
+int kd_kube_watch_many(kd_kube_client *c, const kd_kube_ref *refs, const char *const *resource_versions, size_t n,
+	kd_kube_watch_options *opts, kd_kube_watch_fn fn, void *payload)
+{
+	kd_kube_watch_options def = KD_KUBE_WATCH_OPTIONS_INIT;
+	watch_ctx x = {fn, payload};
+	kd_buf fs = KD_BUF_INIT, what = KD_BUF_INIT;
+	if (!opts)
+		opts = &def;
+	if (n == 0)
+		return 0;
+	CURLM *m = curl_multi_init();
+	wstream **ws = kd_calloc(n, sizeof(*ws));
+	for (size_t i = 0; i < n; i++) {
+		const kd_kube_ref *ref = &refs[i];
+		kd_buf_clear(&fs);
+		if (ref->name && *ref->name) {
+			kd_buf_printf(&fs, "metadata.name=%s", ref->name);
+			if (opts->field_selector)
+				kd_buf_printf(&fs, ",%s", opts->field_selector);
+		}
+		ws[i] = wstream_new(c, ref->api_version, ref->kind, ref->namespace_, opts->label_selector,
+			fs.len ? kd_buf_cstr(&fs) : opts->field_selector, opts->all_namespaces, !opts->no_bookmarks, watch_adapter,
+			&x);
+		ws[i]->index = i;
+		ws[i]->mapping_missing = -1; /* a missing kind is an error here */
+		const char *rv = resource_versions ? resource_versions[i] : NULL;
+		if (rv) {
+			ws[i]->rv = kd_strdup(rv);
+			ws[i]->listed = true;
+		}
+		kd_buf_printf(&what, "%s%s", i ? ", " : "", ref->kind);
+	}
+	int64_t deadline = opts->timeout_ms > 0 ? kd_kube__now_ms() + opts->timeout_ms : 0;
+	int rc = run_streams(c, ws, n, m, deadline);
+	if (rc == KD_ETIMEOUT)
+		kd_error_set(KD_ERR_KUBE, "watch %s: no end within %ld ms", kd_buf_cstr(&what), opts->timeout_ms);
+	if (rc == KD_ECANCELED) {
+		kd_buf msg = KD_BUF_INIT;
+		kd_buf_printf(&msg, "watch %s", kd_buf_cstr(&what));
+		kd_kube__cancel_error(kd_buf_cstr(&msg));
+		kd_buf_free(&msg);
+	}
+	opts->reconnects = opts->relists = 0;
+	for (size_t i = 0; i < n; i++) {
+		opts->reconnects += ws[i]->reconnects;
+		opts->relists += ws[i]->relists;
+		wstream_free(ws[i], m);
+	}
+	free(ws);
+	curl_multi_cleanup(m);
+	kd_buf_free(&fs);
+	kd_buf_free(&what);
+	return rc;
+}
+
 int kd_kube_watch(kd_kube_client *c, const kd_kube_ref *ref, kd_kube_watch_options *opts, kd_kube_watch_fn fn,
 	void *payload)
 {
 	kd_kube_watch_options def = KD_KUBE_WATCH_OPTIONS_INIT;
-	watch_ctx x = {fn, payload};
-	kd_buf fs = KD_BUF_INIT;
-	CURLM *m = curl_multi_init();
 	if (!opts)
 		opts = &def;
-	if (ref->name && *ref->name) {
-		kd_buf_printf(&fs, "metadata.name=%s", ref->name);
-		if (opts->field_selector)
-			kd_buf_printf(&fs, ",%s", opts->field_selector);
-	}
-	wstream *w = wstream_new(c, ref->api_version, ref->kind, ref->namespace_, opts->label_selector,
-		fs.len ? kd_buf_cstr(&fs) : opts->field_selector, opts->all_namespaces, !opts->no_bookmarks, watch_adapter, &x);
-	w->mapping_missing = -1; /* a missing kind is an error here */
-	if (opts->resource_version) {
-		w->rv = kd_strdup(opts->resource_version);
-		w->listed = true;
-	}
-	int64_t deadline = opts->timeout_ms > 0 ? kd_kube__now_ms() + opts->timeout_ms : 0;
-	int rc = run_streams(c, &w, 1, m, deadline);
-	if (rc == KD_ETIMEOUT)
-		kd_error_set(KD_ERR_KUBE, "watch %s: no end within %ld ms", ref->kind, opts->timeout_ms);
-	if (rc == KD_ECANCELED) {
-		kd_buf what = KD_BUF_INIT;
-		kd_buf_printf(&what, "watch %s", ref->kind);
-		kd_kube__cancel_error(kd_buf_cstr(&what));
-		kd_buf_free(&what);
-	}
-	opts->reconnects = w->reconnects;
-	opts->relists = w->relists;
-	wstream_free(w, m);
-	curl_multi_cleanup(m);
-	kd_buf_free(&fs);
-	return rc;
+	const char *rv[1] = {opts->resource_version};
+	return kd_kube_watch_many(c, ref, rv, 1, opts, fn, payload);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -75,8 +75,8 @@ typedef struct {
  *   health: hooks/operator-ready.lua                             # short form
  *   health: {script: hooks/x.lua, timeout: 5m, interval: 10s}    # long form
  * timeout and interval are Go durations. The plan engine runs the script (lua/) after the
- * step's objects are applied and healthy, again when a watched object changes and at least
- * every interval, until it returns true, fails, or the timeout passes. */
+ * step's objects are applied and healthy, again when a watched object changes (a Pod of the
+ * instance, or an object of the instance of a kind the step applied) and at least every interval, until it returns true, fails, or the timeout passes. */
 typedef struct {
 	kd_pkg_str script;      /* path relative to the package root; str NULL: no hook */
 	long timeout_ms;        /* 0: not given (the step's or command's timeout applies) */
@@ -172,6 +172,26 @@ typedef struct {
 	kd_pkg_pos pos;
 } kd_pkg_group;
 
+/* kudoc's top-level `leaderElection:` in operator.yaml (KUDO 0.19 ignores unknown top-level keys:
+ * its reader decodes operator.yaml with sigs.k8s.io/yaml into packages.OperatorFile, which has
+ * no such field): which parameters of the package declare the operator's leader-election lock,
+ * so `verify leader` finds it without --lock. Every value names a parameter of params.yaml:
+ *   leaderElection:
+ *     enabledParam: haEnabled          # optional: a parameter that must be "true"
+ *     lockNameParam: haLock            # required: the lock's name
+ *     lockNamespaceParam: haLockNs     # optional: empty value or absent: the instance's namespace
+ *     lockKindParam: haLockKind        # optional: configmap | lease; absent: Lease, else ConfigMap
+ *     defaultLockSuffix: -election     # optional: an empty lock name means "<instance><suffix>"
+ *                                      # (default "-lock")
+ * Keys match case-insensitively, as KUDO's own keys do; an unknown key is an error. The fields
+ * mirror lua/'s kd_lua_lock_mapping. */
+typedef struct {
+	bool declared;   /* the key is present (and not null) */
+	kd_pkg_pos pos;  /* the `leaderElection` value */
+	kd_pkg_str enabled_param, lock_name_param, lock_namespace_param, lock_kind_param;
+	kd_pkg_str default_lock_suffix; /* str NULL: not given */
+} kd_pkg_leader_election;
+
 typedef struct kd_pkg {
 	char *source;        /* as given to the loader ("memory" for kd_pkg_load_files) */
 	char *operator_file; /* display names of operator.yaml and params.yaml */
@@ -186,6 +206,7 @@ typedef struct kd_pkg {
 	size_t ntasks;
 	kd_pkg_plan *plans; /* in file order */
 	size_t nplans;
+	kd_pkg_leader_election leader_election; /* kudoc: `leaderElection` */
 
 	/* params.yaml */
 	kd_pkg_str params_api_version;

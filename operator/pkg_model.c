@@ -326,6 +326,46 @@ static int get_health(const dec *d, const cJSON *obj, kd_pkg_health *out)
 	return 0;
 }
 
+/* kudoc's top-level `leaderElection:` (see kd_pkg_leader_election). */
+static int get_leader_election(const dec *d, const cJSON *doc, kd_pkg_leader_election *out)
+{
+	static const char *const known[] = {"enabledParam", "lockNameParam", "lockNamespaceParam", "lockKindParam",
+		"defaultLockSuffix"};
+	const cJSON *le = field(doc, "leaderElection"), *it;
+	if (!le || cJSON_IsNull(le))
+		return 0;
+	out->pos = pos_of(d, le);
+	if (!cJSON_IsObject(le))
+		return type_err(d, le, "leaderElection",
+			"a map {enabledParam, lockNameParam, lockNamespaceParam, lockKindParam, defaultLockSuffix}");
+	out->declared = true;
+	cJSON_ArrayForEach(it, le)
+	{
+		bool ok = false;
+		for (size_t i = 0; i < KD_ARRAY_SIZE(known) && !ok; i++)
+			ok = it->string && strcasecmp(it->string, known[i]) == 0;
+		if (!ok)
+			return fail_at(d, key_pos_of(d, it),
+				"leaderElection: unknown key \"%s\" (want enabledParam, lockNameParam, lockNamespaceParam, "
+				"lockKindParam, defaultLockSuffix)",
+				it->string ? it->string : "");
+	}
+	kd_pkg_str *params[] = {&out->enabled_param, &out->lock_name_param, &out->lock_namespace_param,
+		&out->lock_kind_param};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(params); i++) {
+		/* parameter names: strings only (a number is no parameter's name) */
+		if (str_member(d, le, known[i], params[i], false))
+			return KD_ERROR;
+		if (params[i]->str && !params[i]->str[0])
+			return fail_at(d, params[i]->pos, "leaderElection: \"%s\" names no parameter", known[i]);
+	}
+	if (str_member(d, le, "defaultLockSuffix", &out->default_lock_suffix, false))
+		return KD_ERROR;
+	if (!out->lock_name_param.str)
+		return fail_at(d, out->pos, "leaderElection needs \"lockNameParam\": the parameter that names the lock");
+	return 0;
+}
+
 static int strategy(const dec *d, const cJSON *obj, kd_pkg_strategy *out)
 {
 	kd_pkg_str s = {NULL, {0, 0}};
@@ -557,6 +597,8 @@ static int decode_operator(kd_pkg *pkg, const dec *d, const cJSON *doc)
 		kd_strmap_free(&names);
 	}
 
+	if (get_leader_election(d, doc, &pkg->leader_election))
+		return KD_ERROR;
 	if (get_map(d, doc, "plans", &plans))
 		return KD_ERROR;
 	if (plans) {
@@ -841,6 +883,11 @@ void kd_pkg_free(kd_pkg *pkg)
 		free(pl->phases);
 	}
 	free(pkg->plans);
+	kd_pkg_str *le[] = {&pkg->leader_election.enabled_param, &pkg->leader_election.lock_name_param,
+		&pkg->leader_election.lock_namespace_param, &pkg->leader_election.lock_kind_param,
+		&pkg->leader_election.default_lock_suffix};
+	for (size_t i = 0; i < KD_ARRAY_SIZE(le); i++)
+		str_free(le[i]);
 	for (size_t i = 0; i < pkg->nparams; i++) {
 		kd_pkg_param *p = &pkg->params[i];
 		kd_pkg_str *s[] = {&p->name, &p->display_name, &p->description, &p->trigger, &p->group, &p->hint};

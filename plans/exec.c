@@ -873,6 +873,13 @@ typedef struct {
 	kd_kube_client *c;
 	const char *script;
 	char *label_selector;
+	/* What wakes the hook between runs: the instance's Pods, then each distinct kind (in its
+	 * namespace) of the objects the step applies, all selected by the instance's label. Strings
+	 * are borrowed from the plan. rvs[i]: where kinds[i]'s watch starts (its list just before
+	 * the last run), NULL when it cannot be listed (then it is not watched). */
+	kd_kube_ref *kinds;
+	char **rvs;
+	size_t nkinds;
 } hook_ctx;
 
 /* A hook's new reason: what the step waits for, shown by the progress view and kept in the
@@ -923,34 +930,102 @@ static int on_change(void *payload, kd_kube_event_type t, const cJSON *obj)
 	return 1;
 }
 
-/* Between hook runs: up to `ms`, ending early when a pod of the instance changes. */
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The kinds a hook watches: one entry per distinct apiVersion, kind and namespace. */
+static void hook_kinds(hook_ctx *h)
+{
+	exec_ctx *x = h->w->x;
+	kd_exec_plan *p = x->p;
+	h->kinds = kd_calloc(p->nobjs + 1, sizeof(*h->kinds));
+	h->rvs = kd_calloc(p->nobjs + 1, sizeof(*h->rvs));
+	h->kinds[h->nkinds++] = (kd_kube_ref){"v1", "Pod", p->namespace_, NULL, NULL};
+	for (size_t i = 0; i < p->nobjs; i++) {
+		const prep_obj *po = &p->objs[i];
+		if (po->phase != h->w->phase || po->step != h->w->step || po->action != KD_RENDER_APPLY)
+			continue;
+		kd_kube_ref r = {kd_json_get_str(po->obj, "apiVersion"), kd_json_get_str(po->obj, "kind"),
+			po->namespaced ? kd_json_get_str(kd_json_get(po->obj, "metadata"), "namespace") : NULL, NULL, NULL};
+		if (!r.api_version || !r.kind)
+			continue;
+		if (po->namespaced && !r.namespace_)
+			r.namespace_ = p->namespace_;
+		size_t k;
+		for (k = 0; k < h->nkinds; k++)
+			if (strcmp(h->kinds[k].api_version, r.api_version) == 0 && strcmp(h->kinds[k].kind, r.kind) == 0 &&
+				same_str(h->kinds[k].namespace_, r.namespace_))
+				break;
+		if (k == h->nkinds)
+			h->kinds[h->nkinds++] = r;
+	}
+}
+
+/* Where each kind's watch starts: a list of one item gives the current resourceVersion. Taken
+ * before each run, so a change while the hook runs still wakes the pause after it. */
+static void hook_snapshot(hook_ctx *h)
+{
+	for (size_t i = 0; i < h->nkinds; i++) {
+		kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
+		cJSON *list = NULL;
+		lo.label_selector = h->label_selector;
+		lo.limit = 1;
+		free(h->rvs[i]);
+		h->rvs[i] = NULL;
+		if (kd_kube_list(&list, h->c, &h->kinds[i], &lo) == 0) {
+			const char *rv = kd_json_get_str(kd_json_get(list, "metadata"), "resourceVersion");
+			h->rvs[i] = rv && *rv ? kd_strdup(rv) : NULL;
+		}
+		cJSON_Delete(list);
+		kd_error_clear();
+	}
+}
+
+static void hook_kinds_free(hook_ctx *h)
+{
+	for (size_t i = 0; i < h->nkinds; i++)
+		free(h->rvs[i]);
+	free(h->rvs);
+	free(h->kinds);
+}
+
+/* Between hook runs: up to `ms`, ending early when an object of the instance of a watched kind
+ * (see hook_ctx) changes; one watch stream per kind, all in this thread. */
 static int hook_pause(void *payload, long ms)
 {
 	hook_ctx *h = payload;
 	exec_ctx *x = h->w->x;
 	if (stopped(x))
 		return 1;
-	kd_kube_ref ref = {"v1", "Pod", x->p->namespace_, NULL, NULL};
-	kd_kube_list_options lo = KD_KUBE_LIST_OPTIONS_INIT;
-	cJSON *list = NULL;
-	lo.label_selector = h->label_selector;
-	lo.limit = 1;
-	int rc = kd_kube_list(&list, h->c, &ref, &lo);
-	const char *rv = rc == 0 ? kd_json_get_str(kd_json_get(list, "metadata"), "resourceVersion") : NULL;
-	if (rv) {
-		kd_kube_watch_options wo = KD_KUBE_WATCH_OPTIONS_INIT;
-		pause_state ps = {&x->stop, false};
-		wo.label_selector = h->label_selector;
-		wo.resource_version = rv;
-		wo.timeout_ms = ms;
-		rc = kd_kube_watch(h->c, &ref, &wo, on_change, &ps);
-	} else {
-		/* no watch to be had: a plain wait */
-		for (long t = 0; t < ms && !stopped(x); t += 100)
-			usleep(100000);
+	kd_kube_ref *refs = kd_calloc(h->nkinds, sizeof(*refs));
+	const char **rvs = kd_calloc(h->nkinds, sizeof(*rvs));
+	size_t n = 0;
+	for (size_t i = 0; i < h->nkinds; i++) {
+		if (!h->rvs[i])
+			continue;
+		refs[n] = h->kinds[i];
+		rvs[n++] = h->rvs[i];
 	}
-	cJSON_Delete(list);
-	kd_error_clear();
+	int64_t until = kd_plans__now_us() + (int64_t)ms * 1000;
+	pause_state ps = {&x->stop, false};
+	if (n > 0) {
+		kd_kube_watch_options wo = KD_KUBE_WATCH_OPTIONS_INIT;
+		wo.label_selector = h->label_selector;
+		wo.timeout_ms = ms;
+		kd_kube_watch_many(h->c, refs, rvs, n, &wo, on_change, &ps);
+		kd_error_clear();
+	}
+	/* no watch to be had, or it failed: wait out the interval (a broken watch must not make the
+	 * hook run without pause) */
+	while (!ps.changed && !stopped(x) && kd_plans__now_us() < until)
+		usleep(100000);
+	free(refs);
+	free(rvs);
+	if (stopped(x))
+		return 1;
+	hook_snapshot(h);
 	return stopped(x) ? 1 : 0;
 }
 
@@ -965,10 +1040,12 @@ static step_result run_hook(worker *w, kd_kube_client *c, const kd_pkg_health *h
 		return STEP_FATAL;
 	}
 	const kd_pkg_phase *ph = &x->p->plan->phases[w->phase];
-	hook_ctx h = {w, c, hh->script.str, NULL};
+	hook_ctx h = {w, c, hh->script.str, NULL, NULL, NULL, 0};
 	kd_buf sel = KD_BUF_INIT;
 	kd_buf_printf(&sel, "kudoc.dev/instance=%s", x->p->instance);
 	h.label_selector = kd_buf_detach(&sel);
+	hook_kinds(&h);
+	hook_snapshot(&h);
 	kd_lua_wait_options wo = {KD_LUA_HOOK_OPTIONS_INIT, 0, 0, NULL, NULL, NULL};
 	wo.run.client = c;
 	wo.run.params = x->rev->params;
@@ -1004,6 +1081,7 @@ static step_result run_hook(worker *w, kd_kube_client *c, const kd_pkg_health *h
 	}
 	free(last);
 	free(h.label_selector);
+	hook_kinds_free(&h);
 	return r;
 }
 

@@ -99,7 +99,7 @@ typedef struct {
 
 /* Checks the package: semver fields, plans name existing tasks and a deploy plan exists,
  * health hooks name Lua files of the package outside templates/ that parse (a .lua file no
- * hook names is a warning),
+ * hook names is a warning), `leaderElection` names parameters that exist with fitting types,
  * tasks name existing templates and parameters, parameters used in templates are defined
  * and defined ones are used, defaults fit type and enum, triggers name plans, templates
  * parse and every plan renders with the defaults, namespaceManifest rules. Returns 0 when the

@@ -392,6 +392,71 @@ static void check_hooks(vctx *v)
 	kd_buf_free(&owner);
 }
 
+/* kudoc's `leaderElection:`: every parameter it names exists, with a type its role can use. */
+static void check_leader_election(vctx *v)
+{
+	const kd_pkg *pkg = v->pkg;
+	const kd_pkg_leader_election *le = &pkg->leader_election;
+	if (!le->declared)
+		return;
+	const struct {
+		const char *key;
+		const kd_pkg_str *name;
+		bool enabled;
+	} roles[] = {
+		{"enabledParam", &le->enabled_param, true},
+		{"lockNameParam", &le->lock_name_param, false},
+		{"lockNamespaceParam", &le->lock_namespace_param, false},
+		{"lockKindParam", &le->lock_kind_param, false},
+	};
+	for (size_t r = 0; r < KD_ARRAY_SIZE(roles); r++) {
+		const kd_pkg_str *nm = roles[r].name;
+		if (!nm->str)
+			continue;
+		uintptr_t i = (uintptr_t)kd_strmap_get(&v->params, nm->str, strlen(nm->str));
+		if (!i) {
+			err(v, pkg->operator_file, nm->pos, "leaderElection: %s names parameter \"%s\", which params.yaml does not define",
+				roles[r].key, nm->str);
+			continue;
+		}
+		const kd_pkg_param *p = &pkg->params[i - 1];
+		if (roles[r].enabled ? p->type != KD_PARAM_BOOLEAN && p->type != KD_PARAM_STRING : p->type != KD_PARAM_STRING) {
+			err(v, pkg->operator_file, nm->pos, "leaderElection: %s parameter \"%s\" is of type %s, want %s", roles[r].key,
+				nm->str, kd_param_type_name(p->type), roles[r].enabled ? "boolean (or a string \"true\"/\"false\")" : "string");
+			continue;
+		}
+		if (nm != &le->lock_kind_param)
+			continue;
+		/* the kind's default and enum values must be kinds verify leader knows */
+		kd_kube_lock_kind k;
+		if (cJSON_IsString(p->default_value) && kd_lua_lock_kind_parse(&k, p->default_value->valuestring) != 0) {
+			kd_error_clear();
+			err(v, pkg->params_file, p->default_pos,
+				"parameter \"%s\" (leaderElection's lockKindParam): default \"%s\" is not a lock kind (want configmap or lease)",
+				nm->str, p->default_value->valuestring);
+		}
+		const cJSON *e;
+		cJSON_ArrayForEach(e, p->enum_values)
+		{
+			if (cJSON_IsString(e) && kd_lua_lock_kind_parse(&k, e->valuestring) != 0) {
+				kd_error_clear();
+				err(v, pkg->params_file, p->enum_pos,
+					"parameter \"%s\" (leaderElection's lockKindParam): enum value \"%s\" is not a lock kind (want configmap or lease)",
+					nm->str, e->valuestring);
+			}
+		}
+	}
+	const char *suffix = le->default_lock_suffix.str;
+	for (const char *c = suffix; c && *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.')) {
+			err(v, pkg->operator_file, le->default_lock_suffix.pos,
+				"leaderElection: defaultLockSuffix \"%s\" may hold only lower-case letters, digits, '-' and '.' (it ends a lock's name)",
+				suffix);
+			break;
+		}
+	}
+}
+
 /* Parameters used by templates, gathered by walking their field chains. */
 typedef struct {
 	vctx *v;
@@ -605,6 +670,7 @@ int kd_package_verify(kd_verify_result **out, const kd_pkg *pkg)
 	check_plans(&v);
 	check_tasks(&v);
 	check_hooks(&v);
+	check_leader_election(&v);
 	check_params_and_templates(&v);
 	if (v.res->nerrors == 0)
 		check_renders(&v); /* rendering a package with broken references only repeats them */

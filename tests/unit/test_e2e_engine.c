@@ -1066,6 +1066,17 @@ static void put_signal(const char *ns, const char *name, const char *value)
 	kd_kube_client_free(c);
 }
 
+/* The newest revision runs the watched plan, and its gate step's hook says it waits. */
+static bool gate_waiting(void *arg)
+{
+	rec_ref *rr = arg;
+	kd_revision *r = record(rr->ns, rr->instance, 0);
+	const kd_step_status *s = r && r->plan && strcmp(r->plan, "watched") == 0 ? step_of(r, "main", "gate") : NULL;
+	bool yes = s && s->h.message && strstr(s->h.message, "hooks/wait-gate.lua: gate h-gate is closed");
+	kd_revision_free(r);
+	return yes;
+}
+
 TEST(e2e_engine_health_hooks_decide_when_a_step_is_done)
 {
 	char *ns = kd_e2e_ns("kd-hooks");
@@ -1104,10 +1115,87 @@ TEST(e2e_engine_health_hooks_decide_when_a_step_is_done)
 	KUDO(1, "plan", "trigger", "--instance", "h", "-n", ns, "--name", "spin");
 	CHECK_CONTAINS(err, "hooks/spin.lua:");
 	CHECK_CONTAINS(err, "instruction limit");
+	/* A change of an object the step applied (its ConfigMap, labelled with the instance) wakes
+	 * the step's hook: its interval (60s) is longer than the plan's timeout (30s), so the plan
+	 * can complete only when the change wakes it. */
+	char *wlog = kd_e2e_tmp("hooks-watched.log");
+	const char *trig[] = {"plan", "trigger", "--instance", "h", "-n", ns, "--name", "watched", "--timeout", "30s", NULL};
+	pid = kd_e2e_kudo_spawn(NULL, trig, wlog);
+	rec_ref g = {ns, "h"};
+	CHECK(kd_e2e_eventually(gate_waiting, &g, 25));
+	put_signal(ns, "h-gate", "yes");
+	CHECK_INT(kd_e2e_wait(pid, 60), 0);
+	r = record(ns, "h", 0);
+	if (CHECK(r != NULL)) {
+		CHECK_STR(r->plan, "watched");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	text = NULL;
+	if (CHECK_INT(kd_file_read(&text, NULL, wlog, 0), 0))
+		CHECK(strstr(text, "hooks/wait-gate.lua: gate h-gate opened") != NULL);
+	free(text);
+	free(wlog);
+
 	/* a hook that is never healthy: its own timeout, with its last reason */
 	KUDO(3, "plan", "trigger", "--instance", "h", "-n", ns, "--name", "never");
 	CHECK_CONTAINS(err, "hooks/never.lua: not healthy after 3s: never healthy, by design");
+
 	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* ---- verify leader: the lock the package declares (operator.yaml leaderElection) ---------------- */
+
+typedef struct {
+	const char *ns, *instance, *want; /* want: a line the report must hold */
+	kd_buf out;
+	int code;
+} leader_wait;
+
+/* `verify leader` without --lock says healthy and names the lock `want` says. */
+static bool leader_healthy(void *arg)
+{
+	leader_wait *l = arg;
+	const char *argv[] = {"verify", "leader", "--instance", l->instance, "-n", l->ns, NULL};
+	kd_buf err = KD_BUF_INIT;
+	kd_buf_clear(&l->out);
+	l->code = kd_e2e_kudo(&l->out, &err, NULL, argv);
+	kd_buf_put(&l->out, kd_buf_cstr(&err), err.len);
+	kd_buf_free(&err);
+	return l->code == 0 && strstr(kd_buf_cstr(&l->out), l->want) && strstr(kd_buf_cstr(&l->out), "ready pods:   2 of 2");
+}
+
+TEST(e2e_engine_verify_leader_finds_the_lock_the_package_declares)
+{
+	char *ns = kd_e2e_ns("kd-elect");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, want = KD_BUF_INIT;
+	/* the package's own parameter names (haLockName, ...), none of the Spark package's */
+	KUDO(0, "install", kd_e2e_pkg("elect"), "-n", ns, "--instance", "ha");
+	/* an empty haLockName: "<instance>" + the declared suffix, in the instance's namespace */
+	kd_buf_printf(&want, "lock:         lease %s/ha-election\n", ns);
+	leader_wait l = {ns, "ha", kd_buf_cstr(&want), KD_BUF_INIT, -1};
+	if (!CHECK(kd_e2e_eventually(leader_healthy, &l, 60)))
+		fprintf(stderr, "  verify leader (exit %d):\n%s\n", l.code, kd_buf_cstr(&l.out));
+	CHECK_CONTAINS(l.out, "verdict:      healthy\n");
+	CHECK_CONTAINS(l.out, "holder:       ha-op-");
+
+	/* another name and kind through the parameters: verify leader follows them */
+	KUDO(0, "update", "--instance", "ha", "-n", ns, "-p", "haLockName=custom-lock", "-p", "haLockKind=configmap");
+	kd_buf_clear(&want);
+	kd_buf_printf(&want, "lock:         configmap %s/custom-lock\n", ns);
+	l.want = kd_buf_cstr(&want);
+	if (!CHECK(kd_e2e_eventually(leader_healthy, &l, 60)))
+		fprintf(stderr, "  verify leader (exit %d):\n%s\n", l.code, kd_buf_cstr(&l.out));
+
+	/* leader election off: there is no lock to check, and verify leader says why */
+	KUDO(0, "update", "--instance", "ha", "-n", ns, "-p", "haEnabled=false", "-p", "replicas=1");
+	KUDO(1, "verify", "leader", "--instance", "ha", "-n", ns);
+	CHECK_CONTAINS(err, "leader election is off (haEnabled is \"false\"); name the lock with --lock [NS/]NAME");
+	kd_buf_free(&l.out);
+	kd_buf_free(&want);
 	kd_buf_free(&out);
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);

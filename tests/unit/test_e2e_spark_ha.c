@@ -290,8 +290,8 @@ static bool instance_gone(void *ud)
 
 /* The documented HA install through kubectl-kudo and the plan engine, then what the issue's users
  * do with it: watch the lock, kill the leader, scale with update, try an update the package
- * refuses, uninstall. (The plan's verify hooks run in the install; the test also checks what
- * they check, itself.) */
+ * refuses, uninstall; `verify leader` finds the lock from the instance's parameters. (The plan's
+ * verify hooks run in the install; the test also checks what they check, itself.) */
 TEST(e2e_spark_kudo_install_ha_failover_update_uninstall)
 {
 	kd_kube_client *c = kd_e2e_client(NULL);
@@ -315,6 +315,18 @@ TEST(e2e_spark_kudo_install_ha_failover_update_uninstall)
 	CHECK(kd_e2e_eventually(lock_good, &st, 60));
 	CHECK(strncmp(st.holder, "spark-instance-", 15) == 0);
 	CHECK_INT(st.lease_s, 4);
+
+	/* verify leader without --lock: the Spark package's leaderElection* parameters of the
+	 * instance's revision name the lock (a ConfigMap in the namespace the install gave) */
+	const char *vl[] = {"verify", "leader", "--instance", "spark-instance", "-n", ns, NULL};
+	kd_buf_clear(&out);
+	CHECK_INT(kd_e2e_kudo(&out, &err, NULL, vl), 0);
+	kd_buf want = KD_BUF_INIT;
+	kd_buf_printf(&want, "lock:         configmap %s/spark-operator-lock\n", ns);
+	if (!CHECK(strstr(kd_buf_cstr(&out), kd_buf_cstr(&want)) != NULL))
+		fprintf(stderr, "    verify leader: %s%s\n", kd_buf_cstr(&out), kd_buf_cstr(&err));
+	CHECK(strstr(kd_buf_cstr(&out), "verdict:      healthy\n") != NULL);
+	kd_buf_free(&want);
 
 	kd_buf_clear(&out);
 	const char *status[] = {"plan", "status", "--instance", "spark-instance", "-n", ns, NULL};

@@ -550,3 +550,43 @@ TEST(operator_list_params_cuts_long_defaults)
 	kd_buf_free(&b);
 	kd_pkg_free(pkg);
 }
+
+/* kudoc's `leaderElection:`: each parameter name with its position, keys case-insensitive;
+ * absent: not declared. */
+TEST(operator_model_leader_election)
+{
+	kd_buf b = KD_BUF_INIT;
+	kd_pkg *pkg = NULL;
+	kd_buf_printf(&b, "%s/tests/verify/leader_election_valid/package", kd_test_root());
+	if (!CHECK_INT(kd_pkg_load(&pkg, kd_buf_cstr(&b), NULL), 0))
+		goto done;
+	const kd_pkg_leader_election *le = &pkg->leader_election;
+	CHECK(le->declared);
+	CHECK_INT(le->pos.line, 6);
+	CHECK_STR(le->enabled_param.str, "haEnabled");
+	CHECK_INT(le->enabled_param.pos.line, 6);
+	CHECK_INT(le->enabled_param.pos.col, 17);
+	CHECK_STR(le->lock_name_param.str, "haLockName");
+	CHECK_STR(le->lock_namespace_param.str, "haLockNs"); /* written LOCKNAMESPACEPARAM */
+	CHECK_INT(le->lock_namespace_param.pos.line, 8);
+	CHECK_STR(le->lock_kind_param.str, "haLockKind");
+	CHECK_STR(le->default_lock_suffix.str, "-election");
+	kd_pkg_free(pkg);
+	pkg = NULL;
+
+	/* without the key, and with it null */
+	static const char op[] = "apiVersion: kudo.dev/v1beta1\nname: a\noperatorVersion: 0.1.0\nleaderElection: null\n";
+	kd_pkg_input_file f[] = {{"operator.yaml", op, sizeof op - 1}};
+	if (CHECK_INT(kd_pkg_load_files(&pkg, "mem", f, 1, NULL), 0)) {
+		CHECK(!pkg->leader_election.declared);
+		CHECK(pkg->leader_election.lock_name_param.str == NULL);
+	}
+	kd_pkg_free(pkg);
+	pkg = NULL;
+	kd_pkg_input_file g[] = {{"operator.yaml", mini_op, sizeof mini_op - 1}};
+	if (CHECK_INT(kd_pkg_load_files(&pkg, "mem", g, 1, NULL), 0))
+		CHECK(!pkg->leader_election.declared);
+done:
+	kd_pkg_free(pkg);
+	kd_buf_free(&b);
+}
