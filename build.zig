@@ -67,6 +67,28 @@ fn collect(b: *std.Build, dir: []const u8, out: *std.ArrayList([]const u8), skip
     }
 }
 
+// Every header of the tree: the compiler commands that build.zig runs itself (the gcc sanitizer
+// builds, the fuzz targets) name only .c files, so their cached results would outlive a change
+// to a header; these make every header an input of each of those commands.
+fn headers(b: *std.Build) []const []const u8 {
+    var out = std.ArrayList([]const u8).init(b.allocator);
+    for (modules ++ [_][]const u8{ "lazy", "tests/unit", "tests/fuzz" }) |dir| {
+        var d = std.fs.cwd().openDir(dir, .{ .iterate = true }) catch continue;
+        defer d.close();
+        var walker = d.walk(b.allocator) catch @panic("oom");
+        defer walker.deinit();
+        while (walker.next() catch @panic("walk")) |e| {
+            if (e.kind == .file and std.mem.endsWith(u8, e.path, ".h"))
+                out.append(b.pathJoin(&.{ dir, e.path })) catch @panic("oom");
+        }
+    }
+    return sorted(&out);
+}
+
+fn headerInputs(b: *std.Build, run: *std.Build.Step.Run, hs: []const []const u8) void {
+    for (hs) |h| run.addFileInput(b.path(h));
+}
+
 fn sorted(list: *std.ArrayList([]const u8)) []const []const u8 {
     std.mem.sort([]const u8, list.items, {}, struct {
         fn lt(_: void, a: []const u8, c: []const u8) bool {
@@ -264,6 +286,7 @@ pub fn build(b: *std.Build) void {
     var lib_srcs = std.ArrayList([]const u8).init(b.allocator);
     for (modules) |m| collect(b, m, &lib_srcs, std.mem.eql(u8, m, "cli"));
     const lib_files = sorted(&lib_srcs);
+    const all_headers = headers(b);
     const lua_libs = luaLibs(b);
 
     var test_srcs = std.ArrayList([]const u8).init(b.allocator);
@@ -336,6 +359,7 @@ pub fn build(b: *std.Build) void {
         test_step.dependOn(&run.step);
     } else {
         const cc = b.addSystemCommand(&.{ "gcc", "-g", "-O1", "-fsanitize=address,undefined", san_extra[0], san_extra[1], "-fno-omit-frame-pointer" });
+        headerInputs(b, cc, all_headers);
         cc.addArgs(cflags.items);
         cc.addArg("-o");
         const bin = cc.addOutputFileArg("kudoc-test-asan");
@@ -358,6 +382,7 @@ pub fn build(b: *std.Build) void {
     const asan_step = b.step("asan-exe", "build zig-out/bin/kubectl-kudo-asan (gcc ASan+UBSan) for the e2e suite");
     {
         const cc = b.addSystemCommand(&.{ "gcc", "-g", "-O1", "-fsanitize=address,undefined", san_extra[0], san_extra[1], "-fno-omit-frame-pointer" });
+        headerInputs(b, cc, all_headers);
         cc.addArgs(cflags.items);
         cc.addArg("-o");
         const bin = cc.addOutputFileArg("kubectl-kudo-asan");
@@ -381,6 +406,7 @@ pub fn build(b: *std.Build) void {
         all.append(lua_libs) catch @panic("oom");
         for (all.items, 0..) |src, i| {
             const cc = b.addSystemCommand(&.{ "clang-14", "-c", "-fsanitize=fuzzer-no-link,address,undefined" });
+            headerInputs(b, cc, all_headers);
             cc.addArgs(&fuzz_flags);
             cc.addArgs(cflags.items);
             cc.addArg("-o");
@@ -394,6 +420,7 @@ pub fn build(b: *std.Build) void {
         const base = std.fs.path.stem(f);
         if (!std.mem.startsWith(u8, base, "fuzz_")) continue;
         const cc = b.addSystemCommand(&.{ "clang-14", "-fsanitize=fuzzer,address,undefined" });
+        headerInputs(b, cc, all_headers);
         cc.addArgs(&fuzz_flags);
         cc.addArgs(cflags.items);
         cc.addArg("-o");
