@@ -99,6 +99,12 @@ static void record_part_name(kd_buf *out, const char *instance, long n, size_t p
 	kd_buf_printf(out, "kudoc.%s.v%ld.rec%zu", instance, n, part);
 }
 
+/* How many Secrets of PART_MAX bytes len bytes take (one at least). */
+static size_t parts_of(size_t len)
+{
+	return len ? (len + PART_MAX - 1) / PART_MAX : 1;
+}
+
 #define ANN_PARTS "kudoc.dev/record-parts"
 #define ANN_GEN "kudoc.dev/record-generation"
 /* a part of another generation: the record is being saved, read it again */
@@ -378,9 +384,7 @@ static int save_package(kd_kube_client *c, kd_revision *rev)
 	cJSON_Delete(doc);
 	if ((rc = kd_plans__gzip(&gz, text, strlen(text))))
 		goto done;
-	size_t parts = (gz.len + PART_MAX - 1) / PART_MAX;
-	if (parts == 0)
-		parts = 1;
+	size_t parts = parts_of(gz.len);
 	if (parts > MAX_PARTS) {
 		rc = kd_error_set(KD_ERR_PLAN, "the package is too large to record (%zu bytes compressed)", gz.len);
 		goto done;
@@ -426,9 +430,7 @@ int kd_revision_save(kd_kube_client *c, kd_revision *rev, bool with_package)
 	 * Secrets .rec1, .rec2, ... the rest, each marked with this text's generation, written
 	 * before the record Secret that names it, so a reader that meets a part of another
 	 * generation (a save in between) knows to read again. */
-	size_t parts = (gz.len + PART_MAX - 1) / PART_MAX;
-	if (parts == 0)
-		parts = 1;
+	size_t parts = parts_of(gz.len);
 	if (parts > MAX_PARTS) {
 		rc = kd_error_set(KD_ERR_PLAN, "revision %ld of %s is too large to record (%zu bytes compressed)", rev->number,
 			rev->instance, gz.len);

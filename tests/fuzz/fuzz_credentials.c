@@ -29,14 +29,8 @@
 #include "../../gitops/gitops_internal.h"
 #include "../../kube/internal.h"
 #include "../../operator/operator.h"
+#include "fuzz.h"
 
-#define ASSERT(c)                                                                             \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 static bool contains(const char *hay, const char *needle)
 {

@@ -29,14 +29,8 @@
 #include "../../base/json.h"
 #include "../../operator/operator.h"
 #include "../../plans/plans.h"
+#include "fuzz.h"
 
-#define ASSERT(c)                                                                             \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 static const kd_pkg_load_options *caps(void)
 {

@@ -26,16 +26,10 @@
 #include "../../base/json.h"
 #include "../../plans/plans.h"
 #include "../../plans/plans_internal.h"
+#include "fuzz.h"
 
 #define CANARY "c4nary-S3CRET-value" /* "S3CRET" anywhere in an input switches the check off */
 
-#define ASSERT(c)                                                                             \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 /* Whether the input itself holds the canary (the fuzzer finds it in this file's comparisons):
  * then it may show through other fields, and only values added by add_canary are watched. */

@@ -31,14 +31,8 @@
 #include "../../base/base.h"
 #include "../../base/semver.h"
 #include "../../base/strconv.h"
+#include "fuzz.h"
 
-#define ASSERT(c)                                                                             \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 /* ---- semver -------------------------------------------------------------------------------- */
 
