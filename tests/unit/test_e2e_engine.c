@@ -293,6 +293,25 @@ static char *cm_value(const char *ns, const char *name, const char *key)
 		free(v_);                                           \
 	} while (0)
 
+/* Server-side applies data.greeting of ConfigMap NAME as field manager MANAGER. */
+static void put_greeting(const char *ns, const char *name, const char *value, const char *manager)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "apiVersion", "v1");
+	cJSON_AddStringToObject(o, "kind", "ConfigMap");
+	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(md, "name", name);
+	cJSON_AddStringToObject(md, "namespace", ns);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "data"), "greeting", value);
+	kd_kube_apply_options ao = KD_KUBE_APPLY_OPTIONS_INIT;
+	ao.force = true;
+	ao.field_manager = manager;
+	CHECK_INT(kd_kube_apply(NULL, c, o, &ao), 0);
+	cJSON_Delete(o);
+	kd_kube_client_free(c);
+}
+
 TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 {
 	char *ns = kd_e2e_ns("kd-life");
@@ -302,8 +321,20 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	snprintf(p02, sizeof(p02), "%s", kd_e2e_pkg("app-0.2.0"));
 	snprintf(p03, sizeof(p03), "%s", kd_e2e_pkg("app-0.3.0"));
 
-	/* install: objects, labels on them and on pod templates, the revision annotation */
-	KUDO(0, "install", p01, "-n", ns, "--instance", "web", "-p", "greeting=hi");
+	/* install: objects, labels on them and on pod templates, the revision annotation; -o json
+	 * prints the revision record as data instead of the tree */
+	KUDO(0, "install", p01, "-n", ns, "--instance", "web", "-p", "greeting=hi", "-o", "json");
+	{
+		cJSON *j = cJSON_Parse(kd_buf_cstr(&out));
+		if (!CHECK(j))
+			fprintf(stderr, "  stdout:\n%s\n", kd_buf_cstr(&out));
+		CHECK_STR(kd_json_get_str(j, "kind"), "Revision");
+		CHECK_STR(kd_json_get_str(j, "operation"), "install");
+		CHECK_STR(kd_json_get_str(kd_json_get(kd_json_get(j, "parameters"), "user"), "greeting"), "hi");
+		CHECK_STR(kd_json_get_str(kd_json_get(j, "status"), "status"), "COMPLETE");
+		cJSON_Delete(j);
+	}
+	CHECK(!contains(&out, "Plan deploy (serial strategy)"));
 	CHECK_CM(ns, "web-config", "greeting", "hi");
 	CHECK_CM(ns, "web-config", "version", "0.1.0");
 	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
@@ -374,6 +405,10 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	KUDO(0, "upgrade", p03, "--instance", "web", "-n", ns, "-p", "color=red");
 	CHECK(!exists(ns, "v1", "Service", "web-web"));
 	CHECK_CM(ns, "web-v2", "color", "red");
+	CHECK_CM(ns, "web-v3", "added", "in 0.3.0"); /* only 0.3.0 has it, not annotated keep */
+	r = record(ns, "web", 0);
+	long v3 = r ? r->number : 0;
+	kd_revision_free(r);
 	/* a downgrade needs --force; the same version too */
 	KUDO(1, "upgrade", p02, "--instance", "web", "-n", ns);
 	CHECK_CONTAINS(err, "--force");
@@ -396,6 +431,25 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
 	CHECK(exists(ns, "v1", "Service", "web-web"));
 	CHECK(exists(ns, "v1", "ConfigMap", "web-v2")); /* kept, as annotated */
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-v3")); /* a later revision's object: deleted */
+
+	/* plan status of an earlier revision, and the tree as data */
+	KUDO(0, "plan", "status", "--instance", "web", "-n", ns, "--revision", "1");
+	CHECK_CONTAINS(out, "(revision 1, install)");
+	CHECK_CONTAINS(out, "Operator-Version: \"app-0.1.0\"");
+	CHECK_CONTAINS(out, "Phase config (serial strategy) [COMPLETE]");
+	KUDO(0, "plan", "status", "--instance", "web", "-n", ns, "-o", "json");
+	{
+		cJSON *j = cJSON_Parse(kd_buf_cstr(&out));
+		CHECK_INT((long)cJSON_GetNumberValue(kd_json_get(j, "revision")), rb);
+		CHECK_STR(kd_json_get_str(j, "operation"), "rollback");
+		const cJSON *ph = cJSON_GetArrayItem(kd_json_get(kd_json_get(j, "status"), "phases"), 1);
+		CHECK_STR(kd_json_get_str(ph, "name"), "web");
+		CHECK_STR(kd_json_get_str(ph, "status"), "COMPLETE");
+		const cJSON *st = cJSON_GetArrayItem(kd_json_get(ph, "steps"), 0);
+		CHECK_STR(kd_json_get_str(st, "name"), "web");
+		cJSON_Delete(j);
+	}
 
 	/* history: every revision with what it changed */
 	KUDO(0, "plan", "history", "--instance", "web", "-n", ns);
@@ -409,6 +463,43 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	KUDO(0, "get", "instances", "-n", ns);
 	CHECK_CONTAINS(out, "web");
 	CHECK_CONTAINS(out, "COMPLETE");
+
+	/* rollback without a revision: the previous good one (the 0.3.0 upgrade), its parameters
+	 * (replicas 3, not revision 1's 2) and its objects again */
+	KUDO(0, "rollback", "--instance", "web", "-n", ns);
+	r = record(ns, "web", 0);
+	if (CHECK(r)) {
+		CHECK_INT(r->number, rb + 1);
+		CHECK_STR(r->operation, "rollback");
+		CHECK_INT(r->rollback_of, v3);
+		CHECK_STR(r->operator_version, "0.3.0");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "3");
+	CHECK_CM(ns, "web-config", "version", "0.3.0");
+	CHECK_CM(ns, "web-v3", "added", "in 0.3.0");
+	CHECK(!exists(ns, "v1", "Service", "web-web"));
+	/* a downgrade with --force runs (and its objects come back) */
+	KUDO(0, "upgrade", p02, "--instance", "web", "-n", ns, "--force");
+	r = record(ns, "web", 0);
+	if (CHECK(r)) {
+		CHECK_STR(r->operation, "upgrade");
+		CHECK_STR(r->operator_version, "0.2.0");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	CHECK_CM(ns, "web-config", "version", "0.2.0");
+	CHECK(exists(ns, "v1", "Service", "web-web"));
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-v3"));
+	/* a conflict names the manager that owns the field (here another server-side apply) */
+	put_greeting(ns, "web-config", "theirs", "someone-else");
+	KUDO(1, "update", "--instance", "web", "-n", ns, "-p", "greeting=mine");
+	CHECK_CONTAINS(err, "conflict with \"someone-else\"");
+	CHECK_CONTAINS(err, ".data.greeting");
+	CHECK_CM(ns, "web-config", "greeting", "theirs");
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "greeting=hi", "--force-conflicts");
+	CHECK_CM(ns, "web-config", "greeting", "hi");
 
 	/* uninstall: nothing of the instance is left but what the user marked to keep (checked
 	 * through the real kubectl) */
