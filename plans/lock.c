@@ -211,6 +211,23 @@ static int locked_error(const char *ns, const char *instance, const char *lease,
 	return KD_ELOCKED;
 }
 
+/* 30 s. For tests only: KUDOC_TEST_LEASE_SECONDS (2..30) shortens it, so that an e2e test can
+ * see a command renew its Lease over several lease durations without running for minutes. Not a
+ * user setting: it is not documented in the help and a value out of range is ignored. */
+static long default_lease_s(void)
+{
+	const char *env = getenv("KUDOC_TEST_LEASE_SECONDS");
+	long v = 0;
+	if (env && *env) {
+		char *end = NULL;
+		errno = 0;
+		v = strtol(env, &end, 10);
+		if (errno || *end || v < 2 || v > 30)
+			v = 0;
+	}
+	return v ? v : 30;
+}
+
 int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd_kube_client_options *copts,
 	const char *ns, const char *instance, const kd_plan_lock_options *opts)
 {
@@ -220,7 +237,7 @@ int kd_plan_lock_acquire(kd_plan_lock **out, const kd_kube_config *cfg, const kd
 	*out = NULL;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
-	l->lease_s = opts && opts->lease_s > 0 ? opts->lease_s : 30;
+	l->lease_s = opts && opts->lease_s > 0 ? opts->lease_s : default_lease_s();
 	l->ns = kd_strdup(ns);
 	const char *custom = opts && opts->lease_name && *opts->lease_name ? opts->lease_name : NULL;
 	if (custom)

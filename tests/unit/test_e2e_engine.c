@@ -174,6 +174,20 @@ TEST(e2e_engine_serial_and_parallel_steps)
 	/* engine-instance-c is not in the serial plan: pruned once it completed */
 	CHECK(!exists(ns, "apps/v1", "Deployment", "engine-instance-c"));
 
+	/* A plan with parallel phases: phase right's step ran while phase left's did (each waits
+	 * for its Deployment's pods, ready after 3 s) */
+	KUDO(0, "plan", "trigger", "--instance", "engine-instance", "-n", ns, "--name", "phases");
+	kd_revision *r4 = record(ns, "engine-instance", 4);
+	CHECK_INT(plan_state(r4), KD_EXEC_COMPLETE);
+	a = step_of(r4, "left", "a");
+	b = step_of(r4, "right", "b");
+	if (CHECK(a && b)) {
+		CHECK(a->h.state == KD_EXEC_COMPLETE && b->h.state == KD_EXEC_COMPLETE);
+		CHECK(b->h.started_us < a->h.finished_us);
+		CHECK(a->h.started_us < b->h.finished_us);
+	}
+	kd_revision_free(r4);
+
 	kd_revision_free(r1);
 	kd_revision_free(r2);
 	kd_revision_free(r3);
@@ -293,6 +307,25 @@ static char *cm_value(const char *ns, const char *name, const char *key)
 		free(v_);                                           \
 	} while (0)
 
+/* Server-side applies data.greeting of ConfigMap NAME as field manager MANAGER. */
+static void put_greeting(const char *ns, const char *name, const char *value, const char *manager)
+{
+	kd_kube_client *c = kd_e2e_client(ns);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "apiVersion", "v1");
+	cJSON_AddStringToObject(o, "kind", "ConfigMap");
+	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(md, "name", name);
+	cJSON_AddStringToObject(md, "namespace", ns);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "data"), "greeting", value);
+	kd_kube_apply_options ao = KD_KUBE_APPLY_OPTIONS_INIT;
+	ao.force = true;
+	ao.field_manager = manager;
+	CHECK_INT(kd_kube_apply(NULL, c, o, &ao), 0);
+	cJSON_Delete(o);
+	kd_kube_client_free(c);
+}
+
 TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 {
 	char *ns = kd_e2e_ns("kd-life");
@@ -302,8 +335,20 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	snprintf(p02, sizeof(p02), "%s", kd_e2e_pkg("app-0.2.0"));
 	snprintf(p03, sizeof(p03), "%s", kd_e2e_pkg("app-0.3.0"));
 
-	/* install: objects, labels on them and on pod templates, the revision annotation */
-	KUDO(0, "install", p01, "-n", ns, "--instance", "web", "-p", "greeting=hi");
+	/* install: objects, labels on them and on pod templates, the revision annotation; -o json
+	 * prints the revision record as data instead of the tree */
+	KUDO(0, "install", p01, "-n", ns, "--instance", "web", "-p", "greeting=hi", "-o", "json");
+	{
+		cJSON *j = cJSON_Parse(kd_buf_cstr(&out));
+		if (!CHECK(j))
+			fprintf(stderr, "  stdout:\n%s\n", kd_buf_cstr(&out));
+		CHECK_STR(kd_json_get_str(j, "kind"), "Revision");
+		CHECK_STR(kd_json_get_str(j, "operation"), "install");
+		CHECK_STR(kd_json_get_str(kd_json_get(kd_json_get(j, "parameters"), "user"), "greeting"), "hi");
+		CHECK_STR(kd_json_get_str(kd_json_get(j, "status"), "status"), "COMPLETE");
+		cJSON_Delete(j);
+	}
+	CHECK(!contains(&out, "Plan deploy (serial strategy)"));
 	CHECK_CM(ns, "web-config", "greeting", "hi");
 	CHECK_CM(ns, "web-config", "version", "0.1.0");
 	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
@@ -374,6 +419,10 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	KUDO(0, "upgrade", p03, "--instance", "web", "-n", ns, "-p", "color=red");
 	CHECK(!exists(ns, "v1", "Service", "web-web"));
 	CHECK_CM(ns, "web-v2", "color", "red");
+	CHECK_CM(ns, "web-v3", "added", "in 0.3.0"); /* only 0.3.0 has it, not annotated keep */
+	r = record(ns, "web", 0);
+	long v3 = r ? r->number : 0;
+	kd_revision_free(r);
 	/* a downgrade needs --force; the same version too */
 	KUDO(1, "upgrade", p02, "--instance", "web", "-n", ns);
 	CHECK_CONTAINS(err, "--force");
@@ -396,6 +445,25 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "2");
 	CHECK(exists(ns, "v1", "Service", "web-web"));
 	CHECK(exists(ns, "v1", "ConfigMap", "web-v2")); /* kept, as annotated */
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-v3")); /* a later revision's object: deleted */
+
+	/* plan status of an earlier revision, and the tree as data */
+	KUDO(0, "plan", "status", "--instance", "web", "-n", ns, "--revision", "1");
+	CHECK_CONTAINS(out, "(revision 1, install)");
+	CHECK_CONTAINS(out, "Operator-Version: \"app-0.1.0\"");
+	CHECK_CONTAINS(out, "Phase config (serial strategy) [COMPLETE]");
+	KUDO(0, "plan", "status", "--instance", "web", "-n", ns, "-o", "json");
+	{
+		cJSON *j = cJSON_Parse(kd_buf_cstr(&out));
+		CHECK_INT((long)cJSON_GetNumberValue(kd_json_get(j, "revision")), rb);
+		CHECK_STR(kd_json_get_str(j, "operation"), "rollback");
+		const cJSON *ph = cJSON_GetArrayItem(kd_json_get(kd_json_get(j, "status"), "phases"), 1);
+		CHECK_STR(kd_json_get_str(ph, "name"), "web");
+		CHECK_STR(kd_json_get_str(ph, "status"), "COMPLETE");
+		const cJSON *st = cJSON_GetArrayItem(kd_json_get(ph, "steps"), 0);
+		CHECK_STR(kd_json_get_str(st, "name"), "web");
+		cJSON_Delete(j);
+	}
 
 	/* history: every revision with what it changed */
 	KUDO(0, "plan", "history", "--instance", "web", "-n", ns);
@@ -409,6 +477,43 @@ TEST(e2e_engine_install_update_upgrade_rollback_uninstall)
 	KUDO(0, "get", "instances", "-n", ns);
 	CHECK_CONTAINS(out, "web");
 	CHECK_CONTAINS(out, "COMPLETE");
+
+	/* rollback without a revision: the previous good one (the 0.3.0 upgrade), its parameters
+	 * (replicas 3, not revision 1's 2) and its objects again */
+	KUDO(0, "rollback", "--instance", "web", "-n", ns);
+	r = record(ns, "web", 0);
+	if (CHECK(r)) {
+		CHECK_INT(r->number, rb + 1);
+		CHECK_STR(r->operation, "rollback");
+		CHECK_INT(r->rollback_of, v3);
+		CHECK_STR(r->operator_version, "0.3.0");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	CHECK_JP(ns, "deployment/web-web", "{.spec.replicas}", "3");
+	CHECK_CM(ns, "web-config", "version", "0.3.0");
+	CHECK_CM(ns, "web-v3", "added", "in 0.3.0");
+	CHECK(!exists(ns, "v1", "Service", "web-web"));
+	/* a downgrade with --force runs (and its objects come back) */
+	KUDO(0, "upgrade", p02, "--instance", "web", "-n", ns, "--force");
+	r = record(ns, "web", 0);
+	if (CHECK(r)) {
+		CHECK_STR(r->operation, "upgrade");
+		CHECK_STR(r->operator_version, "0.2.0");
+		CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	}
+	kd_revision_free(r);
+	CHECK_CM(ns, "web-config", "version", "0.2.0");
+	CHECK(exists(ns, "v1", "Service", "web-web"));
+	CHECK(!exists(ns, "v1", "ConfigMap", "web-v3"));
+	/* a conflict names the manager that owns the field (here another server-side apply) */
+	put_greeting(ns, "web-config", "theirs", "someone-else");
+	KUDO(1, "update", "--instance", "web", "-n", ns, "-p", "greeting=mine");
+	CHECK_CONTAINS(err, "conflict with \"someone-else\"");
+	CHECK_CONTAINS(err, ".data.greeting");
+	CHECK_CM(ns, "web-config", "greeting", "theirs");
+	KUDO(0, "update", "--instance", "web", "-n", ns, "-p", "greeting=hi", "--force-conflicts");
+	CHECK_CM(ns, "web-config", "greeting", "hi");
 
 	/* uninstall: nothing of the instance is left but what the user marked to keep (checked
 	 * through the real kubectl) */
@@ -684,6 +789,65 @@ static void check_slow_complete(const char *ns, int configmaps)
 	CHECK_INT(count_labelled(ns, "v1", "ConfigMap", "kudoc.dev/instance=slow-instance"), configmaps + 1);
 	CHECK_INT(count_labelled(ns, "batch/v1", "Job", "kudoc.dev/instance=slow-instance"), 1);
 	CHECK_INT(count_labelled(ns, "apps/v1", "Deployment", "kudoc.dev/instance=slow-instance"), 1);
+}
+
+/* The Lease has been renewed for more than `min_s` seconds since it was taken. */
+typedef struct {
+	const char *ns, *name;
+	int64_t min_s;
+} lease_age;
+
+static bool lease_renewed_for(void *arg)
+{
+	lease_age *a = arg;
+	cJSON *o = get(a->ns, "coordination.k8s.io/v1", "Lease", a->name);
+	const cJSON *spec = kd_json_get(o, "spec");
+	const char *h = kd_json_get_str(spec, "holderIdentity"), *at = kd_json_get_str(spec, "acquireTime"),
+		   *rt = kd_json_get_str(spec, "renewTime");
+	int64_t a_us = 0, r_us = 0;
+	bool yes = h && *h && at && rt && kd_kube_time_parse(&a_us, at) == 0 && kd_kube_time_parse(&r_us, rt) == 0 &&
+		   r_us - a_us > a->min_s * 1000000;
+	cJSON_Delete(o);
+	kd_error_clear();
+	return yes;
+}
+
+/* With a 3 s lease (the test-only KUDOC_TEST_LEASE_SECONDS), an install that runs for about 15 s
+ * keeps its lock: once the Lease was renewed past three lease durations, a second command is still
+ * refused, naming the holder and since when; then the install completes. */
+TEST(e2e_engine_lock_is_renewed_while_a_long_command_runs)
+{
+	char *ns = kd_e2e_ns("kd-renew");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	char *log = kd_e2e_tmp("renew.log");
+	const char *argv[] = {"install", kd_e2e_pkg("slow"), "-n", ns, "-p", "readyAfter=15s", NULL};
+	setenv("KUDOC_TEST_LEASE_SECONDS", "3", 1);
+	pid_t pid = kd_e2e_kudo_spawn(NULL, argv, log);
+	unsetenv("KUDOC_TEST_LEASE_SECONDS");
+	lease_ref l = {ns, "kudoc.slow-instance"};
+	CHECK(kd_e2e_eventually(lease_held, &l, 30));
+	cJSON *lease = get(ns, "coordination.k8s.io/v1", "Lease", "kudoc.slow-instance");
+	CHECK_INT((long)cJSON_GetNumberValue(kd_json_get(kd_json_get(lease, "spec"), "leaseDurationSeconds")), 3);
+	cJSON_Delete(lease);
+	lease_age a = {ns, "kudoc.slow-instance", 10};
+	CHECK(kd_e2e_eventually(lease_renewed_for, &a, 60));
+	/* still running: the wait step has not finished */
+	kd_revision *r = record(ns, "slow-instance", 1);
+	CHECK_INT(step_state(r, "main", "wait"), KD_EXEC_IN_PROGRESS);
+	kd_revision_free(r);
+	char pidstr[32];
+	snprintf(pidstr, sizeof(pidstr), "/%ld/install (since ", (long)pid);
+	KUDO(4, "update", "--instance", "slow-instance", "-n", ns, "-p", "readyAfter=1s");
+	CHECK_CONTAINS(err, "locked by another command");
+	CHECK_CONTAINS(err, pidstr);
+	CHECK_CONTAINS(err, "stops renewing it for 3s");
+	CHECK_INT(kd_e2e_wait(pid, 120), 0);
+	check_slow_complete(ns, 3);
+	CHECK(!lease_held(&l));
+	free(log);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
 }
 
 TEST(e2e_engine_plan_status_wait_follows_a_running_plan)
@@ -1236,4 +1400,104 @@ TEST(e2e_engine_community_style_packages_install_as_kudo_would)
 	kd_buf_free(&out);
 	kd_buf_free(&err);
 	kd_e2e_ns_drop(ns);
+}
+
+/* ---- what a plan may hold, what is refused ------------------------------------------------------ */
+
+/* A Pipe task is refused before anything is written: no record, no Lease, no object. */
+TEST(e2e_engine_pipe_task_is_refused_before_any_write)
+{
+	char *ns = kd_e2e_ns("kd-pipe");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, kout = KD_BUF_INIT;
+	KUDO(1, "install", kd_e2e_pkg("pipe"), "-n", ns);
+	CHECK_CONTAINS(err, "uses the Pipe task \"gen\": kudoc does not run Pipe tasks yet, so nothing was applied");
+	const char *argv[] = {"get", "configmaps,secrets,leases,pods", "-n", ns, "-o", "name", NULL};
+	CHECK_INT(kd_e2e_kubectl(&kout, argv), 0);
+	CHECK_STR(kd_buf_cstr(&kout), "configmap/kube-root-ca.crt\n");
+	kd_buf_free(&kout);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* One step holds a custom resource before its CRD, and a ConfigMap before the Namespace it goes
+ * into: the CRD and the Namespace are applied (and the CRD established) first. */
+TEST(e2e_engine_crds_and_namespaces_of_a_step_go_first)
+{
+	char *ns = kd_e2e_ns("kd-crdns");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT, group = KD_BUF_INIT, space = KD_BUF_INIT, crd = KD_BUF_INIT;
+	kd_buf gp = KD_BUF_INIT, sp = KD_BUF_INIT, ko = KD_BUF_INIT;
+	kd_buf_printf(&group, "%s.kudoc.test", ns); /* CRDs are cluster-wide: one group per run */
+	kd_buf_printf(&space, "%s-space", ns);
+	kd_buf_printf(&crd, "widgets.%s", kd_buf_cstr(&group));
+	kd_buf_printf(&gp, "group=%s", kd_buf_cstr(&group));
+	kd_buf_printf(&sp, "space=%s", kd_buf_cstr(&space));
+	KUDO(0, "install", kd_e2e_pkg("crdns"), "-n", ns, "-p", kd_buf_cstr(&gp), "-p", kd_buf_cstr(&sp));
+	CHECK_CONTAINS(out, "revision 1: plan deploy COMPLETE");
+	kd_revision *r = record(ns, "crdns-instance", 1);
+	CHECK_INT(plan_state(r), KD_EXEC_COMPLETE);
+	kd_revision_free(r);
+	CHECK(exists(NULL, "apiextensions.k8s.io/v1", "CustomResourceDefinition", kd_buf_cstr(&crd)));
+	kd_buf av = KD_BUF_INIT;
+	kd_buf_printf(&av, "%s/v1", kd_buf_cstr(&group));
+	cJSON *w = get(ns, kd_buf_cstr(&av), "Widget", "crdns-instance-widget");
+	CHECK((long)cJSON_GetNumberValue(kd_json_get(kd_json_get(w, "spec"), "size")) == 3);
+	cJSON_Delete(w);
+	CHECK(exists(NULL, "v1", "Namespace", kd_buf_cstr(&space)));
+	CHECK_CM(kd_buf_cstr(&space), "crdns-instance-in-space", "where", kd_buf_cstr(&space));
+	KUDO(0, "uninstall", "--instance", "crdns-instance", "-n", ns);
+	/* CRDs stay after uninstall (as in KUDO); this test's own is removed here */
+	const char *del[] = {"delete", "crd", kd_buf_cstr(&crd), "--ignore-not-found", "--wait=false", NULL};
+	CHECK_INT(kd_e2e_kubectl(&ko, del), 0);
+	const char *delns[] = {"delete", "namespace", kd_buf_cstr(&space), "--ignore-not-found", "--wait=false", NULL};
+	CHECK_INT(kd_e2e_kubectl(&ko, delns), 0);
+	kd_buf_free(&av);
+	kd_buf_free(&ko);
+	kd_buf_free(&gp);
+	kd_buf_free(&sp);
+	kd_buf_free(&group);
+	kd_buf_free(&space);
+	kd_buf_free(&crd);
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns);
+}
+
+/* get instances -A lists two namespaces' instances; uninstall --keep-history deletes the objects but
+ * leaves the revision records, which plan history still reads. */
+TEST(e2e_engine_get_all_namespaces_and_uninstall_keep_history)
+{
+	char *ns1 = kd_e2e_ns("kd-ga"), *ns2 = kd_e2e_ns("kd-gb");
+	kd_buf out = KD_BUF_INIT, err = KD_BUF_INIT;
+	KUDO(0, "install", kd_e2e_pkg("app-0.1.0"), "-n", ns1, "--instance", "one", "-p", "replicas=1");
+	KUDO(0, "install", kd_e2e_pkg("app-0.1.0"), "-n", ns2, "--instance", "two", "-p", "replicas=1");
+	KUDO(0, "update", "--instance", "two", "-n", ns2, "-p", "greeting=again");
+	KUDO(0, "get", "instances", "-A");
+	const char *lines[][2] = {{ns1, "one"}, {ns2, "two"}};
+	for (int i = 0; i < 2; i++) {
+		/* one line per instance: its namespace, then its name */
+		const char *at = strstr(kd_buf_cstr(&out), lines[i][0]);
+		if (CHECK(at)) {
+			const char *eol = strchr(at, '\n');
+			const char *name = strstr(at, lines[i][1]);
+			CHECK(name && (!eol || name < eol));
+		}
+	}
+	KUDO(0, "get", "instances", "-n", ns1);
+	CHECK(!contains(&out, ns2));
+
+	KUDO(0, "uninstall", "--instance", "two", "-n", ns2, "--keep-history");
+	CHECK_CONTAINS(out, "uninstalled (history kept)");
+	CHECK(!exists(ns2, "v1", "ConfigMap", "two-config"));
+	CHECK(!exists(ns2, "apps/v1", "Deployment", "two-web"));
+	CHECK_INT(count_labelled(ns2, "v1", "Secret", "kudoc.dev/instance=two,kudoc.dev/record=revision"), 2);
+	KUDO(0, "plan", "history", "--instance", "two", "-n", ns2);
+	CHECK_CONTAINS(out, "install");
+	CHECK_CONTAINS(out, "greeting");
+	/* the other namespace's instance is untouched */
+	CHECK(exists(ns1, "v1", "ConfigMap", "one-config"));
+	kd_buf_free(&out);
+	kd_buf_free(&err);
+	kd_e2e_ns_drop(ns1);
+	kd_e2e_ns_drop(ns2);
 }

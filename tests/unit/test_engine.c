@@ -387,3 +387,117 @@ TEST(engine_semver_order)
 	CHECK(kd_plans__semver_compare("1.2", "1.2.0") == 0);
 	CHECK(kd_plans__semver_compare("1.0.0+build.5", "1.0.0") == 0);
 }
+
+/* ---- what the scheduler refuses or holds ------------------------------------------------------ */
+
+static const char pipe_plans[] = "apiVersion: kudo.dev/v1beta1\n"
+				 "name: p\n"
+				 "operatorVersion: 1.0.0\n"
+				 "tasks:\n"
+				 "  - {name: config, kind: Apply, spec: {resources: [cm.yaml]}}\n"
+				 "  - name: gen\n"
+				 "    kind: Pipe\n"
+				 "    spec:\n"
+				 "      pod: pod.yaml\n"
+				 "      pipe: [{file: /tmp/out, kind: ConfigMap, key: out}]\n"
+				 "plans:\n"
+				 "  deploy:\n"
+				 "    phases:\n"
+				 "      - name: main\n"
+				 "        steps:\n"
+				 "          - {name: config, tasks: [config]}\n"
+				 "          - {name: gen, tasks: [gen]}\n";
+
+TEST(engine_pipe_task_is_refused_before_anything_runs)
+{
+	const char *params = "apiVersion: kudo.dev/v1beta1\nparameters: []\n";
+	const char *cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: {}\n";
+	const char *pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: g\nspec:\n  containers: [{name: g, image: busybox}]\n";
+	kd_pkg_input_file files[] = {
+		{"operator.yaml", pipe_plans, strlen(pipe_plans)},
+		{"params.yaml", params, strlen(params)},
+		{"templates/cm.yaml", cm, strlen(cm)},
+		{"templates/pod.yaml", pod, strlen(pod)},
+	};
+	kd_pkg *pkg = NULL;
+	if (!CHECK_INT(kd_pkg_load_files(&pkg, "test", files, 4, NULL), 0)) {
+		fprintf(stderr, "  %s\n", kd_error_last());
+		return;
+	}
+	kd_revision *rev = rev_for(pkg, "deploy");
+	kd_exec_plan *p = NULL;
+	/* no client: the refusal comes before anything would need the cluster */
+	CHECK_INT(kd_exec_prepare(&p, pkg, rev, NULL), KD_EINVALID);
+	CHECK(p == NULL);
+	const char *m = kd_error_last();
+	CHECK(m && strstr(m, "plan \"deploy\" uses the Pipe task \"gen\": kudoc does not run Pipe tasks yet, so nothing "
+			     "was applied"));
+	CHECK(m && strstr(m, "operator.yaml:6:")); /* where the task is declared */
+	/* the step before it never ran */
+	CHECK_INT(rev->status->phases[0].steps[0].h.state, KD_EXEC_NEVER_RUN);
+	kd_exec_plan_free(p);
+	kd_revision_free(rev);
+	kd_pkg_free(pkg);
+}
+
+static const char held_plans[] = "apiVersion: kudo.dev/v1beta1\n"
+				 "name: h\n"
+				 "operatorVersion: 1.0.0\n"
+				 "tasks:\n"
+				 "  - {name: ok, kind: Dummy, spec: {done: true}}\n"
+				 "  - {name: never, kind: Dummy, spec: {done: false}}\n"
+				 "plans:\n"
+				 "  deploy:\n"
+				 "    strategy: serial\n"
+				 "    phases:\n"
+				 "      - name: a\n"
+				 "        steps:\n"
+				 "          - {name: held, tasks: [never]}\n"
+				 "      - name: b\n"
+				 "        steps:\n"
+				 "          - {name: quick, tasks: [ok]}\n"
+				 "  together:\n"
+				 "    strategy: parallel\n"
+				 "    phases:\n"
+				 "      - name: a\n"
+				 "        steps:\n"
+				 "          - {name: held, tasks: [never]}\n"
+				 "      - name: b\n"
+				 "        steps:\n"
+				 "          - {name: quick, tasks: [ok]}\n";
+
+TEST(engine_dummy_not_done_holds_its_step_until_the_timeout)
+{
+	kd_pkg *pkg = pkg_of(held_plans);
+	if (!CHECK(pkg))
+		return;
+	kd_revision *rev = rev_for(pkg, "deploy");
+	CHECK_INT(run_offline(pkg, rev, 1500), KD_ETIMEOUT);
+	kd_plan_status *st = rev->status;
+	kd_task_status *ts = &st->phases[0].steps[0].tasks[0];
+	CHECK_INT(ts->h.state, KD_EXEC_IN_PROGRESS);
+	CHECK(ts->h.message && strstr(ts->h.message, "a Dummy task with done: false never completes"));
+	CHECK(st->phases[0].steps[0].h.state != KD_EXEC_COMPLETE);
+	CHECK(st->h.state != KD_EXEC_COMPLETE);
+	/* the plan is serial: phase b waits for a, so it never ran */
+	CHECK_INT(st->phases[1].steps[0].h.state, KD_EXEC_NEVER_RUN);
+	kd_revision_free(rev);
+	kd_pkg_free(pkg);
+}
+
+TEST(engine_parallel_plan_runs_its_phases_at_once)
+{
+	kd_pkg *pkg = pkg_of(held_plans);
+	if (!CHECK(pkg))
+		return;
+	kd_revision *rev = rev_for(pkg, "together");
+	CHECK_INT(run_offline(pkg, rev, 1500), KD_ETIMEOUT);
+	kd_plan_status *st = rev->status;
+	/* phase b did not wait for phase a (which never finishes) */
+	CHECK(st->phases[0].steps[0].h.state != KD_EXEC_COMPLETE);
+	CHECK_INT(st->phases[1].steps[0].h.state, KD_EXEC_COMPLETE);
+	CHECK_INT(st->phases[1].h.state, KD_EXEC_COMPLETE);
+	CHECK(st->phases[1].steps[0].h.started_us > 0);
+	kd_revision_free(rev);
+	kd_pkg_free(pkg);
+}
