@@ -86,6 +86,16 @@ static int print_status(kd_buf *out, kd_kube_client *c, kd_revision *rev, bool c
 		clock_gettime(CLOCK_REALTIME, &ts);
 		po.now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
+	if (rev->uninstalled_us) {
+		char t[40];
+		time_t sec = (time_t)(rev->uninstalled_us / 1000000);
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		kd_buf_printf(out, "Instance \"%s\" in namespace \"%s\" was uninstalled at %s; its history was kept "
+				   "(install it again, or roll back to a revision).\n",
+			rev->instance, rev->namespace_, t);
+	}
 	kd_buf_printf(out, "Plan(s) for \"%s\" in namespace \"%s\" (revision %ld, %s):\n", rev->instance,
 		rev->namespace_, rev->number, rev->operation ? rev->operation : "");
 	int rc = rev->status ? kd_plan_status_print(out, rev->status, &po) : 0;
@@ -355,7 +365,8 @@ static int cmd_get(int argc, char **argv)
 			kd_buf_printf(&out, "%-20s ", r->namespace_);
 		kd_buf_printf(&out, "%-24s %-16s %-12s %-9ld %-9s %-12s %s\n", r->instance,
 			r->operator_name ? r->operator_name : "", r->operator_version ? r->operator_version : "", r->number,
-			r->plan, r->status ? kd_exec_state_name(r->status->h.state) : "NEVER_RUN", a);
+			r->plan,
+			r->uninstalled_us ? "UNINSTALLED" : r->status ? kd_exec_state_name(r->status->h.state) : "NEVER_RUN", a);
 	}
 	rc = kd_buf_check(&out, "instances");
 	if (!rc)

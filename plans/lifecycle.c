@@ -111,6 +111,25 @@ static bool finished(const kd_revision *r)
 	return r->status && (r->status->h.state == KD_EXEC_COMPLETE || r->status->h.state == KD_EXEC_FATAL_ERROR);
 }
 
+/* uninstall --keep-history left the instance's records: its objects are gone. */
+static bool uninstalled(const kd_revision *r)
+{
+	return r && r->uninstalled_us != 0;
+}
+
+/* Update, upgrade, trigger and resume need the instance's objects. */
+static int refuse_uninstalled(op_ctx *x, const char *instance)
+{
+	kd_revision *last = latest(x);
+	if (!uninstalled(last))
+		return 0;
+	return kd_error_set(KD_ERR_PLAN,
+		       "instance %s/%s was uninstalled with --keep-history (revision %ld): install it again, or roll "
+		       "back to one of its revisions",
+		       x->ns, instance, last->number),
+	       KD_ENOTFOUND;
+}
+
 static bool good(const kd_revision *r)
 {
 	return r->status && r->status->h.state == KD_EXEC_COMPLETE;
@@ -853,7 +872,10 @@ static int atomic_recover(op_ctx *x, kd_op_result *res, const kd_revision *faile
 	if (!x->o->atomic || rc == KD_ECANCELED || rc == KD_ELOCKED)
 		return rc;
 	char *why = kd_strdup(kd_error_last() ? kd_error_last() : "failed");
-	kd_revision *lg = last_good(x, failed->number);
+	/* a failed install (also one over the kept history of an uninstalled instance) is removed;
+	 * anything else goes back to the last good revision */
+	bool install = failed->operation && strcmp(failed->operation, "install") == 0;
+	kd_revision *lg = install ? NULL : last_good(x, failed->number);
 	int rrc;
 	if (lg) {
 		say(x, failed, "--atomic: revision %ld failed (%s); rolling back to revision %ld", failed->number, why,
@@ -871,7 +893,7 @@ static int atomic_recover(op_ctx *x, kd_op_result *res, const kd_revision *faile
 		kd_op_options o2 = *x->o;
 		o2.instance = failed->instance;
 		o2.namespace_ = x->ns;
-		o2.keep_history = false;
+		o2.keep_history = x->nrevs > 0 && latest(x)->number != failed->number; /* an earlier life's history */
 		kd_op_result r2 = {0};
 		rrc = kd_op_uninstall(&r2, &o2);
 		kd_op_result_clear(&r2);
@@ -1055,7 +1077,7 @@ int kd_op_install(kd_op_result *res, const kd_pkg *pkg, const kd_op_options *o)
 		goto done;
 	if ((rc = load_revs(&x, instance)))
 		goto done;
-	if (x.nrevs) {
+	if (x.nrevs && !uninstalled(latest(&x))) {
 		kd_revision *last = latest(&x);
 		if (x.nrevs == 1 && !finished(last)) {
 			/* the install itself was interrupted: finish it */
@@ -1111,6 +1133,8 @@ static int change(kd_op_result *res, const kd_pkg *new_pkg, const kd_op_options 
 	memset(res, 0, sizeof(*res));
 	int rc = open_instance(&x, o, NULL);
 	if (rc)
+		goto done;
+	if ((rc = refuse_uninstalled(&x, o->instance)))
 		goto done;
 	if (pv)
 		pv->unfinished = !finished(latest(&x));
@@ -1276,7 +1300,8 @@ int kd_op_rollback(kd_op_result *res, const kd_op_options *o)
 			goto done;
 		}
 	} else {
-		target = last_good(&x, good(last) ? last->number : 0);
+		/* the previous good revision; for an uninstalled instance, what it was when uninstalled */
+		target = uninstalled(last) && good(last) ? last : last_good(&x, good(last) ? last->number : 0);
 		if (!target) {
 			rc = kd_error_set(KD_ERR_PLAN, "instance %s/%s has no earlier good revision to roll back to", x.ns,
 				o->instance);
@@ -1302,7 +1327,7 @@ int kd_op_trigger(kd_op_result *res, const kd_op_options *o)
 	if (!o->plan)
 		return kd_error_set(KD_ERR_USAGE, "--name is required"), KD_EUSAGE;
 	int rc = open_instance(&x, o, NULL);
-	if (rc)
+	if (rc || (rc = refuse_uninstalled(&x, o->instance)))
 		goto done;
 	if ((rc = resume_if_unfinished(&x, res, o->instance)))
 		goto done;
@@ -1336,7 +1361,7 @@ int kd_op_resume(kd_op_result *res, const kd_op_options *o)
 	kd_revision *last = NULL;
 	memset(res, 0, sizeof(*res));
 	int rc = open_instance(&x, o, &last);
-	if (rc)
+	if (rc || (rc = refuse_uninstalled(&x, o->instance)))
 		goto done;
 	if (good(last)) {
 		result_set(res, last);
@@ -1447,6 +1472,10 @@ int kd_op_uninstall(kd_op_result *res, const kd_op_options *o)
 	if (!o->keep_history) {
 		for (size_t i = 0; i < x.nrevs && !rc; i++)
 			rc = kd_revision_delete(x.c, x.revs[i]);
+	} else if (last && !uninstalled(last)) {
+		/* the records say so: commands that need the objects refuse, install starts again */
+		last->uninstalled_us = kd_plans__now_us();
+		rc = kd_revision_save(x.c, last, false);
 	}
 	if (rc)
 		goto done;

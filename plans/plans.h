@@ -215,6 +215,7 @@ typedef struct kd_revision {
 	size_t nobjects;
 	char *digest; /* sha256 of the rendered objects, hex */
 	int64_t created_us;
+	int64_t uninstalled_us; /* uninstall --keep-history: when the instance's objects were deleted */
 	/* The package (files), loaded on demand: kd_revision_package. */
 	kd_pkg_input_file *files;
 	char **file_storage; /* owned copies behind files[] */

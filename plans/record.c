@@ -259,6 +259,10 @@ cJSON *kd_revision_to_json(const kd_revision *rev)
 		kd_plans__fmt_time(b, sizeof(b), rev->created_us);
 		cJSON_AddStringToObject(o, "created", b);
 	}
+	if (rev->uninstalled_us) {
+		kd_plans__fmt_time(b, sizeof(b), rev->uninstalled_us);
+		cJSON_AddStringToObject(o, "uninstalled", b);
+	}
 	cJSON_AddNumberToObject(o, "packageParts", (double)rev->package_parts);
 	return o;
 }
@@ -298,6 +302,9 @@ int kd_revision_from_json(kd_revision **out, const cJSON *json)
 	const char *created = kd_json_get_str(json, "created");
 	if (created)
 		kd_kube_time_parse(&rev->created_us, created);
+	const char *uninstalled = kd_json_get_str(json, "uninstalled");
+	if (uninstalled)
+		kd_kube_time_parse(&rev->uninstalled_us, uninstalled);
 	if (!rev->instance || !rev->namespace_ || !rev->number || !rev->plan) {
 		kd_revision_free(rev);
 		return kd_error_set(KD_ERR_PLAN, "revision record without instance, namespace, revision or plan"), KD_EINVALID;

@@ -750,6 +750,14 @@ int kd_sync_once(kd_sync_result *res, const kd_sync_options *o)
 		goto done;
 	}
 	res->revision = last->number;
+	if (last->uninstalled_us) {
+		kd_error_set(KD_ERR_PLAN,
+			"instance %s/%s was uninstalled with --keep-history (revision %ld): there is nothing to keep in "
+			"sync; install it again",
+			x.ns, x.instance, last->number);
+		rc = KD_ENOTFOUND;
+		goto done;
+	}
 	/* a command running the instance right now: look again later */
 	if (!finished(last) && (rc = kd_plan_lock_check(x.c, x.ns, x.instance)))
 		goto done;

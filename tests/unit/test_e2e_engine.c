@@ -1494,6 +1494,37 @@ TEST(e2e_engine_get_all_namespaces_and_uninstall_keep_history)
 	KUDO(0, "plan", "history", "--instance", "two", "-n", ns2);
 	CHECK_CONTAINS(out, "install");
 	CHECK_CONTAINS(out, "greeting");
+	/* the records say it was uninstalled (as Helm marks such a release): commands that need its
+	 * objects refuse, rollback restores it, install starts it again with the history kept */
+	KUDO(0, "get", "instances", "-n", ns2);
+	CHECK_CONTAINS(out, "UNINSTALLED");
+	KUDO(0, "plan", "status", "--instance", "two", "-n", ns2);
+	CHECK_CONTAINS(out, "was uninstalled at ");
+	KUDO(1, "update", "--instance", "two", "-n", ns2, "-p", "greeting=nope");
+	CHECK_CONTAINS(err, "was uninstalled with --keep-history (revision 2): install it again, or roll back");
+	CHECK(!exists(ns2, "v1", "ConfigMap", "two-config"));
+	KUDO(1, "plan", "resume", "--instance", "two", "-n", ns2);
+	CHECK_CONTAINS(err, "was uninstalled with --keep-history");
+	KUDO(0, "rollback", "--instance", "two", "-n", ns2);
+	CHECK_CM(ns2, "two-config", "greeting", "again");
+	kd_revision *r = record(ns2, "two", 0);
+	if (CHECK(r)) {
+		CHECK_INT(r->number, 3);
+		CHECK_INT(r->rollback_of, 2);
+		CHECK(r->uninstalled_us == 0);
+	}
+	kd_revision_free(r);
+	KUDO(0, "uninstall", "--instance", "two", "-n", ns2, "--keep-history");
+	KUDO(0, "install", kd_e2e_pkg("app-0.1.0"), "-n", ns2, "--instance", "two", "-p", "greeting=fresh");
+	CHECK_CM(ns2, "two-config", "greeting", "fresh");
+	r = record(ns2, "two", 0);
+	if (CHECK(r)) {
+		CHECK_INT(r->number, 4);
+		CHECK_STR(r->operation, "install");
+	}
+	kd_revision_free(r);
+	KUDO(0, "get", "instances", "-n", ns2);
+	CHECK(!contains(&out, "UNINSTALLED"));
 	/* the other namespace's instance is untouched */
 	CHECK(exists(ns1, "v1", "ConfigMap", "one-config"));
 	kd_buf_free(&out);
