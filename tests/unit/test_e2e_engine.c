@@ -625,6 +625,12 @@ TEST(e2e_engine_never_ready_times_out_naming_it)
 	KUDO(3, "install", kd_e2e_pkg("never-ready"), "-n", ns, "--timeout", "8s");
 	CHECK_CONTAINS(err, "Deployment/never-ready-instance-stuck");
 	CHECK_CONTAINS(err, "pod never-ready-instance-stuck-");
+	/* and why: the replicas, and each waiting pod with its reason ("container main not ready
+	 * (running, readiness probe not passing)", or still pending when the machine is slow) */
+	CHECK_CONTAINS(err, "0/2 replicas ready");
+	const char *pod = strstr(kd_buf_cstr(&err), "pod never-ready-instance-stuck-");
+	const char *why = pod ? strstr(pod, ": ") : NULL;
+	CHECK(why && why[2] && why[2] != '\n');
 	CHECK_CONTAINS(err, "plan resume --instance never-ready-instance");
 	kd_revision *r = record(ns, "never-ready-instance", 1);
 	CHECK_INT(plan_state(r), KD_EXEC_IN_PROGRESS);
