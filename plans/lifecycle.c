@@ -893,7 +893,10 @@ static int atomic_recover(op_ctx *x, kd_op_result *res, const kd_revision *faile
 		kd_op_options o2 = *x->o;
 		o2.instance = failed->instance;
 		o2.namespace_ = x->ns;
-		o2.keep_history = x->nrevs > 0 && latest(x)->number != failed->number; /* an earlier life's history */
+		/* an install over the kept history of an uninstalled instance keeps that history */
+		o2.keep_history = false;
+		for (size_t i = 0; i < x->nrevs; i++)
+			o2.keep_history |= x->revs[i]->number < failed->number;
 		kd_op_result r2 = {0};
 		rrc = kd_op_uninstall(&r2, &o2);
 		kd_op_result_clear(&r2);

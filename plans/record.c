@@ -550,6 +550,9 @@ static int record_parts_gz(kd_buf *gz, const cJSON *secret, size_t parts, const 
 		const char *pb = kd_json_get_str(kd_json_get(ps, "data"), "record");
 		if (!rc && (!pg || strcmp(pg, gen) != 0))
 			rc = REC_AGAIN;
+		if (rc == REC_AGAIN)
+			kd_error_set(KD_ERR_PLAN, "part %s is missing or belongs to another save of the record",
+				kd_buf_cstr(&pn));
 		if (!rc)
 			rc = pb ? kd_base64_decode(gz, pb, strlen(pb), NULL) : KD_EINVALID;
 		cJSON_Delete(ps);
@@ -625,13 +628,16 @@ static int revision_named(kd_revision **out, kd_kube_client *c, const char *ns, 
 				break;
 		}
 		rc = revision_of_secret_with(out, s ? s : first, c, &parts);
-		if (rc != REC_AGAIN)
+		if (rc != REC_AGAIN || attempt == 4)
 			break;
 		kd_error_clear();
 		usleep((useconds_t)(100000 * (attempt + 1)));
 	}
 	if (rc == REC_AGAIN) {
-		kd_error_set(KD_ERR_PLAN, "revision record %s/%s keeps changing while it is read", ns, name);
+		/* (the cause: which part) */
+		char *why = kd_strdup(kd_error_last() ? kd_error_last() : "a part cannot be read");
+		kd_error_set(KD_ERR_PLAN, "revision record %s/%s cannot be read whole after 5 tries: %s", ns, name, why);
+		free(why);
 		rc = KD_ECONFLICT;
 	}
 	cJSON_Delete(s);

@@ -81,29 +81,51 @@ char *kd_e2e_tmp(const char *name)
 	return kd_buf_detach(&b);
 }
 
-/* environ with KUBECONFIG replaced (and a plain progress view). */
-static char **env_with(const char *kubeconfig)
+char **kd_e2e_env(const char *path_first, const char *const *extra)
 {
-	size_t n = 0;
+	size_t n = 0, nx = 0;
 	while (environ[n])
 		n++;
-	char **env = kd_calloc(n + 3, sizeof(char *));
+	while (extra && extra[nx])
+		nx++;
+	char **env = kd_calloc(n + nx + 2, sizeof(char *));
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "KUBECONFIG=", 11) != 0)
+	for (size_t i = 0; i < n; i++) {
+		bool replaced = path_first && strncmp(environ[i], "PATH=", 5) == 0;
+		for (size_t j = 0; j < nx && !replaced; j++) {
+			const char *eq = strchr(extra[j], '=');
+			replaced = eq && strncmp(environ[i], extra[j], (size_t)(eq - extra[j]) + 1) == 0;
+		}
+		if (!replaced)
 			env[k++] = kd_strdup(environ[i]);
-	kd_buf b = KD_BUF_INIT;
-	kd_buf_printf(&b, "KUBECONFIG=%s", kubeconfig ? kubeconfig : kd_test_kubeconfig());
-	env[k++] = kd_buf_detach(&b);
+	}
+	if (path_first) {
+		kd_buf b = KD_BUF_INIT;
+		kd_buf_printf(&b, "PATH=%s:%s", path_first, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+		env[k++] = kd_buf_detach(&b);
+	}
+	for (size_t j = 0; j < nx; j++)
+		env[k++] = kd_strdup(extra[j]);
 	env[k] = NULL;
 	return env;
 }
 
-static void env_free(char **env)
+void kd_e2e_env_free(char **env)
 {
-	for (size_t i = 0; env[i]; i++)
+	for (size_t i = 0; env && env[i]; i++)
 		free(env[i]);
 	free(env);
+}
+
+/* environ with KUBECONFIG replaced. */
+static char **env_with(const char *kubeconfig)
+{
+	kd_buf b = KD_BUF_INIT;
+	kd_buf_printf(&b, "KUBECONFIG=%s", kubeconfig ? kubeconfig : kd_test_kubeconfig());
+	const char *extra[] = {kd_buf_cstr(&b), NULL};
+	char **env = kd_e2e_env(NULL, extra);
+	kd_buf_free(&b);
+	return env;
 }
 
 static pid_t spawn(const char *prog, const char *const *argv, char **env, const char *out, const char *err)
@@ -156,7 +178,7 @@ static void slurp(kd_buf *into, const char *path)
 	unlink(path);
 }
 
-static int run_capture(const char *prog, kd_buf *out, kd_buf *err, char **env, const char *const *argv)
+int kd_e2e_run(kd_buf *out, kd_buf *err, const char *prog, const char *const *argv, char **env, int timeout_s)
 {
 	static int seq;
 	char *o = NULL, *e = NULL;
@@ -167,8 +189,8 @@ static int run_capture(const char *prog, kd_buf *out, kd_buf *err, char **env, c
 	kd_buf_printf(&b, "run-%d.err", seq);
 	e = kd_e2e_tmp(kd_buf_cstr(&b));
 	kd_buf_free(&b);
-	pid_t pid = spawn(prog, argv, env, o, e);
-	int rc = kd_e2e_wait(pid, 300);
+	pid_t pid = spawn(prog, argv, env ? env : environ, o, e);
+	int rc = kd_e2e_wait(pid, timeout_s);
 	if (out)
 		kd_buf_clear(out);
 	if (err)
@@ -185,8 +207,8 @@ static int run_capture(const char *prog, kd_buf *out, kd_buf *err, char **env, c
 int kd_e2e_kudo(kd_buf *out, kd_buf *err, const char *kubeconfig, const char *const *argv)
 {
 	char **env = env_with(kubeconfig);
-	int rc = run_capture(kd_test_exe(), out, err, env, argv);
-	env_free(env);
+	int rc = kd_e2e_run(out, err, kd_test_exe(), argv, env, 300);
+	kd_e2e_env_free(env);
 	return rc;
 }
 
@@ -194,7 +216,7 @@ pid_t kd_e2e_kudo_spawn(const char *kubeconfig, const char *const *argv, const c
 {
 	char **env = env_with(kubeconfig);
 	pid_t pid = spawn(kd_test_exe(), argv, env, log, log);
-	env_free(env);
+	kd_e2e_env_free(env);
 	return pid;
 }
 
@@ -211,11 +233,11 @@ int kd_e2e_kubectl(kd_buf *out, const char *const *argv)
 		full[i + 3] = argv[i];
 	char **env = env_with(NULL);
 	kd_buf err = KD_BUF_INIT;
-	int rc = run_capture(kd_test_testenv_bin(), out, &err, env, full);
+	int rc = kd_e2e_run(out, &err, kd_test_testenv_bin(), full, env, 300);
 	if (rc != 0)
 		fprintf(stderr, "  kubectl %s: %s\n", argv[0], kd_buf_cstr(&err));
 	kd_buf_free(&err);
-	env_free(env);
+	kd_e2e_env_free(env);
 	free(full);
 	return rc;
 }

@@ -29,6 +29,15 @@ pid_t kd_e2e_kudo_spawn(const char *kubeconfig, const char *const *argv, const c
  * then it is killed). */
 int kd_e2e_wait(pid_t pid, int timeout_s);
 
+/* Any program (a path) with argv (without the program) and env (NULL: this process's); stdout
+ * and stderr captured. The exit status, or -1 (a signal, or still running after timeout_s:
+ * then it is killed). */
+int kd_e2e_run(kd_buf *out, kd_buf *err, const char *prog, const char *const *argv, char **env, int timeout_s);
+/* This process's environment with `path_first` put before PATH (NULL: PATH as it is) and the
+ * "NAME=value" entries of `extra` (NULL-terminated, may be NULL) set. Free with kd_e2e_env_free. */
+char **kd_e2e_env(const char *path_first, const char *const *extra);
+void kd_e2e_env_free(char **env);
+
 /* The real kubectl (testenv's) against the test cluster: exit status, stdout in `out`. */
 int kd_e2e_kubectl(kd_buf *out, const char *const *argv);
 /* A file of the scratch folder, "<tmpdir>/<name>" (caller frees). */

@@ -608,6 +608,15 @@ TEST(e2e_engine_revision_record_over_one_secret_splits)
 	CHECK_CONTAINS(out, "big");
 	KUDO(0, "uninstall", "--instance", "big", "-n", ns);
 	CHECK_INT(count_labelled(ns, "v1", "Secret", "kudoc.dev/instance=big"), 0);
+	/* a part gone: the record cannot be read whole, and the message names the part */
+	KUDO(0, "install", dir, "-n", ns, "--instance", "torn", "-P", values);
+	const char *rm[] = {"delete", "secret", "kudoc.torn.v1.rec1", "-n", ns, NULL};
+	kd_buf kout = KD_BUF_INIT;
+	CHECK_INT(kd_e2e_kubectl(&kout, rm), 0);
+	kd_buf_free(&kout);
+	KUDO(1, "plan", "status", "--instance", "torn", "-n", ns);
+	CHECK_CONTAINS(err, "cannot be read whole");
+	CHECK_CONTAINS(err, "part kudoc.torn.v1.rec1 is missing");
 	free(dir);
 	free(values);
 	kd_buf_free(&cmd);

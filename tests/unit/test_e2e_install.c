@@ -4,14 +4,10 @@
  * PREFIX/share/kudoc/packages), an offline command loading none of the lazily loaded libraries,
  * a .tgz written and read (libarchive) and a git+file:// source (libgit2) rendered as the folder
  * is, and an install, get and uninstall against the test cluster (the lazily loaded libcurl). */
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../base/base.h"
@@ -39,100 +35,12 @@ static char *find_on_path(const char *name)
 	return NULL;
 }
 
-/* environ with PATH starting at bin_dir and the given extra variables ("NAME=value", NULL-ended). */
-static char **env_for(const char *bin_dir, const char *const *extra)
-{
-	size_t n = 0, nx = 0;
-	while (environ[n])
-		n++;
-	while (extra && extra[nx])
-		nx++;
-	char **env = kd_calloc(n + nx + 2, sizeof(char *));
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool replaced = strncmp(environ[i], "PATH=", 5) == 0;
-		for (size_t j = 0; j < nx && !replaced; j++) {
-			const char *eq = strchr(extra[j], '=');
-			replaced = eq && strncmp(environ[i], extra[j], (size_t)(eq - extra[j]) + 1) == 0;
-		}
-		if (!replaced)
-			env[k++] = kd_strdup(environ[i]);
-	}
-	kd_buf b = KD_BUF_INIT;
-	kd_buf_printf(&b, "PATH=%s:%s", bin_dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	env[k++] = kd_buf_detach(&b);
-	for (size_t j = 0; j < nx; j++)
-		env[k++] = kd_strdup(extra[j]);
-	env[k] = NULL;
-	return env;
-}
-
-static void env_free(char **env)
-{
-	for (size_t i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
-}
-
-static void slurp(kd_buf *into, const char *path)
-{
-	char *data = NULL;
-	size_t len = 0;
-	kd_buf_clear(into);
-	if (kd_file_read(&data, &len, path, 0) == 0) {
-		kd_buf_put(into, data, len);
-		free(data);
-	}
-	kd_error_clear();
-	unlink(path);
-}
-
-/* Runs prog (a path) with argv (without the program, NULL-ended) and env; stdout and stderr
- * into out/err. The exit status, or -1 (a signal, or still running after timeout_s: killed). */
+/* Runs prog with argv and env (kd_e2e_run), saying what failed. */
 static int run(kd_buf *out, kd_buf *err, const char *prog, const char *const *argv, char **env, int timeout_s)
 {
-	static int seq;
-	kd_buf o = KD_BUF_INIT, e = KD_BUF_INIT;
-	kd_buf_printf(&o, "%s/install-%d.out", kd_test_tmpdir(), ++seq);
-	kd_buf_printf(&e, "%s/install-%d.err", kd_test_tmpdir(), seq);
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	const char **full = kd_calloc(n + 2, sizeof(char *));
-	full[0] = prog;
-	for (size_t i = 0; i < n; i++)
-		full[i + 1] = argv[i];
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, kd_buf_cstr(&o), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, kd_buf_cstr(&e), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid = -1;
-	int rc = -1;
-	if (posix_spawn(&pid, prog, &fa, NULL, (char *const *)full, env) == 0) {
-		int st = 0;
-		for (int i = 0; i < timeout_s * 20; i++) {
-			if (waitpid(pid, &st, WNOHANG) == pid) {
-				rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-				pid = -1;
-				break;
-			}
-			usleep(50000);
-		}
-		if (pid > 0) {
-			fprintf(stderr, "  %s did not finish in %d s\n", prog, timeout_s);
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	free(full);
-	slurp(out, kd_buf_cstr(&o));
-	slurp(err, kd_buf_cstr(&e));
+	int rc = kd_e2e_run(out, err, prog, argv, env, timeout_s);
 	if (rc != 0)
 		fprintf(stderr, "  %s %s: exit %d: %.2000s\n", prog, argv[0], rc, kd_buf_cstr(err));
-	kd_buf_free(&o);
-	kd_buf_free(&e);
 	return rc;
 }
 
@@ -153,9 +61,9 @@ TEST(e2e_install_prefix_kubectl_plugin)
 	 * ./dev build (which ./dev test runs first) it only copies. */
 	kd_buf_printf(&path, "%s/dev", kd_test_root());
 	const char *dev_argv[] = {"install", prefix, NULL};
-	char **plain = env_for("/usr/bin", NULL);
+	char **plain = kd_e2e_env("/usr/bin", NULL);
 	CHECK_INT(run(&out, &err, kd_buf_cstr(&path), dev_argv, plain, 1200), 0);
-	env_free(plain);
+	kd_e2e_env_free(plain);
 	kd_buf_clear(&path);
 	kd_buf_printf(&path, "%s/bin/kubectl-kudo", prefix);
 	CHECK(is_executable(kd_buf_cstr(&path)));
@@ -175,7 +83,7 @@ TEST(e2e_install_prefix_kubectl_plugin)
 	bin = kd_buf_detach(&path);
 	kd_buf_printf(&kc, "KUBECONFIG=%s", kd_test_kubeconfig() ? kd_test_kubeconfig() : "/nonexistent");
 	const char *extra[] = {kd_buf_cstr(&kc), NULL};
-	env = env_for(bin, extra);
+	env = kd_e2e_env(bin, extra);
 
 	/* kubectl finds kubectl-kudo on PATH and runs it */
 	const char *version[] = {"kudo", "version", NULL};
@@ -197,7 +105,7 @@ TEST(e2e_install_prefix_kubectl_plugin)
 
 	/* an offline command loads none of the lazily loaded libraries (ld.so lists what it loads) */
 	const char *debug_extra[] = {kd_buf_cstr(&kc), "LD_DEBUG=files", NULL};
-	env_debug = env_for(bin, debug_extra);
+	env_debug = kd_e2e_env(bin, debug_extra);
 	CHECK_INT(run(&out, &err, kubectl, tpl, env_debug, 60), 0);
 	CHECK(strstr(kd_buf_cstr(&err), "libcjson.so") != NULL); /* LD_DEBUG reached kubectl-kudo */
 	CHECK(strstr(kd_buf_cstr(&err), "libcurl") == NULL);
@@ -217,7 +125,7 @@ TEST(e2e_install_prefix_kubectl_plugin)
 		kd_buf cache = KD_BUF_INIT;
 		kd_buf_printf(&cache, "XDG_CACHE_HOME=%s/cache", work);
 		const char *git_extra[] = {kd_buf_cstr(&kc), "LD_DEBUG=files", kd_buf_cstr(&cache), NULL};
-		char **env_git = env_for(bin, git_extra);
+		char **env_git = kd_e2e_env(bin, git_extra);
 		const char *tpl_dir[] = {"template", kd_e2e_pkg("app-0.1.0"), NULL};
 		CHECK_INT(run(&folder, &err, kd_buf_cstr(&path), tpl_dir, env, 60), 0);
 		CHECK(strstr(kd_buf_cstr(&folder), "kind: ConfigMap") != NULL);
@@ -247,7 +155,7 @@ TEST(e2e_install_prefix_kubectl_plugin)
 		kd_buf_free(&src);
 		kd_buf_free(&tgz);
 		kd_buf_free(&cache);
-		env_free(env_git);
+		kd_e2e_env_free(env_git);
 		free(work);
 	}
 
@@ -266,9 +174,9 @@ TEST(e2e_install_prefix_kubectl_plugin)
 done:
 	kd_e2e_ns_drop(ns);
 	if (env)
-		env_free(env);
+		kd_e2e_env_free(env);
 	if (env_debug)
-		env_free(env_debug);
+		kd_e2e_env_free(env_debug);
 	free(bin);
 	free(kubectl);
 	free(prefix);
