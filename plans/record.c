@@ -634,10 +634,9 @@ static int revision_named(kd_revision **out, kd_kube_client *c, const char *ns, 
 		usleep((useconds_t)(100000 * (attempt + 1)));
 	}
 	if (rc == REC_AGAIN) {
-		/* (the cause: which part) */
-		char *why = kd_strdup(kd_error_last() ? kd_error_last() : "a part cannot be read");
-		kd_error_set(KD_ERR_PLAN, "revision record %s/%s cannot be read whole after 5 tries: %s", ns, name, why);
-		free(why);
+		/* (the cause: which part; kd_error_set formats before it replaces the error) */
+		kd_error_set(KD_ERR_PLAN, "revision record %s/%s cannot be read whole after 5 tries: %s", ns, name,
+			kd_error_last() ? kd_error_last() : "a part cannot be read");
 		rc = KD_ECONFLICT;
 	}
 	cJSON_Delete(s);
